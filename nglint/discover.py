@@ -1,0 +1,130 @@
+"""Turn command-line paths into loaded trees.
+
+A directory holding ``nginx.conf`` is one tree rooted there.  Any other file
+of a directory that no include reaches (an unenabled ``sites-available``
+entry, a loose ``conf.d`` snippet) is linted on its own as a fragment, in the
+context it was written for.  A file given by name is always linted.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from nglint.errors import NglintError
+from nglint.load import CONTEXTS, Loader, infer_context, parse_file
+from nglint.source import SourceFile
+from nglint.tree import Tree
+
+MAIN_NAME = "nginx.conf"
+# folders whose files are configuration whatever their names end with
+CONFIG_FOLDERS = {"sites-available", "sites-enabled", "conf.d", "snippets", "http.d",
+                  "servers", "vhosts", "vhosts.d", "stream.d"}
+SKIP_FOLDERS = {".git", ".hg", ".svn", "node_modules", "__pycache__", ".tox", ".venv"}
+BACKUP_SUFFIXES = ("~", ".bak", ".orig", ".swp", ".dpkg-dist", ".dpkg-old", ".dpkg-new",
+                   ".rpmnew", ".rpmsave")
+MAIN_DIRECTIVES = {"http", "events", "stream", "mail"}
+
+
+@dataclass
+class Entry:
+    path: str
+    context: str
+    conf_prefix: str
+    explicit: bool
+
+
+def _is_config_file(path: str) -> bool:
+    name = os.path.basename(path)
+    if name.startswith(".") or name.endswith(BACKUP_SUFFIXES):
+        return False
+    if name.endswith(".conf"):
+        return True
+    return os.path.basename(os.path.dirname(path)) in CONFIG_FOLDERS
+
+
+def _walk(directory: str) -> Iterator[str]:
+    for folder, subfolders, files in os.walk(directory, followlinks=False):
+        subfolders[:] = sorted(d for d in subfolders if d not in SKIP_FOLDERS)
+        for name in sorted(files):
+            path = os.path.join(folder, name)
+            if _is_config_file(path) and os.path.isfile(path):
+                yield path
+
+
+def _fragment_prefix(path: str) -> str:
+    folder = os.path.dirname(os.path.abspath(path))
+    if os.path.basename(folder) in CONFIG_FOLDERS:
+        return os.path.dirname(folder)
+    return folder
+
+
+def _is_main(path: str) -> bool:
+    if os.path.basename(path) == MAIN_NAME:
+        return True
+    try:
+        source = SourceFile.read(path)
+    except OSError:
+        return False
+    return any(item["directive"] in MAIN_DIRECTIVES for item in parse_file(source).ast)
+
+
+def _check_readable(path: str) -> None:
+    if not os.path.exists(path):
+        raise NglintError("no such file or directory", path)
+    if not os.access(path, os.R_OK):
+        raise NglintError("permission denied", path)
+
+
+def discover(paths: Iterable[str], context: str | None = None,
+             conf_prefix: str | None = None) -> list[Tree]:
+    """Load every tree the paths name: main configurations first, then fragments."""
+    if context is not None and context not in CONTEXTS:
+        raise NglintError(f"unknown context {context!r}: use one of {', '.join(CONTEXTS)}")
+    mains: list[Entry] = []
+    candidates: list[Entry] = []
+    for given in paths:
+        _check_readable(given)
+        if os.path.isdir(given):
+            main = os.path.join(given, MAIN_NAME)
+            files = list(_walk(given))
+            if os.path.isfile(main):
+                mains.append(Entry(main, "main", conf_prefix or given, True))
+            elif not files:
+                raise NglintError("no nginx configuration found (no nginx.conf, no *.conf)",
+                                  given)
+            prefix = conf_prefix or (given if os.path.isfile(main) else None)
+            candidates.extend(Entry(f, context or "", prefix or _fragment_prefix(f), False)
+                              for f in files if f != main)
+        elif context in (None, "main") and _is_main(given):
+            mains.append(Entry(given, "main", conf_prefix or os.path.dirname(given) or ".",
+                               True))
+        else:
+            candidates.append(Entry(given, context or "",
+                                    conf_prefix or _fragment_prefix(given), True))
+
+    trees: list[Tree] = []
+    reached: set[str] = set()
+    loaders: dict[str, Loader] = {}
+
+    def loader(prefix: str) -> Loader:
+        return loaders.setdefault(prefix, Loader(prefix))
+
+    for entry in mains:
+        tree = loader(entry.conf_prefix).load(entry.path, "main")
+        trees.append(tree)
+        reached.update(tree.sources)
+    seen: set[str] = set()
+    for entry in candidates:
+        real = os.path.realpath(entry.path)
+        if real in reached or real in seen:
+            continue  # analysed where a tree includes it
+        seen.add(real)
+        try:
+            source = SourceFile.read(entry.path)
+        except OSError as error:
+            raise NglintError(f"cannot read: {error.strerror}", entry.path) from None
+        fragment_context = entry.context or infer_context(source)
+        trees.append(loader(entry.conf_prefix).load(entry.path, fragment_context))
+    return trees

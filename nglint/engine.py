@@ -1,0 +1,101 @@
+"""Run the selected rules over loaded trees and turn their reports into findings."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from nglint.findings import Finding, Severity
+from nglint.registry import Rule
+from nglint.tree import Node, Problem, Tree
+
+
+@dataclass
+class Options:
+    """Everything a run was asked for (command line merged over configuration)."""
+
+    nginx_version: tuple[int, int, int] = (1, 29, 6)  # conservative: before 1.29.7 defaults
+    rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    severity_overrides: dict[str, Severity] = field(default_factory=dict)
+    jupyter_prefixes: tuple[str, ...] = ()
+
+
+@dataclass
+class Report:
+    """What a rule yields: where, what, and optionally how bad (default: the rule's)."""
+
+    message: str
+    node: Node | None = None
+    problem: Problem | None = None
+    severity: Severity | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Context:
+    """What a rule sees: the tree, the options, and the shared nginx model."""
+
+    def __init__(self, tree: Tree, options: Options, rule: Rule) -> None:
+        self.tree = tree
+        self.options = options
+        self.rule = rule
+
+    def option(self, name: str) -> Any:
+        return self.options.rule_options.get(self.rule.name, {}).get(
+            name, self.rule.options.get(name))
+
+
+def _first_column(text: str, line: int) -> int:
+    start = 0
+    for _ in range(line - 1):
+        start = text.find("\n", start) + 1
+        if start == 0:
+            return 1
+    column = 1
+    while start < len(text) and text[start] in " \t":
+        start += 1
+        column += 1
+    return column
+
+
+def locate(report: Report, tree: Tree) -> tuple[str, int, int, int, int]:
+    """path, line, column, end line, end column (1-based, end exclusive) of a report."""
+    node = report.node
+    if node is not None:
+        while node.synthetic and node.parent is not None and node.children:
+            node = node.children[0]  # a fragment's synthetic block: point at its first line
+        source = node.source
+        if source is None:
+            return tree.entry, 1, 1, 1, 1
+        span = node.statement
+        if span is None:
+            return source.path, node.line, _first_column(source.text, node.line), node.line, \
+                _first_column(source.text, node.line)
+        end_token = span.terminator or (span.args[-1] if span.args else span.directive)
+        line, column = source.line_col(span.directive.start)
+        end_line, end_column = source.line_col(end_token.end)
+        return source.path, line, column, end_line, end_column
+    problem = report.problem
+    assert problem is not None
+    line = problem.line or 1
+    text = next((s.text for s in tree.sources.values() if s.path == problem.path), "")
+    column = problem.column or _first_column(text, line)
+    return problem.path, line, column, line, column
+
+
+def lint(trees: Sequence[Tree], rules: Iterable[Rule], options: Options) -> list[Finding]:
+    """All findings of ``rules`` over ``trees``, deduplicated and sorted."""
+    findings: dict[tuple[str, str, int, int, str], Finding] = {}
+    rules = list(rules)
+    for tree in trees:
+        for rule in rules:
+            context = Context(tree, options, rule)
+            for report in rule.check(context):
+                path, line, column, end_line, end_column = locate(report, tree)
+                severity = options.severity_overrides.get(
+                    rule.code, report.severity or rule.severity)
+                finding = Finding(rule.code, rule.name, severity, path, line, column, end_line,
+                                  end_column, report.message, rule.fixable, report.node,
+                                  report.extra)
+                findings.setdefault(finding.key, finding)
+    return sorted(findings.values(), key=Finding.sort_key)

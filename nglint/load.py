@@ -1,0 +1,216 @@
+"""Load an nginx configuration into a ``Tree`` with crossplane.
+
+Every file is read once, lexed once by crossplane's lexer (with spans recorded,
+see ``nglint.source``) and parsed by crossplane's parser with its directive
+table checks off (they silently drop what the 1.17-era table does not know).
+Includes are resolved here, as nginx does, and expanded per include site into
+fresh nodes, so crossplane's shared dicts are never mutated.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass, field
+
+from crossplane.errors import NgxParserBaseException
+from crossplane.parser import _parse_with_initial_tokens
+
+from nglint.errors import NginxSyntaxError
+from nglint.source import SourceFile, Statement, lex, statements
+from nglint.tree import COMMENT, Node, Problem, Tree
+
+CONTEXTS = ("main", "http", "server", "location")
+MAX_INCLUDE_DEPTH = 32
+MAX_NODES = 2_000_000
+TEMPLATE_MARKERS = ("{{", "}}", "{%", "%}", "<%", "%>")
+
+
+@dataclass
+class ParsedFile:
+    source: SourceFile
+    ast: list[dict] = field(default_factory=list)
+    statements: list[Statement] | None = None  # None when spans did not align
+    error: Problem | None = None
+
+
+def _template_hint(text: str) -> str:
+    found = [marker for marker in TEMPLATE_MARKERS if marker in text]
+    if not found:
+        return ""
+    return f" (the file looks like a template: it holds {found[0]!r}; lint the rendered output)"
+
+
+def parse_file(source: SourceFile) -> ParsedFile:
+    """Lex and parse one file; syntax errors become a Problem, never an exception."""
+    parsed = ParsedFile(source)
+    path = source.path
+    if source.too_large:
+        parsed.error = Problem("syntax", "file larger than 16 MiB: not read", path, 1)
+        return parsed
+    if source.is_binary:
+        offset = source.raw.index(b"\x00")
+        line = source.raw.count(b"\n", 0, offset) + 1
+        parsed.error = Problem("syntax", "binary file (NUL byte): not an nginx configuration",
+                               path, line)
+        return parsed
+    try:
+        tokens = [(value, line, quoted) for value, line, quoted in lex(source)]
+        tree = statements(source)
+    except NginxSyntaxError as error:
+        parsed.error = Problem("syntax", error.message + _template_hint(source.text), path,
+                               error.line)
+        return parsed
+    except NgxParserBaseException as error:
+        parsed.error = Problem("syntax", error.strerror + _template_hint(source.text), path,
+                               error.lineno)
+        return parsed
+    payload = _parse_with_initial_tokens(
+        iter(tokens), path, os.path.dirname(path), catch_errors=True, single=True,
+        comments=True, check_ctx=False, check_args=False,
+    )
+    config = payload["config"][0]
+    if config["errors"]:
+        first = config["errors"][0]
+        parsed.error = Problem("syntax", first["error"], path, first["line"])
+        return parsed
+    parsed.ast = config["parsed"]
+    parsed.statements = tree if _aligned(parsed.ast, tree) else None
+    return parsed
+
+
+def _aligned(ast: list[dict], tree: list[Statement]) -> bool:
+    """True when crossplane's statements and the span statements correspond 1:1."""
+    pairs = [(ast, tree)]
+    while pairs:
+        items, spans = pairs.pop()
+        if len(items) != len(spans):
+            return False
+        for item, span in zip(items, spans, strict=True):
+            name = "#" + item["comment"] if item["directive"] == COMMENT else item["directive"]
+            if name != span.directive.value or item["line"] != span.directive.line:
+                return False
+            if ("block" in item) != (span.terminator is not None and span.terminator.value == "{"):
+                return False
+            if "block" in item:
+                pairs.append((item["block"], span.children))
+    return True
+
+
+class Loader:
+    """Reads files once and expands includes per site, as nginx resolves them."""
+
+    def __init__(self, conf_prefix: str) -> None:
+        self.conf_prefix = conf_prefix
+        self.cache: dict[str, ParsedFile] = {}
+
+    def parsed(self, path: str) -> ParsedFile:
+        real = os.path.realpath(path)
+        if real not in self.cache:
+            self.cache[real] = parse_file(SourceFile.read(path))
+        cached = self.cache[real]
+        if cached.source.path != path:  # the same file reached under another name
+            return ParsedFile(
+                SourceFile(path, cached.source.raw, cached.source.text, cached.source.newline,
+                           cached.source.tokens),
+                cached.ast, cached.statements, cached.error,
+            )
+        return cached
+
+    def load(self, entry: str, context: str = "main") -> Tree:
+        root = Node("", [], 0, None, None, None, children=[])
+        tree = Tree(entry=entry, context=context, root=root)
+        parent = root
+        for name in CONTEXTS[1 : CONTEXTS.index(context) + 1]:
+            block = Node(name, ["/"] if name == "location" else [], 0, None, None, parent,
+                         children=[])
+            parent.children.append(block)  # type: ignore[union-attr]
+            parent = block
+        self._budget = MAX_NODES
+        try:
+            file = self.parsed(entry)
+        except OSError as error:
+            tree.problems.append(Problem("include", f"cannot read file: {error.strerror}",
+                                         entry, None))
+            return tree
+        self._expand(tree, file, parent, None, [os.path.realpath(entry)])
+        return tree
+
+    def _expand(self, tree: Tree, file: ParsedFile, parent: Node, via: Node | None,
+                chain: list[str]) -> None:
+        real = os.path.realpath(file.source.path)
+        tree.sources.setdefault(real, file.source)
+        if file.error:
+            if real not in tree.broken_files:
+                tree.problems.append(file.error)
+            tree.broken_files.add(real)
+            return
+        spans = file.statements
+        work: list[tuple[list[dict], list[Statement] | None, Node]] = [(file.ast, spans, parent)]
+        while work:
+            items, span_list, block = work.pop()
+            for index, item in enumerate(items):
+                self._budget -= 1
+                if self._budget < 0:
+                    if self._budget == -1:
+                        tree.problems.append(Problem(
+                            "syntax", f"configuration expands to more than {MAX_NODES} "
+                            "directives: analysis stopped", file.source.path, item["line"]))
+                    return
+                span = span_list[index] if span_list is not None else None
+                directive = item["directive"]
+                node = Node(directive, list(item["args"]), item["line"], file.source, span,
+                            block, via=via)
+                if directive == COMMENT:
+                    node.comment = item["comment"]
+                block.children.append(node)  # type: ignore[union-attr]
+                if "block" in item:
+                    node.children = []
+                    work.append((item["block"], span.children if span else None, node))
+                elif directive == "include" and len(item["args"]) == 1:
+                    self._include(tree, node, block, chain)
+
+    def _include(self, tree: Tree, node: Node, block: Node, chain: list[str]) -> None:
+        pattern = node.args[0]
+        if not os.path.isabs(pattern):
+            pattern = os.path.join(self.conf_prefix, pattern)
+        path = node.path or ""
+        if glob.has_magic(pattern):
+            targets = sorted(glob.glob(pattern))
+        else:
+            targets = [pattern]
+        for target in targets:
+            if os.path.isdir(target):
+                continue
+            real = os.path.realpath(target)
+            if real in chain:
+                tree.problems.append(Problem(
+                    "include", f"include cycle: {target} includes itself", path, node.line))
+                continue
+            if len(chain) >= MAX_INCLUDE_DEPTH:
+                tree.problems.append(Problem(
+                    "include", f"includes nested deeper than {MAX_INCLUDE_DEPTH}", path, node.line))
+                continue
+            try:
+                included = self.parsed(target)
+            except OSError as error:
+                reason = "not found" if isinstance(error, FileNotFoundError) else error.strerror
+                tree.problems.append(Problem(
+                    "include", f"included file {target}: {reason}", path, node.line))
+                continue
+            # the included statements follow the include directive in its block
+            self._expand(tree, included, block, node, [*chain, real])
+
+
+def infer_context(source: SourceFile) -> str:
+    """The context a fragment was written for, from its top-level directives."""
+    parsed = parse_file(source)
+    names = {item["directive"] for item in parsed.ast}
+    if names & {"http", "events", "stream", "mail", "worker_processes", "user", "load_module"}:
+        return "main"
+    if names & {"server", "upstream", "map", "geo", "log_format", "split_clients",
+                "limit_req_zone", "limit_conn_zone", "proxy_cache_path"}:
+        return "http"
+    if names & {"location", "listen", "server_name", "ssl_certificate", "ssl_certificate_key"}:
+        return "server"
+    return "location"

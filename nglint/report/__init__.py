@@ -1,0 +1,1 @@
+"""Formatters: every one reads the same Finding objects."""

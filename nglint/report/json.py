@@ -1,0 +1,31 @@
+"""``--format json``: exactly one JSON document per run."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from nglint import __version__
+from nglint.findings import Finding
+
+
+def document(findings: Sequence[Finding], files: int) -> dict[str, Any]:
+    by_severity = Counter(str(f.severity) for f in findings)
+    return {
+        "version": __version__,
+        "findings": [f.as_dict() for f in findings],
+        "summary": {
+            "files": files,
+            "findings": len(findings),
+            "error": by_severity.get("error", 0),
+            "warning": by_severity.get("warning", 0),
+            "info": by_severity.get("info", 0),
+            "fixable": sum(1 for f in findings if f.fixable),
+        },
+    }
+
+
+def render(findings: Sequence[Finding], files: int) -> str:
+    return json.dumps(document(findings, files), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,196 @@
+"""Source files: bytes on disk, text for the lexer, and exact token spans.
+
+crossplane's AST carries only the line of each directive name.  Reports need
+columns and fixes need exact offsets, so the loader lexes every file once with
+crossplane's own lexer while counting the characters it consumes: each token
+gets a ``[start, end)`` span in the decoded text, and the same token stream is
+handed to crossplane's parser.  The spans therefore describe exactly the tokens
+the AST was built from.
+
+Text is decoded as UTF-8 with ``surrogateescape`` so that every byte of the
+file, valid UTF-8 or not, maps to one character and encodes back to the same
+byte: an edit elsewhere in the file never disturbs invalid bytes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from crossplane.lexer import _balance_braces, _lex_file_object
+
+from nglint.errors import NginxSyntaxError
+
+MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_DEPTH = 200
+
+
+@dataclass(frozen=True, slots=True)
+class Token:
+    value: str
+    line: int
+    quoted: bool
+    start: int  # offset in SourceFile.text
+    end: int
+
+
+@dataclass(slots=True)
+class Statement:
+    """One statement as written: directive, arguments and terminator tokens."""
+
+    directive: Token
+    args: list[Token]
+    terminator: Token | None  # ';', '{' or None for a comment
+    close: Token | None = None  # the '}' closing a block
+    children: list[Statement] = field(default_factory=list)
+
+    @property
+    def start(self) -> int:
+        return self.directive.start
+
+    @property
+    def end(self) -> int:
+        last = self.close or self.terminator or (self.args[-1] if self.args else self.directive)
+        return last.end
+
+
+@dataclass(slots=True)
+class SourceFile:
+    path: str  # as reached (given on the command line or resolved through include)
+    raw: bytes
+    text: str
+    newline: str
+    tokens: list[Token] = field(default_factory=list)
+
+    @classmethod
+    def read(cls, path: str) -> SourceFile:
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_FILE_BYTES + 1)
+        return cls.from_bytes(path, raw)
+
+    @classmethod
+    def from_bytes(cls, path: str, raw: bytes) -> SourceFile:
+        text = raw.decode("utf-8", "surrogateescape")
+        newline = "\r\n" if "\r\n" in text[:65536] else "\n"
+        return cls(path=path, raw=raw, text=text, newline=newline)
+
+    @property
+    def is_binary(self) -> bool:
+        return b"\x00" in self.raw
+
+    @property
+    def too_large(self) -> bool:
+        return len(self.raw) > MAX_FILE_BYTES
+
+    def line_col(self, offset: int) -> tuple[int, int]:
+        """1-based line and column of a character offset."""
+        line_start = self.text.rfind("\n", 0, offset) + 1
+        return self.text.count("\n", 0, offset) + 1, offset - line_start + 1
+
+    def line_start(self, offset: int) -> int:
+        return self.text.rfind("\n", 0, offset) + 1
+
+    def realpath(self) -> str:
+        return os.path.realpath(self.path)
+
+
+def _clean(value: str) -> str:
+    """Token value as crossplane would see it (undecodable bytes become U+FFFD)."""
+    if value.isascii():
+        return value
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def lex(source: SourceFile) -> Iterator[tuple[str, int, bool]]:
+    """Yield crossplane's tokens for ``source`` and record their spans.
+
+    The spans are appended to ``source.tokens`` as the tokens are produced.
+    Raises crossplane's syntax errors (unbalanced braces, unterminated quote).
+    """
+    text = source.text
+    position = [0]
+    size = len(text)
+
+    def characters() -> Iterator[str]:
+        for index, char in enumerate(text):
+            position[0] = index
+            yield char
+        position[0] = size
+
+    tokens = source.tokens
+    previous_end = 0
+    stream = _balance_braces(_lex_file_object(characters(), source.path), source.path)
+    for value, line, quoted in stream:
+        pointer = position[0]
+        if value in ("{", ";", "}") and not quoted:
+            if pointer < size and text[pointer] == value:
+                start, end = pointer, pointer + 1
+            else:  # the ';' crossplane adds after a lua block: zero width
+                start = end = previous_end
+        else:
+            start = previous_end
+            while start < size and text[start].isspace():
+                start += 1
+            end = pointer + 1 if quoted else pointer
+        tokens.append(Token(_clean(value), line, quoted, start, end))
+        previous_end = end
+        yield tokens[-1].value, line, quoted
+
+
+def statements(source: SourceFile) -> list[Statement]:
+    """Group ``source.tokens`` into statements with crossplane's grammar.
+
+    Raises NginxSyntaxError for what nginx refuses but crossplane accepts with
+    its checks off: a statement ended by ``}`` or by the end of the file, and
+    a stray ``;`` or ``{`` where a directive name belongs.
+    """
+    tokens = source.tokens
+    root: list[Statement] = []
+    stack: list[list[Statement]] = [root]
+    open_blocks: list[Statement] = []
+    index = 0
+    count = len(tokens)
+    while index < count:
+        token = tokens[index]
+        index += 1
+        if not token.quoted and token.value == "}":
+            if not open_blocks:
+                raise NginxSyntaxError('unexpected "}"', token.line)
+            open_blocks.pop().close = token
+            stack.pop()
+            continue
+        if not token.quoted and token.value.startswith("#"):
+            stack[-1].append(Statement(token, [], None))
+            continue
+        if not token.quoted and token.value in ("{", ";"):
+            raise NginxSyntaxError(f'unexpected "{token.value}"', token.line)
+        statement = Statement(token, [], None)
+        comments: list[Statement] = []
+        while index < count:
+            arg = tokens[index]
+            index += 1
+            if not arg.quoted and arg.value in ("{", ";", "}"):
+                statement.terminator = arg
+                break
+            if not arg.quoted and arg.value.startswith("#"):
+                comments.append(Statement(arg, [], None))
+            else:
+                statement.args.append(arg)
+        terminator = statement.terminator
+        if terminator is None:
+            raise NginxSyntaxError('unexpected end of file, expecting ";" or "}"', token.line)
+        if terminator.value == "}":
+            raise NginxSyntaxError('unexpected "}"', terminator.line)
+        stack[-1].append(statement)
+        stack[-1].extend(comments)
+        if terminator.value == "{":
+            if len(open_blocks) >= MAX_DEPTH:
+                raise NginxSyntaxError(
+                    f"blocks nested deeper than {MAX_DEPTH} levels", terminator.line
+                )
+            open_blocks.append(statement)
+            stack.append(statement.children)
+    if open_blocks:
+        raise NginxSyntaxError('unexpected end of file, expecting "}"', open_blocks[-1].directive.line)
+    return root

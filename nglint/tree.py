@@ -1,0 +1,150 @@
+"""The configuration tree every rule reads.
+
+One ``Node`` per directive (or comment) *per include site*: a file included
+from two places appears twice, each copy with its own parent, so inheritance
+and routing see exactly what nginx sees.  An ``include`` directive stays in
+its block and the statements it brings in follow it in the same ``children``
+list, each still naming the file it was written in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from nglint.source import SourceFile, Statement
+
+COMMENT = "#"
+
+
+class Node:
+    """A directive, a block or a comment, at one include site."""
+
+    __slots__ = (
+        "args",
+        "children",
+        "comment",
+        "directive",
+        "line",
+        "parent",
+        "source",
+        "statement",
+        "via",
+    )
+
+    def __init__(
+        self,
+        directive: str,
+        args: list[str],
+        line: int,
+        source: SourceFile | None,
+        statement: Statement | None,
+        parent: Node | None,
+        children: list[Node] | None = None,
+        via: Node | None = None,
+        comment: str | None = None,
+    ) -> None:
+        self.directive = directive
+        self.args = args
+        self.line = line
+        self.source = source  # None for the synthetic blocks around a fragment
+        self.statement = statement  # exact spans; None when they could not be aligned
+        self.parent = parent
+        self.children = children  # None unless the directive has a block
+        self.via = via  # the include directive that brought this node's file in
+        self.comment = comment
+
+    def __repr__(self) -> str:
+        return f"<Node {self.directive} {' '.join(self.args)!r} {self.path}:{self.line}>"
+
+    @property
+    def path(self) -> str | None:
+        return self.source.path if self.source else None
+
+    @property
+    def is_block(self) -> bool:
+        return self.children is not None
+
+    @property
+    def is_comment(self) -> bool:
+        return self.directive == COMMENT
+
+    @property
+    def synthetic(self) -> bool:
+        return self.source is None
+
+    def directives(self, name: str | None = None) -> Iterator[Node]:
+        """Direct children that are directives (not comments), optionally by name."""
+        for child in self.children or ():
+            if child.directive != COMMENT and (name is None or child.directive == name):
+                yield child
+
+    def first(self, name: str) -> Node | None:
+        return next(self.directives(name), None)
+
+    def walk(self) -> Iterator[Node]:
+        """This node and every node below it, in document order (iterative)."""
+        stack: list[Node] = [self]
+        while stack:
+            node = stack.pop()
+            yield node
+            if node.children:
+                stack.extend(reversed(node.children))
+
+    def ancestors(self) -> Iterator[Node]:
+        node = self.parent
+        while node is not None:
+            yield node
+            node = node.parent
+
+    def enclosing(self, name: str) -> Node | None:
+        return next((a for a in self.ancestors() if a.directive == name), None)
+
+    @property
+    def context(self) -> str:
+        """The block this node sits in, as nginx names contexts (main, http, server...)."""
+        return self.parent.directive if self.parent and self.parent.parent else "main"
+
+    def comments_before(self) -> Iterator[Node]:
+        """Comment nodes directly above this one in its block (nearest first)."""
+        siblings = self.parent.children if self.parent else []
+        index = next(i for i, s in enumerate(siblings) if s is self)
+        for sibling in reversed(siblings[:index]):
+            if not sibling.is_comment:
+                break
+            yield sibling
+
+
+@dataclass
+class Problem:
+    """Something the loader found that a rule reports (syntax, missing include)."""
+
+    kind: str  # "syntax" or "include"
+    message: str
+    path: str
+    line: int | None
+    column: int | None = None
+
+
+@dataclass
+class Tree:
+    """One entry point (a main nginx.conf or a fragment) with includes expanded."""
+
+    entry: str
+    context: str  # main, http, server or location: what the entry file was read as
+    root: Node  # synthetic main context
+    sources: dict[str, SourceFile] = field(default_factory=dict)  # realpath -> source
+    problems: list[Problem] = field(default_factory=list)
+    broken_files: set[str] = field(default_factory=set)  # realpaths that did not parse
+
+    def walk(self) -> Iterator[Node]:
+        return self.root.walk()
+
+    def blocks(self, name: str) -> Iterator[Node]:
+        return (n for n in self.root.walk() if n.directive == name and n.is_block)
+
+    @property
+    def servers(self) -> list[Node]:
+        return list(self.blocks("server"))
