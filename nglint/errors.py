@@ -6,7 +6,7 @@ from __future__ import annotations
 class NglintError(Exception):
     """A usage or environment error: reported on one line, exit status 2."""
 
-    def __init__(self, message: str, path: str | None = None, line: int | None = None):
+    def __init__(self, message: str, path: str | None = None, line: int | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.path = path
@@ -22,7 +22,7 @@ class NglintError(Exception):
 class NginxSyntaxError(Exception):
     """A syntax error nginx would refuse, at a line of the file being read."""
 
-    def __init__(self, message: str, line: int | None):
+    def __init__(self, message: str, line: int | None) -> None:
         super().__init__(message)
         self.message = message
         self.line = line

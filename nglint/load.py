@@ -175,10 +175,7 @@ class Loader:
         if not os.path.isabs(pattern):
             pattern = os.path.join(self.conf_prefix, pattern)
         path = node.path or ""
-        if glob.has_magic(pattern):
-            targets = sorted(glob.glob(pattern))
-        else:
-            targets = [pattern]
+        targets = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
         for target in targets:
             if os.path.isdir(target):
                 continue

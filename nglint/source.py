@@ -192,5 +192,6 @@ def statements(source: SourceFile) -> list[Statement]:
             open_blocks.append(statement)
             stack.append(statement.children)
     if open_blocks:
-        raise NginxSyntaxError('unexpected end of file, expecting "}"', open_blocks[-1].directive.line)
+        line = open_blocks[-1].directive.line
+        raise NginxSyntaxError('unexpected end of file, expecting "}"', line)
     return root
