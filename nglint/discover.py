@@ -9,7 +9,7 @@ context it was written for.  A file given by name is always linted.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from nglint.errors import NglintError
@@ -60,11 +60,11 @@ def _fragment_prefix(path: str) -> str:
     return folder
 
 
-def _is_main(path: str) -> bool:
+def _is_main(path: str, overlay: Mapping[str, bytes] | None = None) -> bool:
     if os.path.basename(path) == MAIN_NAME:
         return True
     try:
-        source = SourceFile.read(path)
+        source = SourceFile.read(path, overlay)
     except OSError:
         return False
     return any(item["directive"] in MAIN_DIRECTIVES for item in parse_file(source).ast)
@@ -78,7 +78,8 @@ def _check_readable(path: str) -> None:
 
 
 def discover(paths: Iterable[str], context: str | None = None,
-             conf_prefix: str | None = None) -> list[Tree]:
+             conf_prefix: str | None = None,
+             overlay: Mapping[str, bytes] | None = None) -> list[Tree]:
     """Load every tree the paths name: main configurations first, then fragments."""
     if context is not None and context not in CONTEXTS:
         raise NglintError(f"unknown context {context!r}: use one of {', '.join(CONTEXTS)}")
@@ -97,7 +98,7 @@ def discover(paths: Iterable[str], context: str | None = None,
             prefix = conf_prefix or (given if os.path.isfile(main) else None)
             candidates.extend(Entry(f, context or "", prefix or _fragment_prefix(f), False)
                               for f in files if f != main)
-        elif context in (None, "main") and _is_main(given):
+        elif context in (None, "main") and _is_main(given, overlay):
             mains.append(Entry(given, "main", conf_prefix or os.path.dirname(given) or ".",
                                True))
         else:
@@ -109,7 +110,7 @@ def discover(paths: Iterable[str], context: str | None = None,
     loaders: dict[str, Loader] = {}
 
     def loader(prefix: str) -> Loader:
-        return loaders.setdefault(prefix, Loader(prefix))
+        return loaders.setdefault(prefix, Loader(prefix, overlay))
 
     for entry in mains:
         tree = loader(entry.conf_prefix).load(entry.path, "main")
@@ -122,7 +123,7 @@ def discover(paths: Iterable[str], context: str | None = None,
             continue  # analysed where a tree includes it
         seen.add(real)
         try:
-            source = SourceFile.read(entry.path)
+            source = SourceFile.read(entry.path, overlay)
         except OSError as error:
             raise NglintError(f"cannot read: {error.strerror}", entry.path) from None
         fragment_context = entry.context or infer_context(source)

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import glob
 import os
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from crossplane.errors import NgxParserBaseException
@@ -24,6 +26,8 @@ CONTEXTS = ("main", "http", "server", "location")
 MAX_INCLUDE_DEPTH = 32
 MAX_NODES = 2_000_000
 TEMPLATE_MARKERS = ("{{", "}}", "{%", "%}", "<%", "%>")
+# an opening and a closing marker on one line: "}}" alone is two closing braces
+TEMPLATE_PLACEHOLDER = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|<%.*?%>")
 
 
 @dataclass
@@ -35,10 +39,30 @@ class ParsedFile:
 
 
 def _template_hint(text: str) -> str:
-    found = [marker for marker in TEMPLATE_MARKERS if marker in text]
+    found = TEMPLATE_PLACEHOLDER.search(text)
     if not found:
         return ""
-    return f" (the file looks like a template: it holds {found[0]!r}; lint the rendered output)"
+    return (f" (the file looks like a template: it holds {found.group()!r}; "
+            "lint the rendered output)")
+
+
+def _placeholder(tree: list[Statement]) -> tuple[str, int] | None:
+    """The first template placeholder in a statement (not a comment, not a lua body)."""
+    stack = list(reversed(tree))
+    while stack:
+        statement = stack.pop()
+        if statement.terminator is None:  # a comment
+            continue
+        if not statement.directive.value.endswith("_by_lua_block"):
+            tokens = [statement.directive, *statement.args]
+            found = TEMPLATE_PLACEHOLDER.search(" ".join(token.value for token in tokens))
+            if found:
+                opening = found.group()[:2]
+                line = next((t.line for t in tokens if opening in t.value),
+                            statement.directive.line)
+                return found.group(), line
+        stack.extend(reversed(statement.children))
+    return None
 
 
 def parse_file(source: SourceFile) -> ParsedFile:
@@ -53,6 +77,10 @@ def parse_file(source: SourceFile) -> ParsedFile:
         line = source.raw.count(b"\n", 0, offset) + 1
         parsed.error = Problem("syntax", "binary file (NUL byte): not an nginx configuration",
                                path, line)
+        return parsed
+    if source.text.startswith("\ufeff"):  # nginx: unknown directive "\ufeffhttp"
+        parsed.error = Problem("syntax", "UTF-8 byte order mark at the start of the file: "
+                               "nginx reads it as part of the first directive", path, 1)
         return parsed
     try:
         tokens = [(value, line, quoted) for value, line, quoted in lex(source)]
@@ -74,6 +102,12 @@ def parse_file(source: SourceFile) -> ParsedFile:
         first = config["errors"][0]
         parsed.error = Problem("syntax", first["error"], path, first["line"])
         return parsed
+    placeholder = _placeholder(tree)
+    if placeholder:
+        parsed.error = Problem("syntax", f"template placeholder {placeholder[0]!r} in a file "
+                               "that was never rendered: lint the rendered output", path,
+                               placeholder[1])
+        return parsed
     parsed.ast = config["parsed"]
     parsed.statements = tree if _aligned(parsed.ast, tree) else None
     return parsed
@@ -87,8 +121,12 @@ def _aligned(ast: list[dict], tree: list[Statement]) -> bool:
         if len(items) != len(spans):
             return False
         for item, span in zip(items, spans, strict=True):
-            name = "#" + item["comment"] if item["directive"] == COMMENT else item["directive"]
-            if name != span.directive.value or item["line"] != span.directive.line:
+            comment = item["directive"] == COMMENT
+            name = "#" + item["comment"] if comment else item["directive"]
+            if name != span.directive.value:
+                return False
+            # crossplane gives a comment between arguments the line of its statement
+            if item["line"] != span.directive.line and not comment:
                 return False
             if ("block" in item) != (span.terminator is not None and span.terminator.value == "{"):
                 return False
@@ -100,14 +138,41 @@ def _aligned(ast: list[dict], tree: list[Statement]) -> bool:
 class Loader:
     """Reads files once and expands includes per site, as nginx resolves them."""
 
-    def __init__(self, conf_prefix: str) -> None:
+    def __init__(self, conf_prefix: str, overlay: Mapping[str, bytes] | None = None) -> None:
         self.conf_prefix = conf_prefix
+        self.overlay = overlay
         self.cache: dict[str, ParsedFile] = {}
+        self._reals: dict[str, str] = {}
+        self._globs: dict[str, list[str]] = {}
+        self._reported: set[tuple[str, str, str, int | None]] = set()
+        self._budget = MAX_NODES
+
+    def _realpath(self, path: str) -> str:
+        real = self._reals.get(path)
+        if real is None:
+            real = self._reals[path] = os.path.realpath(path)
+        return real
+
+    def _report(self, tree: Tree, problem: Problem) -> None:
+        """Add a problem once (a file reached many times reports it once)."""
+        key = (problem.kind, problem.message, problem.path, problem.line)
+        if key not in self._reported:
+            self._reported.add(key)
+            tree.problems.append(problem)
+
+    def _spend(self, tree: Tree, path: str, line: int) -> bool:
+        """Count one directive or include target; False once the budget is spent."""
+        self._budget -= 1
+        if self._budget == -1:
+            tree.problems.append(Problem(
+                "syntax", f"configuration expands to more than {MAX_NODES} "
+                "directives: analysis stopped", path, line))
+        return self._budget >= 0
 
     def parsed(self, path: str) -> ParsedFile:
-        real = os.path.realpath(path)
+        real = self._realpath(path)
         if real not in self.cache:
-            self.cache[real] = parse_file(SourceFile.read(path))
+            self.cache[real] = parse_file(SourceFile.read(path, self.overlay))
         cached = self.cache[real]
         if cached.source.path != path:  # the same file reached under another name
             return ParsedFile(
@@ -127,18 +192,19 @@ class Loader:
             parent.children.append(block)  # type: ignore[union-attr]
             parent = block
         self._budget = MAX_NODES
+        self._reported = set()
         try:
             file = self.parsed(entry)
         except OSError as error:
             tree.problems.append(Problem("include", f"cannot read file: {error.strerror}",
                                          entry, None))
             return tree
-        self._expand(tree, file, parent, None, [os.path.realpath(entry)])
+        self._expand(tree, file, parent, None, [self._realpath(entry)])
         return tree
 
     def _expand(self, tree: Tree, file: ParsedFile, parent: Node, via: Node | None,
                 chain: list[str]) -> None:
-        real = os.path.realpath(file.source.path)
+        real = self._realpath(file.source.path)
         tree.sources.setdefault(real, file.source)
         if file.error:
             if real not in tree.broken_files:
@@ -150,17 +216,13 @@ class Loader:
         while work:
             items, span_list, block = work.pop()
             for index, item in enumerate(items):
-                self._budget -= 1
-                if self._budget < 0:
-                    if self._budget == -1:
-                        tree.problems.append(Problem(
-                            "syntax", f"configuration expands to more than {MAX_NODES} "
-                            "directives: analysis stopped", file.source.path, item["line"]))
+                if not self._spend(tree, file.source.path, item["line"]):
                     return
                 span = span_list[index] if span_list is not None else None
                 directive = item["directive"]
-                node = Node(directive, list(item["args"]), item["line"], file.source, span,
-                            block, via=via)
+                line = span.directive.line if span is not None else item["line"]
+                node = Node(directive, list(item["args"]), line, file.source, span, block,
+                            via=via)
                 if directive == COMMENT:
                     node.comment = item["comment"]
                 block.children.append(node)  # type: ignore[union-attr]
@@ -175,24 +237,27 @@ class Loader:
         if not os.path.isabs(pattern):
             pattern = os.path.join(self.conf_prefix, pattern)
         path = node.path or ""
-        targets = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
+        targets = self._globs.get(pattern)
+        if targets is None:  # globbed once: cycles through globs multiply the include sites
+            found = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
+            targets = self._globs[pattern] = [t for t in found if not os.path.isdir(t)]
         for target in targets:
-            if os.path.isdir(target):
-                continue
-            real = os.path.realpath(target)
+            if not self._spend(tree, path, node.line):
+                return
+            real = self._realpath(target)
             if real in chain:
-                tree.problems.append(Problem(
+                self._report(tree, Problem(
                     "include", f"include cycle: {target} includes itself", path, node.line))
                 continue
             if len(chain) >= MAX_INCLUDE_DEPTH:
-                tree.problems.append(Problem(
+                self._report(tree, Problem(
                     "include", f"includes nested deeper than {MAX_INCLUDE_DEPTH}", path, node.line))
                 continue
             try:
                 included = self.parsed(target)
             except OSError as error:
                 reason = "not found" if isinstance(error, FileNotFoundError) else error.strerror
-                tree.problems.append(Problem(
+                self._report(tree, Problem(
                     "include", f"included file {target}: {reason}", path, node.line))
                 continue
             # the included statements follow the include directive in its block

@@ -15,7 +15,7 @@ byte: an edit elsewhere in the file never disturbs invalid bytes.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from crossplane.lexer import _balance_braces, _lex_file_object
@@ -64,7 +64,12 @@ class SourceFile:
     tokens: list[Token] = field(default_factory=list)
 
     @classmethod
-    def read(cls, path: str) -> SourceFile:
+    def read(cls, path: str, overlay: Mapping[str, bytes] | None = None) -> SourceFile:
+        """Read a file; ``overlay`` (real path -> bytes) holds edited, unwritten content."""
+        if overlay:
+            edited = overlay.get(os.path.realpath(path))
+            if edited is not None:
+                return cls.from_bytes(path, edited)
         with open(path, "rb") as handle:
             raw = handle.read(MAX_FILE_BYTES + 1)
         return cls.from_bytes(path, raw)
@@ -133,6 +138,12 @@ def lex(source: SourceFile) -> Iterator[tuple[str, int, bool]]:
             while start < size and text[start].isspace():
                 start += 1
             end = pointer + 1 if quoted else pointer
+            if not quoted and value.startswith("#"):
+                # a comment is its text up to the line end, without the CR of a CRLF
+                # line end (crossplane keeps the CR and drops a backslash before LF)
+                if end > start + 1 and text[end - 1] == "\r":
+                    end -= 1
+                value = text[start:end]
         tokens.append(Token(_clean(value), line, quoted, start, end))
         previous_end = end
         yield tokens[-1].value, line, quoted

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
 from nglint import __version__
 from nglint.findings import Finding
+
+SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def document(findings: Sequence[Finding], files: int) -> dict[str, Any]:
@@ -28,4 +31,7 @@ def document(findings: Sequence[Finding], files: int) -> dict[str, Any]:
 
 
 def render(findings: Sequence[Finding], files: int) -> str:
-    return json.dumps(document(findings, files), indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(document(findings, files), indent=2, ensure_ascii=False) + "\n"
+    # a file name that is not UTF-8 holds lone surrogates (surrogateescape): escape them,
+    # or the document could not be written as UTF-8
+    return SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)

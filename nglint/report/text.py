@@ -25,7 +25,7 @@ def console(stream: IO[str] | None = None):  # noqa: ANN201 - rich is imported l
     from rich.console import Console
 
     stream = stream or sys.stdout
-    colour = stream.isatty() and "NO_COLOR" not in os.environ
+    colour = stream.isatty() and not os.environ.get("NO_COLOR")  # no-color.org: non-empty
     return Console(file=stream, no_color=not colour, force_terminal=colour or None,
                    color_system="auto" if colour else None, highlight=False,
                    emoji=False, markup=False, soft_wrap=True)
