@@ -1,0 +1,1 @@
+"""Meaning of directive values: nginx's time and size parsing and directive tables."""
