@@ -1,0 +1,175 @@
+"""What is in force at a block: effective directive values with provenance.
+
+nginx merges every module's configuration from ``http`` down to ``server``,
+``location``, ``if`` and ``limit_except``.  Three kinds of directive merge
+differently, and every rule asks this module instead of walking parents itself:
+
+- standard directives (``proxy_read_timeout``, ``proxy_http_version``, ...):
+  the innermost level that sets the directive wins;
+- array directives (``proxy_set_header``, ``add_header``, ...): inherited "if
+  and only if there are no such directives defined on the current level", all
+  or nothing (``add_header_inherit`` changes that for ``add_header`` only, from
+  nginx 1.29.3);
+- directives that never inherit: content handlers (``proxy_pass`` and the
+  other ``*_pass``) and the rewrite module (``return``, ``rewrite``, ``set``,
+  ``if``, ``break``), and ``try_files``.
+
+Sources: https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_set_header
+(inheritance and the two redefined headers),
+https://nginx.org/en/docs/http/ngx_http_headers_module.html#add_header_inherit,
+https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_http_version
+(1.1 by default since 1.29.7), nginx ``src/http/modules/ngx_http_proxy_module.c``
+(``ngx_http_proxy_merge_loc_conf``, ``ngx_http_proxy_init_headers``) and
+``src/http/ngx_http_core_module.c`` (``if`` creates an implicit location).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nglint.tree import Node
+
+Version = tuple[int, int, int]
+
+ARRAY_DIRECTIVES = frozenset({
+    "proxy_set_header", "add_header", "add_trailer", "fastcgi_param", "uwsgi_param",
+    "scgi_param", "grpc_set_header", "allow", "deny", "error_page", "limit_conn",
+    "limit_req", "ssl_conf_command", "sub_filter", "xslt_param", "proxy_hide_header",
+    "proxy_pass_header", "more_set_headers", "more_set_input_headers",
+})
+NOT_INHERITED = frozenset({
+    "proxy_pass", "fastcgi_pass", "uwsgi_pass", "scgi_pass", "grpc_pass", "memcached_pass",
+    "return", "rewrite", "set", "if", "break", "try_files", "location", "limit_except",
+    "include", "content_by_lua_block", "content_by_lua", "content_by_lua_file", "js_content",
+    "alias", "stub_status", "mirror",
+})
+# blocks whose directives apply inside them: the levels of inheritance
+LEVELS = frozenset({"http", "server", "location", "if", "limit_except"})
+HANDLERS = ("proxy_pass", "fastcgi_pass", "uwsgi_pass", "scgi_pass", "grpc_pass",
+            "memcached_pass")
+
+# nglint's default target: conservative, the defaults of every nginx before 1.29.7; never
+# read from a local binary, so a CI gate answers the same on every machine
+DEFAULT_NGINX_VERSION = (1, 29, 6)
+HTTP_1_1_DEFAULT = (1, 29, 7)  # proxy_http_version 1.1 and no "Connection: close" from here
+ADD_HEADER_INHERIT = (1, 29, 3)
+
+
+@dataclass(frozen=True)
+class Value:
+    """A directive's arguments in force and where they were set (None: nginx default)."""
+
+    directive: str
+    args: tuple[str, ...]
+    node: Node | None
+
+    @property
+    def is_default(self) -> bool:
+        return self.node is None
+
+    @property
+    def value(self) -> str:
+        return " ".join(self.args)
+
+    def where(self) -> str:
+        if self.node is None:
+            return "nginx default"
+        return f"{self.node.path}:{self.node.line}"
+
+
+def defaults(version: Version) -> dict[str, tuple[str, ...]]:
+    """Defaults of the standard directives the rules and ``nglint route`` ask about."""
+    return {
+        "proxy_http_version": ("1.1",) if version >= HTTP_1_1_DEFAULT else ("1.0",),
+        "proxy_read_timeout": ("60s",),
+        "proxy_send_timeout": ("60s",),
+        "proxy_connect_timeout": ("60s",),
+        "proxy_buffering": ("on",),
+        "proxy_request_buffering": ("on",),
+        "client_max_body_size": ("1m",),
+        "proxy_redirect": ("default",),
+    }
+
+
+def default_proxy_headers(version: Version) -> dict[str, str]:
+    """Headers nginx sets itself whatever the proxy_set_header list says."""
+    headers = {"Host": "$proxy_host"}
+    if version < HTTP_1_1_DEFAULT:
+        headers["Connection"] = "close"
+    return headers
+
+
+def levels(node: Node) -> list[Node]:
+    """The node (when it is a level) and its enclosing levels, innermost first."""
+    chain = [node, *node.ancestors()]
+    return [n for n in chain if n.directive in LEVELS and n.is_block]
+
+
+class Model:
+    """Effective values for one target nginx version."""
+
+    def __init__(self, version: Version = DEFAULT_NGINX_VERSION) -> None:
+        self.version = version
+        self._defaults = defaults(version)
+
+    def effective(self, block: Node, directive: str) -> Value | None:
+        """The standard directive's value in force at ``block``, or its default."""
+        if directive in NOT_INHERITED:
+            found = block.first(directive)
+            return Value(directive, tuple(found.args), found) if found else None
+        for level in levels(block):
+            found = level.first(directive)
+            if found is not None:
+                return Value(directive, tuple(found.args), found)
+        default = self._defaults.get(directive)
+        return Value(directive, default, None) if default is not None else None
+
+    def array(self, block: Node, directive: str) -> list[Value]:
+        """All values of an array directive in force at ``block`` (all-or-nothing)."""
+        merged: list[Value] = []
+        for level in levels(block):
+            own = [Value(directive, tuple(n.args), n) for n in level.directives(directive)]
+            if not own:
+                continue
+            merged = own + merged
+            if not (directive == "add_header" and self._merges_add_header(level)):
+                return merged
+        return merged
+
+    def _merges_add_header(self, level: Node) -> bool:
+        if self.version < ADD_HEADER_INHERIT:
+            return False
+        for candidate in levels(level):
+            setting = candidate.first("add_header_inherit")
+            if setting is not None:
+                return bool(setting.args) and setting.args[0] == "merge"
+        return False
+
+    def array_source(self, block: Node, directive: str) -> Node | None:
+        """The level whose array directives are in force at ``block`` (None: none set)."""
+        for level in levels(block):
+            if level.first(directive) is not None:
+                return level
+        return None
+
+    def proxy_headers(self, block: Node) -> dict[str, Value]:
+        """Headers sent upstream from ``block``, by lower-case name, defaults included.
+
+        An empty value means nginx does not send the header; it is kept here so a
+        rule can tell "blanked on purpose" from "never set".
+        """
+        headers: dict[str, Value] = {}
+        for name, value in default_proxy_headers(self.version).items():
+            headers[name.lower()] = Value("proxy_set_header", (name, value), None)
+        for value in self.array(block, "proxy_set_header"):
+            if len(value.args) == 2:
+                headers[value.args[0].lower()] = value
+        return headers
+
+    def handler(self, block: Node) -> Node | None:
+        """The content handler set in this very block (``proxy_pass`` and friends)."""
+        for name in HANDLERS:
+            found = block.first(name)
+            if found is not None:
+                return found
+        return None

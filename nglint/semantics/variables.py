@@ -1,0 +1,168 @@
+"""Which variables exist, and which a configuration uses.
+
+nginx resolves every variable name when it reads the configuration: a name
+that no module provides and no directive defines makes ``nginx -t`` fail with
+``unknown "name" variable``.  Variables are global to the ``http`` block, so a
+``map`` anywhere in ``http`` defines its variable for every server.
+
+Defined by the configuration: ``map``, ``geo``, ``split_clients`` (their second
+argument), ``set``, ``perl_set``, ``js_set``, ``set_by_lua*``, ``auth_jwt`` ...,
+and named captures of regular expressions (``(?<name>...)`` / ``(?P<name>...)``
+in ``location``, ``server_name``, ``if``, ``rewrite`` and ``map`` patterns).
+Numbered captures ``$1``..``$9`` always exist.
+
+Sources: https://nginx.org/en/docs/varindex.html (built-in variables, and the
+prefix families ``$http_``, ``$sent_http_``, ``$arg_``, ``$cookie_``,
+``$upstream_http_``...); nginx ``src/http/ngx_http_variables.c``
+(``ngx_http_variables_init_vars`` raises "unknown variable").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from nglint.tree import Node, Tree
+
+BUILTIN = frozenset({
+    "acme_certificate", "acme_certificate_key", "ancient_browser", "args",
+    "binary_remote_addr", "body_bytes_sent", "bytes_received", "bytes_sent", "connection",
+    "connection_requests", "connection_time", "connections_active", "connections_reading",
+    "connections_waiting", "connections_writing", "content_length", "content_type",
+    "date_gmt", "date_local", "document_root", "document_uri", "fastcgi_path_info",
+    "fastcgi_script_name", "gzip_ratio", "host", "hostname", "http2", "http3", "https",
+    "invalid_referer", "is_args", "limit_conn_status", "limit_rate", "limit_req_status",
+    "memcached_key", "modern_browser", "msec", "msie", "multipart", "nginx_version", "pid",
+    "pipe", "protocol", "proxy_add_x_forwarded_for", "proxy_host", "proxy_port",
+    "proxy_protocol_addr", "proxy_protocol_port", "proxy_protocol_server_addr",
+    "proxy_protocol_server_port", "query_string", "realip_remote_addr",
+    "realip_remote_port", "realpath_root", "remote_addr", "remote_port", "remote_user",
+    "request", "request_body", "request_body_file", "request_completion",
+    "request_filename", "request_id", "request_length", "request_method", "request_time",
+    "request_uri", "scheme", "secure_link", "secure_link_expires", "server_addr",
+    "server_name", "server_port", "server_protocol", "session_time", "slice_range", "spdy",
+    "spdy_request_priority", "status", "tcpinfo_rcv_space", "tcpinfo_rtt", "tcpinfo_rttvar",
+    "tcpinfo_snd_cwnd", "time_iso8601", "time_local", "uid_got", "uid_reset", "uid_set",
+    "upstream_addr", "upstream_bytes_received", "upstream_bytes_sent",
+    "upstream_cache_status", "upstream_connect_time", "upstream_first_byte_time",
+    "upstream_header_time", "upstream_last_server_name", "upstream_queue_time",
+    "upstream_response_length", "upstream_response_time", "upstream_session_time",
+    "upstream_status", "uri",
+})
+# families: any name with these prefixes is provided by a module
+PREFIXES = ("http_", "sent_http_", "sent_trailer_", "arg_", "cookie_", "upstream_http_",
+            "upstream_trailer_", "upstream_cookie_", "ssl_", "geoip_", "jwt_claim_",
+            "jwt_header_", "proxy_protocol_tlv_", "mqtt_", "otel_", "jwt_payload")
+
+VARIABLE = re.compile(r"\$(?:\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))")
+NAMED_CAPTURE = re.compile(r"\(\?(?:P?<([A-Za-z_][A-Za-z0-9_]*)>|'([A-Za-z_][A-Za-z0-9_]*)')")
+# directives whose Nth argument (0-based) names a variable they define
+DEFINING = {"map": 1, "geo": -1, "split_clients": 1, "set": 0, "perl_set": 0, "js_set": 0,
+            "set_by_lua": 0, "set_by_lua_block": 0, "set_by_lua_file": 0,
+            "set_real_ip_from": None, "auth_jwt_claim_set": 0, "auth_jwt_header_set": 0,
+            "set_secure_link": 0, "set_md5": 0, "set_sha1": 0, "set_unescape_uri": 0,
+            "set_escape_uri": 0, "set_encode_base64": 0, "set_decode_base64": 0,
+            "set_if_empty": 0, "set_hashed_upstream": 0, "set_formatted_gmt_time": 0,
+            "set_formatted_local_time": 0, "set_random": 0, "set_local_today": 0,
+            "set_quote_sql_str": 0, "set_quote_json_str": 0, "set_quote_pgsql_str": 0,
+            "js_var": 0, "keyval": 1}
+# blocks whose entries are data, not directives: their "directives" use no variables
+DATA_BLOCKS = frozenset({"types", "charset_map"})
+# arguments that hold regexes, by directive (index of the pattern)
+REGEX_ARGS = {"location": None, "server_name": None, "if": None, "rewrite": 0, "map": None}
+# directives whose arguments are Lua or JavaScript code, not nginx text
+CODE_DIRECTIVES = ("_by_lua_block", "_by_lua", "js_")
+
+
+@dataclass(frozen=True)
+class Use:
+    name: str
+    node: Node
+
+
+def is_builtin(name: str) -> bool:
+    return name in BUILTIN or name.isdigit() or name.startswith(PREFIXES)
+
+
+def _names(text: str) -> Iterator[str]:
+    for match in VARIABLE.finditer(text):
+        yield match.group(1) or match.group(2)
+
+
+def defined(tree: Tree) -> dict[str, Node]:
+    """Variables the configuration defines, with the first node defining each."""
+    found: dict[str, Node] = {}
+    for node in tree.walk():
+        args = node.args
+        position = DEFINING.get(node.directive)
+        if position is not None and args and not _in_data_block(node):
+            if node.directive == "geo":
+                target = args[-1]
+            elif len(args) > position:
+                target = args[position]
+            else:
+                target = ""
+            if target.startswith("$"):
+                found.setdefault(target[1:].strip("{}"), node)
+        for text in _regex_texts(node):
+            for match in NAMED_CAPTURE.finditer(text):
+                found.setdefault(match.group(1) or match.group(2), node)
+    return found
+
+
+def _in_data_block(node: Node) -> bool:
+    parent = node.parent
+    return parent is not None and parent.directive in ("map", "geo", "split_clients", "types")
+
+
+def _regex_texts(node: Node) -> Iterator[str]:
+    directive = node.directive
+    if directive in ("location", "server_name", "if", "rewrite"):
+        yield from node.args
+    elif node.parent is not None and node.parent.directive == "map":
+        yield directive  # a map entry's key may be a regex with named captures
+
+
+def uses(tree: Tree) -> Iterator[Use]:
+    """Every variable reference in directive arguments (not in comments or code)."""
+    for node in tree.walk():
+        if node.is_comment or node.synthetic:
+            continue
+        if node.directive.endswith(CODE_DIRECTIVES) or node.directive.startswith("js_"):
+            continue
+        parent = node.parent
+        if parent is not None and parent.directive in DATA_BLOCKS:
+            continue
+        texts = list(node.args)
+        if parent is not None and parent.directive in ("map", "split_clients", "geo"):
+            # a map entry: the key is a literal or regex, only the value can use variables
+            texts = texts[-1:]
+        elif node.directive in ("map", "geo", "split_clients"):
+            texts = texts[:-1] if node.directive == "geo" else texts[:1]
+        elif node.directive in DEFINING and DEFINING[node.directive] == 0:
+            texts = texts[1:]
+        elif node.directive in ("location", "server_name"):
+            continue  # regexes: '$' is an anchor
+        elif node.directive in ("if", "rewrite"):
+            texts = [t for t in texts if not _looks_like_regex_position(node, t)]
+        for text in texts:
+            for name in _names(text):
+                yield Use(name, node)
+
+
+def _looks_like_regex_position(node: Node, text: str) -> bool:
+    args = node.args
+    if node.directive == "rewrite":
+        return text is args[0]
+    # if ($var ~ regex): the argument after a ~ / ~* / !~ / !~* operator is a regex
+    index = next((i for i, a in enumerate(args) if a is text), -1)
+    return index > 0 and args[index - 1] in ("~", "~*", "!~", "!~*")
+
+
+def undefined(tree: Tree) -> Iterator[Use]:
+    """Uses of variables that nothing provides (first use of each name per node)."""
+    known = defined(tree)
+    for use in uses(tree):
+        if not is_builtin(use.name) and use.name not in known:
+            yield use
