@@ -4,18 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
+from nglint.edits import Fix
 from nglint.findings import Finding, Severity
 from nglint.registry import Rule
+from nglint.semantics.inherit import DEFAULT_NGINX_VERSION, Model
 from nglint.tree import Node, Problem, Tree
+
+if TYPE_CHECKING:
+    from nglint.semantics.jupyter import JupyterView
 
 
 @dataclass
 class Options:
     """Everything a run was asked for (command line merged over configuration)."""
 
-    nginx_version: tuple[int, int, int] = (1, 29, 6)  # conservative: before 1.29.7 defaults
+    nginx_version: tuple[int, int, int] = DEFAULT_NGINX_VERSION
     rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     severity_overrides: dict[str, Severity] = field(default_factory=dict)
     jupyter_prefixes: tuple[str, ...] = ()
@@ -29,16 +35,44 @@ class Report:
     node: Node | None = None
     problem: Problem | None = None
     severity: Severity | None = None
+    fix: Fix | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+class Analysis:
+    """The nginx model of one tree, computed once and shared by every rule."""
+
+    def __init__(self, tree: Tree, options: Options) -> None:
+        self.tree = tree
+        self.options = options
+
+    @cached_property
+    def model(self) -> Model:
+        return Model(self.options.nginx_version)
+
+    @cached_property
+    def jupyter(self) -> JupyterView:
+        from nglint.semantics.jupyter import JupyterView
+
+        return JupyterView(self.tree, self.model, self.options.jupyter_prefixes)
 
 
 class Context:
     """What a rule sees: the tree, the options, and the shared nginx model."""
 
-    def __init__(self, tree: Tree, options: Options, rule: Rule) -> None:
-        self.tree = tree
-        self.options = options
+    def __init__(self, analysis: Analysis, rule: Rule) -> None:
+        self.analysis = analysis
+        self.tree = analysis.tree
+        self.options = analysis.options
         self.rule = rule
+
+    @property
+    def model(self) -> Model:
+        return self.analysis.model
+
+    @property
+    def jupyter(self) -> JupyterView:
+        return self.analysis.jupyter
 
     def option(self, name: str) -> Any:
         return self.options.rule_options.get(self.rule.name, {}).get(
@@ -88,14 +122,15 @@ def lint(trees: Sequence[Tree], rules: Iterable[Rule], options: Options) -> list
     findings: dict[tuple[str, str, int, int, str], Finding] = {}
     rules = list(rules)
     for tree in trees:
+        analysis = Analysis(tree, options)
         for rule in rules:
-            context = Context(tree, options, rule)
+            context = Context(analysis, rule)
             for report in rule.check(context):
                 path, line, column, end_line, end_column = locate(report, tree)
                 severity = options.severity_overrides.get(
                     rule.code, report.severity or rule.severity)
                 finding = Finding(rule.code, rule.name, severity, path, line, column, end_line,
-                                  end_column, report.message, rule.fixable, report.node,
-                                  report.extra)
+                                  end_column, report.message, report.fix is not None,
+                                  report.node, report.fix, report.extra)
                 findings.setdefault(finding.key, finding)
     return sorted(findings.values(), key=Finding.sort_key)

@@ -7,6 +7,7 @@ from enum import IntEnum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from nglint.edits import Fix
     from nglint.tree import Node
 
 
@@ -36,6 +37,7 @@ class Finding:
     message: str
     fixable: bool = False
     node: Node | None = field(default=None, repr=False, compare=False)
+    fix: Fix | None = field(default=None, repr=False, compare=False)
     extra: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property

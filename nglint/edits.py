@@ -1,0 +1,198 @@
+"""Minimal text edits on configuration files, computed from exact token spans.
+
+Every fix is a list of ``Edit``s: replace ``[start, end)`` of one file's text
+with new text.  Nothing else in the file changes: inserted lines copy the
+indentation of their neighbours and the file's newline style, stay inside their
+block even when it is written on one line, and go after an inline comment
+rather than between a directive and its comment.  New statements are rendered
+with crossplane's builder (correct quoting); the user's own text is never
+re-rendered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import crossplane
+
+from nglint.source import SourceFile
+from nglint.tree import Node
+
+
+class EditError(Exception):
+    """The edit cannot be made safely; the message says why."""
+
+
+@dataclass(frozen=True, order=True)
+class Edit:
+    path: str  # real path of the file
+    start: int
+    end: int
+    text: str
+
+
+@dataclass(frozen=True)
+class Fix:
+    """The edits that resolve one finding."""
+
+    description: str
+    edits: tuple[Edit, ...]
+    unsafe: bool = False
+
+
+def render(directive: str, args: Sequence[str]) -> str:
+    """One statement as nginx text, quoted where needed."""
+    return crossplane.build([{"directive": directive, "args": list(args)}]).strip()
+
+
+def _source(node: Node) -> SourceFile:
+    if node.source is None:
+        raise EditError("the block is implied by the fragment's context, not written")
+    if node.statement is None:
+        raise EditError(f"{node.path}: token spans do not align with crossplane's tree; "
+                        "not editing this file")
+    return node.source
+
+
+def _line_start(text: str, offset: int) -> int:
+    return text.rfind("\n", 0, offset) + 1
+
+
+def _line_end(text: str, offset: int) -> int:
+    """Offset of the newline (or CRLF) that ends the line holding ``offset``."""
+    end = text.find("\n", offset)
+    if end == -1:
+        return len(text)
+    return end - 1 if end > 0 and text[end - 1] == "\r" else end
+
+
+def _indent_at(text: str, offset: int) -> str:
+    start = _line_start(text, offset)
+    stop = start
+    while stop < len(text) and text[stop] in " \t":
+        stop += 1
+    return text[start:stop]
+
+
+def _starts_line(text: str, offset: int) -> bool:
+    return text[_line_start(text, offset):offset].strip() == ""
+
+
+def own_statements(block: Node) -> list[Node]:
+    """Directives written in the block's own file (not brought in by an include)."""
+    return [child for child in block.children or ()
+            if child.source is block.source and child.via is block.via
+            and child.statement is not None and not child.is_comment]
+
+
+def child_indent(block: Node) -> str:
+    source = _source(block)
+    text = source.text
+    for child in own_statements(block):
+        if _starts_line(text, child.statement.start):  # type: ignore[union-attr]
+            return _indent_at(text, child.statement.start)  # type: ignore[union-attr]
+    outer = _indent_at(text, block.statement.start)  # type: ignore[union-attr]
+    unit = "\t" if "\t" in outer or "\n\t" in text else "    "
+    return outer + unit
+
+
+def _after(source: SourceFile, offset: int) -> tuple[int, bool]:
+    """Where to insert after a statement ending at ``offset``, and whether on a new line.
+
+    When only blanks or a comment follow on the line, the new line goes after the
+    comment (it belongs to the statement); otherwise the block is written on one
+    line and the new statement goes right after, on the same line.
+    """
+    text = source.text
+    end = _line_end(text, offset)
+    rest = text[offset:end].strip()
+    if rest == "" or rest.startswith("#"):
+        return end, True
+    return offset, False
+
+
+def insert_statements(block: Node, statements: Sequence[str],
+                      after: Node | None = None) -> Edit:
+    """Insert whole statements into ``block`` after ``after`` (default: its last one)."""
+    source = _source(block)
+    own = own_statements(block)
+    anchor = after or (own[-1] if own else None)
+    if anchor is not None:
+        if anchor.source is not source or anchor.statement is None:
+            raise EditError("the anchor statement is in another file")
+        offset, new_line = _after(source, anchor.statement.end)
+    else:
+        opener = block.statement.terminator  # type: ignore[union-attr]
+        offset, new_line = _after(source, opener.end)  # type: ignore[union-attr]
+    if new_line:
+        indent = child_indent(block)
+        body = "".join(source.newline + indent + s for s in statements)
+    else:
+        body = "".join(" " + s for s in statements)
+    return Edit(source.realpath(), offset, offset, body)
+
+
+def insert_before(node: Node, lines: Sequence[str]) -> Edit:
+    """Insert whole lines before the line holding ``node`` (same indentation)."""
+    source = _source(node)
+    text = source.text
+    start = node.statement.start  # type: ignore[union-attr]
+    if not _starts_line(text, start):
+        raise EditError("the statement does not start its own line")
+    indent = _indent_at(text, start)
+    line_start = _line_start(text, start)
+    body = "".join(indent + line + source.newline for line in lines)
+    return Edit(source.realpath(), line_start, line_start, body)
+
+
+def replace_args(node: Node, args: Sequence[str]) -> Edit:
+    """Replace a directive's arguments, keeping the directive name and terminator."""
+    source = _source(node)
+    span = node.statement
+    assert span is not None
+    rendered = render(node.directive, args)[len(node.directive):].rstrip(";").strip()
+    if span.args:
+        return Edit(source.realpath(), span.args[0].start, span.args[-1].end, rendered)
+    offset = span.directive.end
+    return Edit(source.realpath(), offset, offset, " " + rendered)
+
+
+def replace_arg(node: Node, index: int, value: str) -> Edit:
+    source = _source(node)
+    span = node.statement
+    assert span is not None
+    token = span.args[index]
+    rendered = render("x", [value])[2:].rstrip(";").strip()
+    return Edit(source.realpath(), token.start, token.end, rendered)
+
+
+def remove_statement(node: Node) -> Edit:
+    """Delete a statement; its whole line when it stands alone on it."""
+    source = _source(node)
+    text = source.text
+    span = node.statement
+    assert span is not None
+    start, end = span.start, span.end
+    line_start = _line_start(text, start)
+    line_end = _line_end(text, end)
+    if text[line_start:start].strip() == "" and text[end:line_end].strip() == "":
+        newline_end = text.find("\n", line_end)
+        return Edit(source.realpath(), line_start,
+                    len(text) if newline_end == -1 else newline_end + 1, "")
+    return Edit(source.realpath(), start, end, "")
+
+
+def apply(text: str, edits: Sequence[Edit]) -> str:
+    """Apply non-overlapping edits of one file, back to front."""
+    for edit in sorted(edits, key=lambda e: (e.start, e.end), reverse=True):
+        text = text[: edit.start] + edit.text + text[edit.end:]
+    return text
+
+
+def overlaps(a: Edit, b: Edit) -> bool:
+    if a.path != b.path:
+        return False
+    if a.start == a.end == b.start == b.end:
+        return True  # two insertions at one point: their order would be arbitrary
+    return a.start < b.end and b.start < a.end

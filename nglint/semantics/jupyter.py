@@ -1,0 +1,367 @@
+"""Where a configuration serves Jupyter, and which location serves each websocket.
+
+The Jupyter rules never look for locations by name.  This module finds the
+servers that front Jupyter, infers each deployment's base URL, sends a sample
+request for every websocket endpoint below it through the routing model, and
+hands the rules the location that really serves each endpoint (after
+``try_files ... @named`` fallbacks), grouped so that one defect at one location
+is one finding.
+
+## Which servers are Jupyter
+A server is Jupyter-facing when it proxies somewhere (a ``proxy_pass`` in one of
+its locations) and either the user said so (``# nglint: app=jupyter`` in or on
+the server or a location, or the ``jupyter-prefix`` setting) or it shows one
+strong sign or two weak ones:
+
+- strong: a location path or regex naming a Jupyter endpoint (``api/kernels``,
+  ``terminals/websocket``, ``api/events``, ``api/contents``, ``lsp/ws``) or the
+  words ``jupyter``, ``notebook``, ``jhub``; the same words in a ``proxy_pass``
+  target or upstream name, or in a comment directly above or at the top of the
+  server or location; port 8888 in a ``proxy_pass`` or upstream;
+- weak: ports 8000 (JupyterHub's proxy) and 8081 (the hub) in a ``proxy_pass``
+  or upstream, the word ``hub``, and location paths ``/user/``, ``/hub/``,
+  ``/lab``, ``/tree``.
+
+## Base URL
+From each proxying location of the server: a prefix location's path (``/`` or
+``/jupyter/``; ``/jupyter`` is taken as ``/jupyter/``); for a regex, the literal
+text before the endpoint it names (``/`` when that text is itself a pattern).
+When the server looks like JupyterHub (port 8000/8081, ``hub`` or ``/user/`` in
+it) the single-user servers live at ``{base}user/<name>/`` and those are the
+URLs checked.  ``jupyter-prefix`` replaces the inference.
+
+Sources: ``../shared/guide/JUPYTER-FACTS.md``; jupyter_server
+``jupyter_server/services/kernels/websocket.py``, ``services/events/handlers.py``;
+jupyter_server_terminals ``handlers.py``; jupyter-collaboration and jupyter-lsp
+handler routes; JupyterHub docs ``howto/configuration/config-proxy.md``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from nglint.semantics import routing
+from nglint.semantics.inherit import Model
+from nglint.tree import Node, Tree
+
+SAMPLE_USER = "nglint"
+SAMPLE_KERNEL = "0b6d3f50-9c1e-4c5e-8f3e-6a2f9d1c7b42"
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    key: str
+    label: str
+    path: str  # below the base URL
+    pings: bool  # the server pings every 30 s, so an idle socket survives a 60 s timeout
+
+
+ENDPOINTS = (
+    Endpoint("kernels", "kernel channels", f"api/kernels/{SAMPLE_KERNEL}/channels", True),
+    Endpoint("terminals", "terminals", "terminals/websocket/1", True),
+    Endpoint("events", "events", "api/events/subscribe", False),
+    Endpoint("collaboration", "collaboration",
+             "api/collaboration/room/json:notebook:4c1d1f3e", False),
+    Endpoint("yjs", "real-time collaboration (JupyterLab 3)", "api/yjs/json:notebook:4c1d1f3e",
+             False),
+    Endpoint("lsp", "language server", "lsp/ws/pylsp", False),
+)
+STATIC_SAMPLES = ("static/lab/main.3b1f.js", "static/notebook/app.css")
+CONTENTS_SAMPLE = "api/contents/Untitled.ipynb"
+
+MARKER = re.compile(r"nglint:\s*app\s*=\s*jupyter\b", re.IGNORECASE)
+STRONG_PATH = re.compile(r"api/kernels|terminals/websocket|api/events|api/contents|lsp/ws"
+                         r"|jupyter|notebook|jhub", re.IGNORECASE)
+STRONG_WORD = re.compile(r"jupyter|notebook|jhub", re.IGNORECASE)
+WEAK_PATH = re.compile(r"/user\b|/hub\b|^/lab\b|^/tree\b|\buser[-/]", re.IGNORECASE)
+STRONG_PORT = re.compile(r":8888\b")
+WEAK_PORT = re.compile(r":(8000|8081)\b")
+HUB_WORD = re.compile(r"\bhub\b|jupyterhub|jhub|:(8000|8081)\b|/user\b|\buser[-/]",
+                      re.IGNORECASE)
+ENDPOINT_IN_PATH = re.compile(r"\(?(user[-/]|api/kernels|terminals|api/events|api/collaboration"
+                              r"|api/yjs|api/contents|lsp/)")
+REGEX_META = re.compile(r"[\\^$.|?*+()\[\]{}]")
+
+
+@dataclass
+class Deployment:
+    """One Jupyter base URL on one server, with why nglint believes it is Jupyter."""
+
+    server: Node
+    base: str
+    reason: str
+
+
+@dataclass
+class Landing:
+    deployment: Deployment
+    endpoint: Endpoint
+    uri: str
+    location: Node | None  # None: no location serves it
+    unknown: bool = False
+    via: Node | None = None  # the location a try_files fallback started from
+
+
+@dataclass
+class ServingGroup:
+    """Every websocket endpoint that one location (or no location) serves."""
+
+    server: Node
+    location: Node | None
+    landings: list[Landing] = field(default_factory=list)
+
+    @property
+    def anchor(self) -> Node:
+        """Where a finding about this group points: the location, else the server."""
+        return self.location or self.server
+
+    @property
+    def endpoints(self) -> list[Endpoint]:
+        seen: dict[str, Endpoint] = {}
+        for landing in self.landings:
+            seen.setdefault(landing.endpoint.key, landing.endpoint)
+        return list(seen.values())
+
+    def describe(self, only: list[Endpoint] | None = None) -> str:
+        """The endpoints affected, for a message: "the events and LSP websockets (/x/...)"."""
+        wanted = only or self.endpoints
+        keys = {e.key for e in wanted}
+        labels = [e.label for e in wanted]
+        sample = next(landing.uri for landing in self.landings if landing.endpoint.key in keys)
+        listed = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
+        return f"the {listed} websockets ({sample.replace(SAMPLE_KERNEL, '<id>')} ...)"
+
+    @property
+    def symptom(self) -> str:
+        """What the user sees when these sockets fail."""
+        if any(e.key == "kernels" for e in self.endpoints):
+            return "the kernel stays 'Connecting'"
+        return "JupyterLab keeps reconnecting them"
+
+
+def _comments_about(node: Node) -> Iterator[str]:
+    for comment in node.comments_before():
+        yield comment.comment or ""
+    for child in node.children or ():
+        if not child.is_comment:
+            break
+        yield child.comment or ""
+    parent_children = node.parent.children if node.parent else []
+    # an inline comment on the opening line is stored right after the block
+    index = next((i for i, s in enumerate(parent_children) if s is node), -1)
+    if 0 <= index + 1 < len(parent_children):
+        after = parent_children[index + 1]
+        if after.is_comment and after.line == node.line:
+            yield after.comment or ""
+
+
+def marked(node: Node) -> bool:
+    """True when ``# nglint: app=jupyter`` is written on, above or atop the block."""
+    return any(MARKER.search(text) for text in _comments_about(node))
+
+
+def locations(server: Node) -> Iterator[Node]:
+    for node in server.walk():
+        if node.directive == "location" and node.is_block:
+            yield node
+
+
+def _upstream_text(tree_root: Node, target: str) -> str:
+    """proxy_pass target plus the servers of the upstream it names, for port/name signs."""
+    match = re.match(r"[a-z]+://([^/:$]+)", target)
+    if not match:
+        return target
+    name = match.group(1)
+    for node in tree_root.walk():
+        if node.directive == "upstream" and node.args and node.args[0] == name:
+            servers = " ".join(" ".join(s.args) for s in node.directives("server"))
+            return f"{target} {servers} " + " ".join(":" + p for p in re.findall(
+                r":(\d+)\b", servers))
+    return target
+
+
+@dataclass
+class Evidence:
+    """Signs that a server or location fronts Jupyter."""
+
+    strong: int = 0
+    weak: int = 0
+    hub: bool = False
+    reason: str = ""
+
+    def add(self, strong: bool, why: str) -> None:
+        if strong:
+            self.strong += 1
+        else:
+            self.weak += 1
+        self.reason = self.reason or why
+
+    @property
+    def any(self) -> bool:
+        return bool(self.strong or self.weak)
+
+    @property
+    def convincing(self) -> bool:
+        return self.strong >= 1 or self.weak >= 2
+
+
+def location_evidence(location: Node, model: Model, root: Node) -> Evidence:
+    evidence = Evidence()
+    path = " ".join(location.args)
+    if STRONG_PATH.search(path):
+        evidence.add(True, f"location {path} names a Jupyter endpoint")
+    if WEAK_PATH.search(path):
+        evidence.add(False, f"location {path} looks like JupyterHub")
+    if STRONG_WORD.search(" ".join(_comments_about(location))):
+        evidence.add(True, f"a comment on location {path} names Jupyter")
+    evidence.hub = bool(HUB_WORD.search(path))
+    handler = model.handler(location)
+    if handler is not None and handler.args:
+        target = _upstream_text(root, handler.args[0])
+        if STRONG_WORD.search(target) or STRONG_PORT.search(target):
+            evidence.add(True, f"it proxies to {handler.args[0]}")
+        if WEAK_PORT.search(target) or re.search(r"\bhub\b", target):
+            evidence.add(False, f"it proxies to {handler.args[0]}")
+        evidence.hub = evidence.hub or bool(HUB_WORD.search(target))
+    return evidence
+
+
+def server_evidence(server: Node) -> Evidence:
+    """Signs in the server itself: its comments and arguments (names, paths)."""
+    evidence = Evidence()
+    texts = [*_comments_about(server)]
+    for node in server.walk():
+        if node.directive in ("location", "proxy_pass"):
+            continue  # judged per location
+        texts.append((node.comment or "") if node.is_comment else " ".join(node.args))
+    text = " ".join(texts)
+    if STRONG_WORD.search(text):
+        evidence.add(True, "the server's comments or settings name Jupyter")
+    if re.search(r"\bhub\b|jupyterhub", text, re.IGNORECASE):
+        evidence.add(False, "the server's names mention a hub")
+        evidence.hub = True
+    return evidence
+
+
+def _base_from_location(location: Node) -> str | None:
+    """The Jupyter base URL a proxying location implies: the text before any endpoint."""
+    info = routing.location_info(location)
+    if info.modifier not in ("", "^~", "~", "~*"):
+        return None
+    path = info.path
+    match = ENDPOINT_IN_PATH.search(path)
+    literal = path[: match.start()] if match else path
+    if info.modifier in ("~", "~*"):
+        if not match:
+            return None
+        literal = literal.lstrip("^").replace("\\/", "/")
+        if REGEX_META.search(literal):
+            return "/"
+    if not literal.startswith("/"):
+        literal = "/" + literal
+    return literal if literal.endswith("/") else literal + "/"
+
+
+class JupyterView:
+    """Jupyter deployments of one tree and where each websocket endpoint lands."""
+
+    def __init__(self, tree: Tree, model: Model, prefixes: tuple[str, ...] = ()) -> None:
+        self.tree = tree
+        self.model = model
+        self.prefixes = tuple(p if p.endswith("/") else p + "/" for p in prefixes)
+        self._routers: dict[int, routing.ServerRouter] = {}
+        self.deployments = list(self._find())
+        self.landings = [landing for d in self.deployments for landing in self._land(d)]
+
+    def _find(self) -> Iterator[Deployment]:
+        root = self.tree.root
+        for server in routing.http_servers(self.tree):
+            proxying = [loc for loc in locations(server) if self.model.handler(loc)]
+            explicit = marked(server) or any(marked(loc) for loc in locations(server))
+            if self.prefixes and (proxying or explicit):
+                for prefix in self.prefixes:
+                    yield Deployment(server, prefix, "jupyter-prefix setting")
+                continue
+            if not proxying:
+                continue
+            total = server_evidence(server)
+            per_location = {id(loc): location_evidence(loc, self.model, root)
+                            for loc in proxying}
+            for evidence in per_location.values():
+                total.strong += evidence.strong
+                total.weak += evidence.weak
+                total.hub = total.hub or evidence.hub
+                total.reason = total.reason or evidence.reason
+            if explicit:
+                total.reason = "marked with # nglint: app=jupyter"
+            elif not total.convincing:
+                continue
+            # the base URLs come from the locations that look like Jupyter themselves
+            chosen = ([loc for loc in proxying if marked(loc)]
+                      or [loc for loc in proxying if per_location[id(loc)].any] or proxying)
+            bases: list[str] = []
+            for location in chosen:
+                base = _base_from_location(location)
+                if base and base not in bases:
+                    bases.append(base)
+            for base in bases or ["/"]:
+                if total.hub and base.endswith("/hub/"):
+                    base = base[: -len("hub/")]  # the hub has no websockets; its users do
+                if total.hub and "/user/" not in base:
+                    base = f"{base}user/{SAMPLE_USER}/"
+                if base.endswith("/user/"):
+                    base += f"{SAMPLE_USER}/"
+                yield Deployment(server, base, total.reason)
+
+    def route(self, server: Node, uri: str) -> tuple[Node | None, bool, Node | None]:
+        """The location serving ``uri`` on ``server``, following try_files to @named."""
+        normalized = routing.normalize_uri(uri)
+        if normalized is None:
+            return None, True, None
+        router = self._routers.get(id(server))
+        if router is None:
+            router = self._routers[id(server)] = routing.ServerRouter(server)
+        match = router.find(normalized)
+        location = match.location
+        if location is None or match.unknown:
+            return location, match.unknown, None
+        fallback = self._named_fallback(server, location)
+        if fallback is not None:
+            return fallback, False, location
+        return location, False, None
+
+    def _named_fallback(self, server: Node, location: Node) -> Node | None:
+        if self.model.handler(location) is not None:
+            return None
+        try_files = location.first("try_files")
+        if try_files is None or not try_files.args or not try_files.args[-1].startswith("@"):
+            return None
+        name = try_files.args[-1]
+        return next((loc for loc in server.directives("location")
+                     if loc.args and loc.args[0] == name), None)
+
+    def _land(self, deployment: Deployment) -> Iterator[Landing]:
+        for endpoint in ENDPOINTS:
+            uri = deployment.base + endpoint.path
+            location, unknown, via = self.route(deployment.server, uri)
+            yield Landing(deployment, endpoint, uri, location, unknown, via)
+
+    def groups(self) -> list[ServingGroup]:
+        """Landings grouped by (server, serving location), in configuration order."""
+        grouped: dict[tuple[int, int], ServingGroup] = {}
+        for landing in self.landings:
+            if landing.unknown:
+                continue
+            server = landing.deployment.server
+            key = (id(server), id(landing.location))
+            if key not in grouped:
+                grouped[key] = ServingGroup(server, landing.location)
+            grouped[key].landings.append(landing)
+        return list(grouped.values())
+
+    def proxied_groups(self) -> Iterator[ServingGroup]:
+        for group in self.groups():
+            if group.location is not None and self.model.handler(group.location):
+                yield group

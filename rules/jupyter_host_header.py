@@ -1,0 +1,101 @@
+"""Jupyter proxied without the client's `Host` (and port).
+
+## What it does
+At the location that serves each Jupyter websocket endpoint, reads the
+effective `Host` header sent upstream.  Reports nginx's default
+`$proxy_host` (the upstream's address), a literal host, and `$host` when the
+server listens on a port other than 80 or 443 (`$host` drops the port).
+`$http_host` and `$host:$server_port` pass.
+
+## Why is this bad?
+Jupyter Server refuses a websocket whose `Origin` host and port differ from
+the `Host` it receives: `403 Blocking Cross Origin WebSocket Attempt`, and the
+kernel never connects while pages and REST calls work.  It is a warning, not
+an error, because a deployment that sets Jupyter's `allow_origin` accepts
+any origin, and that setting is invisible to nglint.  A location that adds its
+own `proxy_set_header` drops the server's `Host` line (see NG005): the usual
+way this happens.
+
+## Example
+```nginx
+server {
+    listen 8443 ssl;
+    location / {
+        proxy_pass http://127.0.0.1:8888;
+        proxy_set_header Host $host;
+    }
+}
+```
+
+## Use instead
+```nginx
+        proxy_set_header Host $http_host;
+```
+
+## Fix
+Sets `proxy_set_header Host $http_host;` in the serving location.
+
+## Sources
+- jupyter_server `base/websocket.py` / `base/handlers.py` (`check_origin`,
+  "Blocking Cross Origin WebSocket Attempt")
+- https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_set_header
+  (`Host $proxy_host` by default; `$host` has no port)
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from nglint.engine import Context, Report
+from nglint.fixes import make_fix, not_fixed, set_proxy_header
+from nglint.tree import Node
+
+CODE = "NG106"
+NAME = "jupyter-host-header"
+SEVERITY = "warning"
+FIXABLE = True
+DEFAULT_PORTS = {80, 443}
+
+
+def listen_ports(server: Node) -> set[int]:
+    """Ports the server listens on (80 when it has no listen directive)."""
+    ports: set[int] = set()
+    for listen in server.directives("listen"):
+        if not listen.args or listen.args[0].startswith("unix:"):
+            continue
+        address = listen.args[0]
+        match = re.search(r"(?:^|:)(\d+)$", address)
+        ports.add(int(match.group(1)) if match else 80)
+    return ports or {80}
+
+
+def check(context: Context) -> Iterator[Report]:
+    for group in context.jupyter.proxied_groups():
+        headers = context.model.proxy_headers(group.location)
+        origin = headers.get("origin")
+        if origin is not None and origin.args[1] == "":
+            continue  # Origin blanked: Jupyter skips the check (NG107 reports that)
+        host = headers["host"]
+        value = host.args[1]
+        if "$http_host" in value or re.search(r"\$host:.+", value):
+            continue
+        where = "nginx default" if host.is_default else host.where()
+        if value == "$host":
+            odd = sorted(listen_ports(group.server) - DEFAULT_PORTS)
+            if not odd:
+                continue
+            problem = (f"Host is $host ({where}), which drops the port {odd[0]} the browser "
+                       "puts in Origin")
+        elif value == "$proxy_host":
+            problem = f"Host is $proxy_host, the upstream's address ({where})"
+        else:
+            problem = f"Host is {value!r} ({where}), not the host the browser sees"
+        location = group.location
+        fix, why = make_fix("send Host $http_host", set_proxy_header, context.model, location,
+                            "Host", "$http_host")
+        yield Report(
+            f"{problem}: Jupyter refuses {group.describe()} with 403 'Blocking Cross Origin "
+            "WebSocket Attempt'; send `proxy_set_header Host $http_host`" + not_fixed(why),
+            node=group.anchor, fix=fix,
+        )

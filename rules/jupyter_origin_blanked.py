@@ -1,0 +1,68 @@
+"""`proxy_set_header Origin ""` in front of Jupyter.
+
+## What it does
+Reports a Jupyter location whose effective `proxy_set_header` list blanks the
+`Origin` header.
+
+## Why is this bad?
+Forum answers suggest it to silence `403 Blocking Cross Origin WebSocket
+Attempt`.  It works by switching off Jupyter's cross-origin protection: any
+web page the user visits can then open a websocket to their kernels and run
+code.  Fix the `Host` header instead (`proxy_set_header Host $http_host`).
+
+## Example
+```nginx
+proxy_set_header Origin "";
+```
+
+## Use instead
+```nginx
+proxy_set_header Host $http_host;
+```
+
+## Fix
+Unsafe (`--unsafe-fixes`): removes the `Origin` line and sets `Host $http_host`.
+
+## Sources
+- jupyter_server `base/handlers.py` (`check_origin`: a request without Origin is
+  allowed)
+- https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_set_header
+  (an empty value is not sent)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from nglint.edits import Edit, EditError, remove_statement
+from nglint.engine import Context, Report
+from nglint.fixes import make_fix, not_fixed, set_proxy_header
+from nglint.semantics.inherit import Model
+from nglint.tree import Node
+
+
+def unblank(model: Model, location: Node, origin: Node | None) -> list[Edit]:
+    if origin is None or origin.parent is not location:
+        raise EditError("Origin is blanked at an outer level; change it there")
+    return [remove_statement(origin), *set_proxy_header(model, location, "Host", "$http_host")]
+
+
+CODE = "NG107"
+NAME = "jupyter-origin-blanked"
+SEVERITY = "warning"
+FIXABLE = True
+
+
+def check(context: Context) -> Iterator[Report]:
+    for group in context.jupyter.proxied_groups():
+        origin = context.model.proxy_headers(group.location).get("origin")
+        if origin is None or origin.args[1] != "":
+            continue
+        fix, why = make_fix("stop blanking Origin, send Host $http_host", unblank, context.model,
+                            group.location, origin.node, unsafe=True)
+        yield Report(
+            f"Origin is blanked ({origin.where()}): Jupyter's cross-origin check is off for "
+            f"{group.describe()}; any web page can open a websocket to the user's kernels"
+            + not_fixed(why),
+            node=group.anchor, fix=fix,
+        )

@@ -1,0 +1,72 @@
+"""A regex location serves Jupyter's static assets instead of the proxy.
+
+## What it does
+Routes Jupyter's static asset URLs (`{base}static/lab/*.js`,
+`{base}static/notebook/*.css`) and reports when a regex location that does not
+proxy (typically `location ~* \\.(js|css)$ { expires 1y; }`) serves them while
+the Jupyter prefix itself is proxied.
+
+## Why is this bad?
+nginx tries regex locations before settling on the longest prefix, so a
+caching rule for `.js` files declared anywhere in the server wins over
+`location /jupyter/`: the browser gets 404s (or stale files from disk) for
+JupyterLab's bundles and the page stays blank.
+
+## Example
+```nginx
+location /jupyter/ { proxy_pass http://jupyter; }
+location ~* \\.(js|css)$ { expires 1y; }
+```
+
+## Use instead
+```nginx
+location ^~ /jupyter/ { proxy_pass http://jupyter; }
+```
+
+## Fix
+Unsafe (`--unsafe-fixes`): adds `^~` to the Jupyter prefix location, which
+changes which location serves other paths below it.
+
+## Sources
+- https://nginx.org/en/docs/http/ngx_http_core_module.html#location (`^~`
+  stops the regex search)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from nglint.engine import Context, Report
+from nglint.semantics import routing
+from nglint.semantics.jupyter import STATIC_SAMPLES
+
+CODE = "NG109"
+NAME = "jupyter-static-shadowed"
+SEVERITY = "warning"
+FIXABLE = True
+
+
+def check(context: Context) -> Iterator[Report]:
+    view = context.jupyter
+    model = context.model
+    seen: set[tuple[int, int]] = set()
+    for deployment in view.deployments:
+        base_location, unknown, _ = view.route(deployment.server, deployment.base + "lab")
+        if base_location is None or unknown or model.handler(base_location) is None:
+            continue
+        for sample in STATIC_SAMPLES:
+            uri = deployment.base + sample
+            location, unknown, _ = view.route(deployment.server, uri)
+            if location is None or unknown or model.handler(location) is not None:
+                continue
+            if routing.location_info(location).modifier not in ("~", "~*"):
+                continue
+            if (id(location), id(base_location)) in seen:
+                continue
+            seen.add((id(location), id(base_location)))
+            yield Report(
+                f"regex location {' '.join(location.args)} serves Jupyter's static assets "
+                f"({uri}) from disk instead of the proxy at {base_location.path}:"
+                f"{base_location.line}; mark the Jupyter prefix location `^~`",
+                node=location,
+            )

@@ -1,0 +1,86 @@
+"""A variable that nothing defines.
+
+## What it does
+Collects the variables the configuration defines (`map`, `geo`,
+`split_clients`, `set`, `perl_set`, `js_set`, `set_by_lua*`, named regex
+captures) and nginx's built-in ones (`$host`, `$http_*`, `$arg_*`,
+`$upstream_http_*`, ...) and reports every variable used but defined nowhere.
+
+## Why is this bad?
+`nginx -t` fails with `unknown "connection_upgrade" variable` and nginx
+refuses to start or reload.  The classic case: the websocket recipe's
+`proxy_set_header Connection $connection_upgrade;` copied without its `map`.
+In a fragment linted on its own (a `sites-available` file) the definition may
+live in a file nglint was not given: there the finding is a warning.
+
+## Example
+```nginx
+location / {
+    proxy_set_header Connection $connection_upgrade;
+}
+```
+
+## Use instead
+```nginx
+map $http_upgrade $connection_upgrade {
+    default upgrade;
+    ''      close;
+}
+```
+
+## Fix
+For `$connection_upgrade`, adds the map to `http`.
+
+## Sources
+- https://nginx.org/en/docs/varindex.html
+- https://nginx.org/en/docs/http/websocket.html
+- nginx `src/http/ngx_http_variables.c` (`ngx_http_variables_init_vars`:
+  "unknown ... variable")
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from nglint.edits import Edit, EditError
+from nglint.engine import Context, Report
+from nglint.findings import Severity
+from nglint.fixes import (
+    UPGRADE_MAP_VARIABLE,
+    ensure_upgrade_map,
+    make_fix,
+    not_fixed,
+    upgrade_map,
+)
+from nglint.semantics.variables import undefined
+
+CODE = "NG004"
+NAME = "undefined-variable"
+SEVERITY = "error"
+FIXABLE = True
+
+
+def check(context: Context) -> Iterator[Report]:
+    fragment = context.tree.context != "main"
+    for use in undefined(context.tree):
+        message = f"variable ${use.name} is not defined: nginx -t fails with unknown variable"
+        fix = None
+        if use.name == UPGRADE_MAP_VARIABLE:
+            message += " (add `map $http_upgrade $connection_upgrade { default upgrade; '' " \
+                       "close; }` to http)"
+            fix, why = make_fix("add the $connection_upgrade map", _add_map, context)
+            message += not_fixed(why)
+        if any("${" + use.name + "}" in arg for arg in use.node.args):
+            message += (f" (${{{use.name}}} looks like an envsubst placeholder: lint the "
+                        "rendered file)")
+        if fragment:
+            message += "; this file was linted as a fragment, the definition may be elsewhere"
+        yield Report(message, node=use.node, fix=fix,
+                     severity=Severity.WARNING if fragment else None)
+
+
+def _add_map(context: Context) -> list[Edit]:
+    existing = upgrade_map(context.tree)
+    if existing is not None:  # a map from $http_upgrade under another name: not ours to rename
+        raise EditError(f"a map from $http_upgrade defines ${existing.args[1].lstrip('$')}")
+    return ensure_upgrade_map(context.tree)[1]

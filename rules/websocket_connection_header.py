@@ -1,0 +1,103 @@
+"""Jupyter websockets without `Connection: upgrade` forwarded.
+
+## What it does
+At the location that really serves each Jupyter websocket endpoint, checks
+that the effective `Connection` header sent upstream carries the upgrade:
+`proxy_set_header Connection $connection_upgrade;` with
+`map $http_upgrade $connection_upgrade { default upgrade; '' close; }` in
+`http`.  Reports an error when `Connection` is not set (nginx then sends
+`Connection: close`) or set to something else, and a warning when it is
+hard-coded to `upgrade`.
+
+## Why is this bad?
+`Connection` is hop-by-hop.  nginx replaces it with `close` unless told
+otherwise, and Jupyter answers `400 "Connection" must be "Upgrade"`.  A
+hard-coded `Connection "upgrade"` works for websockets but forces upgrade
+semantics on every plain request of the location and defeats upstream
+keepalive; the map sends `upgrade` only when the client asked for it.
+
+## Example
+```nginx
+location / {
+    proxy_pass http://jupyter;
+    proxy_http_version 1.1;
+    proxy_set_header Upgrade $http_upgrade;
+    proxy_set_header Connection "upgrade";
+}
+```
+
+## Use instead
+```nginx
+map $http_upgrade $connection_upgrade {
+    default upgrade;
+    ''      close;
+}
+...
+location / {
+    proxy_pass http://jupyter;
+    proxy_http_version 1.1;
+    proxy_set_header Upgrade $http_upgrade;
+    proxy_set_header Connection $connection_upgrade;
+}
+```
+
+## Fix
+Inserts (or replaces the hard-coded value with)
+`proxy_set_header Connection $connection_upgrade;` and adds the map to `http`
+once when no map from `$http_upgrade` exists.
+
+## Sources
+- https://nginx.org/en/docs/http/websocket.html (the map idiom)
+- https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_set_header
+  (`Connection close` is set by default)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from nglint.edits import Edit
+from nglint.engine import Context, Report
+from nglint.findings import Severity
+from nglint.fixes import ensure_upgrade_map, make_fix, not_fixed, set_proxy_header
+from nglint.semantics.inherit import Model
+from nglint.tree import Node, Tree
+
+
+def connection_fix(model: Model, tree: Tree, location: Node) -> list[Edit]:
+    variable, map_edits = ensure_upgrade_map(tree)
+    return map_edits + set_proxy_header(model, location, "Connection", variable)
+
+CODE = "NG103"
+NAME = "websocket-connection-header"
+SEVERITY = "error"
+FIXABLE = True
+
+
+def check(context: Context) -> Iterator[Report]:
+    for group in context.jupyter.proxied_groups():
+        location = group.location
+        header = context.model.proxy_headers(location).get("connection")
+        value = header.args[1] if header else ""
+        if "$" in value:
+            continue  # a variable: $connection_upgrade (NG004 checks it is defined) or similar
+        fix, why = make_fix("forward Connection through the upgrade map", connection_fix,
+                            context.model, context.tree, location)
+        if value.lower() == "upgrade":
+            yield Report(
+                f"Connection is hard-coded to {value!r} (set at {header.where()}): plain "
+                "requests of this location are sent as upgrades too; use "
+                "`map $http_upgrade $connection_upgrade { default upgrade; '' close; }` and "
+                "`proxy_set_header Connection $connection_upgrade`" + not_fixed(why),
+                node=group.anchor, fix=fix,
+                severity=Severity.WARNING,
+            )
+            continue
+        sent = f"'{value}'" if value else "nothing"
+        origin = "nginx default" if header is None or header.is_default else header.where()
+        yield Report(
+            f"Connection is not forwarded as upgrade here (nginx sends {sent}, {origin}): "
+            f"{group.describe()} fail with 400 '\"Connection\" must be \"Upgrade\"' and "
+            f"{group.symptom}" + not_fixed(why),
+            node=group.anchor, fix=fix,
+        )

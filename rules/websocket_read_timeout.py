@@ -1,0 +1,96 @@
+"""Jupyter websockets behind a short or default `proxy_read_timeout`.
+
+## What it does
+At the location that really serves each Jupyter websocket endpoint, reads the
+effective `proxy_read_timeout` (inherited from `server` or `http`, or the 60 s
+default).  Below the threshold (default 60 s) is an error; exactly 60 s is a
+warning when endpoints without a server ping land there (events,
+collaboration, language server).
+
+## Why is this bad?
+In a websocket tunnel nginx closes the connection when nothing was read from
+the upstream for `proxy_read_timeout`.  Kernel and terminal sockets survive 60 s
+through Jupyter's 30 s pings, but a shorter timeout drops them, and the events
+and collaboration sockets have no ping at all: they drop after 60 s idle and
+the browser reconnects in a loop.  Long REST calls also end in 504.
+
+## Example
+```nginx
+location / {
+    proxy_pass http://jupyter;
+    proxy_read_timeout 30s;
+}
+```
+
+## Use instead
+```nginx
+location / {
+    proxy_pass http://jupyter;
+    proxy_read_timeout 1d;
+}
+```
+
+## Options
+- `threshold` (default `60s`): values below it are errors.
+- `fix-value` (default `1d`, as the classic recipe's 86400): what `--fix` writes.
+
+## Fix
+Sets `proxy_read_timeout` to the `fix-value` in the serving location.
+
+## Sources
+- https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_read_timeout
+- https://nginx.org/en/docs/http/websocket.html ("the proxied server ... may close
+  the connection" after `proxy_read_timeout`; pings keep it open)
+- jupyter_server `services/kernels/websocket.py` (30 s `websocket_ping_interval`),
+  `services/events/handlers.py` (no ping).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from nglint.engine import Context, Report
+from nglint.findings import Severity
+from nglint.fixes import make_fix, not_fixed, set_directive
+from nglint.semantics.values import InvalidValue, describe_ms, parse_time
+
+CODE = "NG104"
+NAME = "websocket-read-timeout"
+SEVERITY = "error"
+FIXABLE = True
+OPTIONS = {"threshold": "60s", "fix-value": "1d"}
+DEFAULT_MS = 60_000
+
+
+def check(context: Context) -> Iterator[Report]:
+    threshold = parse_time(str(context.option("threshold")))
+    fix_value = str(context.option("fix-value"))
+    for group in context.jupyter.proxied_groups():
+        value = context.model.effective(group.location, "proxy_read_timeout")
+        if value is None:
+            continue
+        try:
+            timeout = parse_time(value.value)
+        except InvalidValue:
+            continue  # NG003 reports it
+        origin = "the nginx default" if value.is_default else f"set at {value.where()}"
+        location = group.location
+        fix, why = make_fix(f"set proxy_read_timeout {fix_value}", set_directive, location,
+                            "proxy_read_timeout", [fix_value])
+        if timeout < threshold:
+            yield Report(
+                f"proxy_read_timeout is {describe_ms(timeout)} here ({origin}), below "
+                f"{describe_ms(threshold)}: {group.describe()} drop after "
+                f"{describe_ms(timeout)} without traffic" + not_fixed(why),
+                node=group.anchor, fix=fix,
+            )
+        elif timeout == DEFAULT_MS:
+            quiet = [e for e in group.endpoints if not e.pings]
+            if quiet:
+                yield Report(
+                    f"proxy_read_timeout is 60s here ({origin}): {group.describe(quiet)} "
+                    "have no server ping and drop after 60 s idle; long requests end in 504"
+                    + not_fixed(why),
+                    node=group.anchor, fix=fix,
+                    severity=Severity.WARNING,
+                )

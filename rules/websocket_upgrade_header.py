@@ -1,0 +1,83 @@
+"""Jupyter websockets without the `Upgrade` header forwarded.
+
+## What it does
+At the location that really serves each Jupyter websocket endpoint, checks
+that the effective `proxy_set_header` list forwards the client's `Upgrade`
+header (`proxy_set_header Upgrade $http_upgrade;`).  Reports an error when it
+is not forwarded, and a warning when it is hard-coded (`Upgrade "websocket"`).
+
+## Why is this bad?
+`Upgrade` is a hop-by-hop header: nginx never forwards it unless told to.
+Without it Jupyter answers `400 Can "Upgrade" only to "WebSocket"` and the
+kernel stays "Connecting".  A hard-coded value works for websockets but makes
+every plain request of the location (REST calls, static files) ask the
+upstream for an upgrade.  A location that sets only some headers drops every
+header inherited from the server (see NG005), so the list in force is what
+counts, not what the server block says.
+
+## Example
+```nginx
+location / {
+    proxy_pass http://jupyter;
+    proxy_http_version 1.1;
+}
+```
+
+## Use instead
+```nginx
+location / {
+    proxy_pass http://jupyter;
+    proxy_http_version 1.1;
+    proxy_set_header Upgrade $http_upgrade;
+    proxy_set_header Connection $connection_upgrade;
+}
+```
+
+## Fix
+Inserts `proxy_set_header Upgrade $http_upgrade;` (or replaces the hard-coded
+value), copying inherited headers into the location first.
+
+## Sources
+- https://nginx.org/en/docs/http/websocket.html
+- https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_set_header
+- Tornado `websocket.py` (`Can "Upgrade" only to "WebSocket".`), used by Jupyter Server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from nglint.engine import Context, Report
+from nglint.findings import Severity
+from nglint.fixes import make_fix, not_fixed, set_proxy_header
+
+CODE = "NG102"
+NAME = "websocket-upgrade-header"
+SEVERITY = "error"
+FIXABLE = True
+
+
+def check(context: Context) -> Iterator[Report]:
+    for group in context.jupyter.proxied_groups():
+        location = group.location
+        header = context.model.proxy_headers(location).get("upgrade")
+        value = header.args[1] if header else ""
+        if value and "$" in value:
+            continue
+        fix, why = make_fix("forward Upgrade", set_proxy_header, context.model, location,
+                            "Upgrade", "$http_upgrade")
+        if not value:
+            yield Report(
+                f"Upgrade is not forwarded to the upstream here: {group.describe()} fail with "
+                f"400 'Can \"Upgrade\" only to \"WebSocket\"' and {group.symptom}"
+                + not_fixed(why),
+                node=group.anchor, fix=fix,
+            )
+        else:
+            yield Report(
+                f"Upgrade is hard-coded to {value!r} (set at {header.where()}): every plain "
+                "request of this location asks the upstream to upgrade; forward the client's "
+                "header with `proxy_set_header Upgrade $http_upgrade`" + not_fixed(why),
+                node=group.anchor, fix=fix,
+                severity=Severity.WARNING,
+            )
