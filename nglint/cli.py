@@ -13,7 +13,8 @@ import click
 
 from nglint import __version__, check_crossplane
 from nglint.errors import NglintError
-from nglint.findings import Severity
+from nglint.findings import Finding, Severity
+from nglint.tree import Tree
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -64,7 +65,8 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path())
+@click.argument("paths", nargs=-1, required=True,
+                type=click.Path(readable=False))  # discover: one line, exit status 2
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="Output format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report here.")
@@ -81,11 +83,16 @@ def main() -> None:
               show_default=True, help="Lowest severity that makes the exit status 1.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only, no summary.")
+@click.option("--fix", "apply_fixes", is_flag=True, help="Rewrite the files to fix what can be.")
+@click.option("--diff", "show_diff", is_flag=True,
+              help="Print the fixes as a unified diff; write nothing.")
+@click.option("--unsafe-fixes", is_flag=True,
+              help="Also apply fixes that change behaviour beyond the finding.")
 @guarded
 def check(paths: tuple[str, ...], output_format: str, output: str | None,
           context: str | None, conf_prefix: str | None, nginx_version: str | None,
           select: tuple[str, ...], ignore: tuple[str, ...], fail_on: str, exit_zero: bool,
-          quiet: bool) -> int:
+          quiet: bool, apply_fixes: bool, show_diff: bool, unsafe_fixes: bool) -> int:
     """Check nginx configuration files and directories."""
     from nglint import registry
     from nglint.discover import discover
@@ -95,8 +102,32 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
     if nginx_version:
         options.nginx_version = parse_version(nginx_version)
     rules = registry.select(_split(select), _split(ignore))
-    trees = discover(paths, context=context, conf_prefix=conf_prefix)
-    findings = lint(trees, rules, options)
+
+    def run(overlay: dict[str, bytes]) -> tuple[list[Tree], list[Finding]]:
+        trees = discover(paths, context=context, conf_prefix=conf_prefix, overlay=overlay)
+        return trees, lint(trees, rules, options)
+
+    if apply_fixes or show_diff:
+        from nglint.fix import fix_to_fixed_point, unified_diff, write_atomically
+
+        result = fix_to_fixed_point(run, unsafe=unsafe_fixes)
+        names = {real: source.path for tree in result.trees
+                 for real, source in tree.sources.items()}
+        if show_diff:
+            click.echo(unified_diff(result, names), nl=False)
+            click.echo(f"{len(result.fixed)} fix(es) in {len(result.changed)} file(s) "
+                       "would be applied", err=True)
+            return EXIT_FINDINGS if result.changed else EXIT_OK
+        for real in result.changed:
+            write_atomically(real, result.edited[real])
+        if not quiet and output_format == "text":
+            for real in result.changed:
+                count = sum(1 for f in result.fixed
+                            if any(e.path == real for e in f.fix.edits))  # type: ignore[union-attr]
+                click.echo(f"fixed {names.get(real, real)}: {count} fix(es)", err=True)
+        trees, findings = result.trees, result.remaining
+    else:
+        trees, findings = run({})
     files = len({real for tree in trees for real in tree.sources})
     stream = open(output, "w", encoding="utf-8") if output else sys.stdout  # noqa: SIM115
     try:
@@ -130,9 +161,10 @@ def list_rules(output_format: str) -> int:
     if output_format == "json":
         click.echo(json.dumps(rows, indent=2))
         return EXIT_OK
+    click.echo(f"{'CODE':<6} {'NAME':<30} {'SEVERITY':<8} {'FIXABLE':<7} SUMMARY")
     for row in rows:
-        fix = "fix" if row["fixable"] else "   "
-        click.echo(f"{row['code']}  {row['name']:<30} {row['severity']:<8} {fix}  "
+        fix = "yes" if row["fixable"] else "no"
+        click.echo(f"{row['code']:<6} {row['name']:<30} {row['severity']:<8} {fix:<7} "
                    f"{row['summary']}")
     return EXIT_OK
 
@@ -148,4 +180,32 @@ def explain(rule: str) -> int:
     fix = "fixable with --fix" if found.fixable else "not fixable automatically"
     click.echo(f"# {found.code} {found.name} ({found.severity}, {fix})\n")
     click.echo(found.doc)
+    return EXIT_OK
+
+
+@main.command("route")
+@click.argument("path", type=click.Path())
+@click.argument("uris", nargs=-1, required=True)
+@click.option("--host", help="Host header of the request (default: every server).")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@click.option("--context", type=click.Choice(["main", "http", "server", "location"]))
+@click.option("--conf-prefix", type=click.Path(file_okay=False))
+@click.option("--nginx-version", help="Target nginx version for defaults.")
+@guarded
+def route_command(path: str, uris: tuple[str, ...], host: str | None, output_format: str,
+                  context: str | None, conf_prefix: str | None,
+                  nginx_version: str | None) -> int:
+    """Show which server and location serve each URI, and the proxy settings there."""
+    from nglint.discover import discover
+    from nglint.route import render_text, route
+    from nglint.semantics.inherit import Model
+
+    trees = discover([path], context=context, conf_prefix=conf_prefix)
+    model = Model(parse_version(nginx_version)) if nginx_version else Model()
+    answers = route(trees, uris, host, model)
+    if output_format == "json":
+        click.echo(json.dumps(answers, indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_text(answers), nl=False)
     return EXIT_OK

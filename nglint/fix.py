@@ -1,0 +1,147 @@
+"""``--fix`` and ``--diff``: apply fixes to a fixed point, then write atomically.
+
+Each round lints the configuration as it would be after the edits so far (kept
+in memory, never on disk), takes every fix whose edits do not overlap an edit
+already chosen this round, and applies them.  Rounds repeat until no fix is
+left: a second ``--fix`` then changes nothing.  A file whose edited text no
+longer parses is left as it was.  Only at the end are files written, each
+through a temporary file in its own directory, fsync and rename, keeping the
+target's mode and owner (a symlink is written through, at its target).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from nglint.edits import Edit, apply, overlaps
+from nglint.findings import Finding
+from nglint.load import parse_file
+from nglint.source import SourceFile
+from nglint.tree import Tree
+
+MAX_ROUNDS = 25
+Lint = Callable[[dict[str, bytes]], tuple[list[Tree], list[Finding]]]
+
+
+@dataclass
+class FixResult:
+    originals: dict[str, bytes] = field(default_factory=dict)  # real path -> bytes on disk
+    edited: dict[str, bytes] = field(default_factory=dict)  # real path -> bytes after fixes
+    fixed: list[Finding] = field(default_factory=list)
+    remaining: list[Finding] = field(default_factory=list)
+    trees: list[Tree] = field(default_factory=list)
+
+    @property
+    def changed(self) -> list[str]:
+        return sorted(p for p, data in self.edited.items() if data != self.originals.get(p))
+
+
+def _choose(findings: Sequence[Finding], unsafe: bool) -> list[Finding]:
+    chosen: list[Finding] = []
+    taken: list[Edit] = []
+    seen: set[tuple[Edit, ...]] = set()
+    for finding in findings:
+        fix = finding.fix
+        if fix is None or (fix.unsafe and not unsafe) or not fix.edits:
+            continue
+        key = tuple(sorted(fix.edits))
+        if key in seen:
+            continue  # the same file reached from two include sites
+        if any(overlaps(edit, other) for edit in fix.edits for other in taken):
+            continue  # next round, on the text this round produces
+        seen.add(key)
+        taken.extend(fix.edits)
+        chosen.append(finding)
+    return chosen
+
+
+def fix_to_fixed_point(lint: Lint, unsafe: bool = False) -> FixResult:
+    result = FixResult()
+    overlay: dict[str, bytes] = {}
+    for _ in range(MAX_ROUNDS):
+        trees, findings = lint(overlay)
+        chosen = _choose(findings, unsafe)
+        if not chosen:
+            result.trees, result.remaining = trees, findings
+            break
+        sources = {real: source for tree in trees for real, source in tree.sources.items()}
+        by_file: dict[str, list[Edit]] = {}
+        for finding in chosen:
+            for edit in finding.fix.edits:  # type: ignore[union-attr]
+                by_file.setdefault(edit.path, []).append(edit)
+        applied: set[str] = set()
+        for real, edits in by_file.items():
+            source = sources[real]
+            result.originals.setdefault(real, _disk_bytes(real, source))
+            text = apply(source.text, edits)
+            data = text.encode("utf-8", "surrogateescape")
+            if parse_file(SourceFile.from_bytes(source.path, data)).error is not None:
+                continue  # never leave a file nginx cannot parse
+            overlay[real] = data
+            applied.add(real)
+        result.fixed.extend(f for f in chosen
+                            if all(e.path in applied for e in f.fix.edits))  # type: ignore[union-attr]
+        if not applied:
+            result.trees, result.remaining = trees, findings
+            break
+    else:
+        result.trees, result.remaining = lint(overlay)
+    result.edited = {real: data for real, data in overlay.items()
+                     if data != result.originals.get(real)}
+    return result
+
+
+def _disk_bytes(real: str, source: SourceFile) -> bytes:
+    try:
+        with open(real, "rb") as handle:
+            return handle.read()
+    except OSError:
+        return source.raw
+
+
+def unified_diff(result: FixResult, display: dict[str, str] | None = None) -> str:
+    """One unified diff over every edited file, as ``diff -u`` would print it."""
+    chunks = []
+    for real in result.changed:
+        name = (display or {}).get(real, real)
+        before = result.originals[real].decode("utf-8", "surrogateescape")
+        after = result.edited[real].decode("utf-8", "surrogateescape")
+        chunks.extend(difflib.unified_diff(
+            before.splitlines(keepends=True), after.splitlines(keepends=True),
+            fromfile=f"a/{name.lstrip('/')}", tofile=f"b/{name.lstrip('/')}"))
+        if chunks and not chunks[-1].endswith("\n"):
+            chunks.append("\n\\ No newline at end of file\n")
+    return "".join(chunks)
+
+
+def write_atomically(real: str, data: bytes) -> None:
+    """Replace the file at ``real`` (a resolved path) so no reader sees half of it."""
+    status = os.stat(real)
+    directory = os.path.dirname(real)
+    handle, temporary = tempfile.mkstemp(prefix=".nglint-", dir=directory)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temporary, status.st_mode & 0o7777)
+        with contextlib.suppress(PermissionError):  # not ours to give away; mode is kept
+            os.chown(temporary, status.st_uid, status.st_gid)
+        os.replace(temporary, real)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+    try:
+        folder = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(folder)
+    finally:
+        os.close(folder)
