@@ -27,6 +27,12 @@ def parse_version(text: str) -> tuple[int, int, int]:
     return numbers[0], numbers[1], numbers[2]
 
 
+def _prefix(text: str) -> str:
+    if not text.startswith("/"):
+        raise NglintError(f"invalid Jupyter prefix {text!r}: it must start with '/'")
+    return text if text.endswith("/") else text + "/"
+
+
 def _split(values: tuple[str, ...]) -> list[str]:
     return [item for value in values for item in value.split(",") if item.strip()]
 
@@ -77,6 +83,8 @@ def main() -> None:
                    "config's directory).")
 @click.option("--nginx-version", help="Target nginx version for defaults (default: before "
               "1.29.7).")
+@click.option("--jupyter-prefix", "jupyter_prefixes", multiple=True,
+              help="Base URL Jupyter is served at (repeatable); replaces the inference.")
 @click.option("--select", multiple=True, help="Rules to run (codes, names or prefixes).")
 @click.option("--ignore", multiple=True, help="Rules to skip (codes, names or prefixes).")
 @click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default="error",
@@ -91,8 +99,9 @@ def main() -> None:
 @guarded
 def check(paths: tuple[str, ...], output_format: str, output: str | None,
           context: str | None, conf_prefix: str | None, nginx_version: str | None,
-          select: tuple[str, ...], ignore: tuple[str, ...], fail_on: str, exit_zero: bool,
-          quiet: bool, apply_fixes: bool, show_diff: bool, unsafe_fixes: bool) -> int:
+          jupyter_prefixes: tuple[str, ...], select: tuple[str, ...], ignore: tuple[str, ...],
+          fail_on: str, exit_zero: bool, quiet: bool, apply_fixes: bool, show_diff: bool,
+          unsafe_fixes: bool) -> int:
     """Check nginx configuration files and directories."""
     from nglint import registry
     from nglint.discover import discover
@@ -101,6 +110,8 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
     options = Options()
     if nginx_version:
         options.nginx_version = parse_version(nginx_version)
+    if jupyter_prefixes:
+        options.jupyter_prefixes = tuple(_prefix(p) for p in jupyter_prefixes)
     rules = registry.select(_split(select), _split(ignore))
 
     def run(overlay: dict[str, bytes]) -> tuple[list[Tree], list[Finding]]:

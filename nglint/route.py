@@ -45,6 +45,7 @@ def route(trees: Sequence[Tree], uris: Sequence[str], host: str | None,
                                          for a in n.args]},
                     "location": None,
                     "unknown": match.unknown,
+                    "redirect": match.redirect,
                     "effective": effective(model, location or server),
                 }
                 if location is not None:
@@ -64,12 +65,13 @@ def render_text(answers: list[dict[str, Any]]) -> str:
         lines.append(f"  server   {names}  {server['file']}:{server['line']}")
         location = answer["location"]
         if location is None:
-            state = "unknown (a regex nglint cannot evaluate)" if answer["unknown"] else "none"
+            state = "unknown (nglint cannot decide it: see NG013)" if answer["unknown"] else "none"
             lines.append(f"  location {state}")
         else:
             modifier = f"{location['modifier']} " if location["modifier"] else ""
+            redirect = "  (301 to the path with a slash)" if answer["redirect"] else ""
             lines.append(f"  location {modifier}{location['path']}  "
-                         f"{location['file']}:{location['line']}")
+                         f"{location['file']}:{location['line']}{redirect}")
         for name, value in answer["effective"].items():
             if name == "proxy_set_header":
                 for header, header_value in value.items():
