@@ -19,7 +19,7 @@ from crossplane.errors import NgxParserBaseException
 from crossplane.parser import _parse_with_initial_tokens
 
 from nglint.errors import NginxSyntaxError
-from nglint.source import SourceFile, Statement, lex, statements
+from nglint.source import SourceFile, Statement, statements, tokenize
 from nglint.tree import COMMENT, Node, Problem, Tree
 
 CONTEXTS = ("main", "http", "server", "location")
@@ -27,6 +27,7 @@ MAX_INCLUDE_DEPTH = 32
 MAX_NODES = 2_000_000
 TEMPLATE_MARKERS = ("{{", "}}", "{%", "%}", "<%", "%>")
 # an opening and a closing marker on one line: "}}" alone is two closing braces
+_MAY_HOLD_PLACEHOLDER = re.compile(r"\{\{|\{%|<%")
 TEMPLATE_PLACEHOLDER = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|<%.*?%>")
 
 
@@ -83,7 +84,7 @@ def parse_file(source: SourceFile) -> ParsedFile:
                                "nginx reads it as part of the first directive", path, 1)
         return parsed
     try:
-        tokens = [(value, line, quoted) for value, line, quoted in lex(source)]
+        tokens = [(token.value, token.line, token.quoted) for token in tokenize(source)]
         tree = statements(source)
     except NginxSyntaxError as error:
         parsed.error = Problem("syntax", error.message + _template_hint(source.text), path,
@@ -102,7 +103,7 @@ def parse_file(source: SourceFile) -> ParsedFile:
         first = config["errors"][0]
         parsed.error = Problem("syntax", first["error"], path, first["line"])
         return parsed
-    placeholder = _placeholder(tree)
+    placeholder = _placeholder(tree) if _MAY_HOLD_PLACEHOLDER.search(source.text) else None
     if placeholder:
         parsed.error = Problem("syntax", f"template placeholder {placeholder[0]!r} in a file "
                                "that was never rendered: lint the rendered output", path,
@@ -189,7 +190,7 @@ class Loader:
         for name in CONTEXTS[1 : CONTEXTS.index(context) + 1]:
             block = Node(name, ["/"] if name == "location" else [], 0, None, None, parent,
                          children=[])
-            parent.children.append(block)  # type: ignore[union-attr]
+            parent.add_child(block)
             parent = block
         self._budget = MAX_NODES
         self._reported = set()
@@ -225,7 +226,7 @@ class Loader:
                             via=via)
                 if directive == COMMENT:
                     node.comment = item["comment"]
-                block.children.append(node)  # type: ignore[union-attr]
+                block.add_child(node)
                 if "block" in item:
                     node.children = []
                     work.append((item["block"], span.children if span else None, node))

@@ -23,12 +23,14 @@ class Node:
     """A directive, a block or a comment, at one include site."""
 
     __slots__ = (
+        "_by_name",
         "args",
         "children",
         "comment",
         "directive",
         "line",
         "parent",
+        "position",
         "source",
         "statement",
         "via",
@@ -55,6 +57,13 @@ class Node:
         self.children = children  # None unless the directive has a block
         self.via = via  # the include directive that brought this node's file in
         self.comment = comment
+        self.position = 0  # index in the parent's children, set by add_child
+        self._by_name: dict[str, list[Node]] | None = None
+
+    def add_child(self, child: Node) -> None:
+        assert self.children is not None
+        child.position = len(self.children)
+        self.children.append(child)
 
     def __repr__(self) -> str:
         return f"<Node {self.directive} {' '.join(self.args)!r} {self.path}:{self.line}>"
@@ -77,9 +86,16 @@ class Node:
 
     def directives(self, name: str | None = None) -> Iterator[Node]:
         """Direct children that are directives (not comments), optionally by name."""
-        for child in self.children or ():
-            if child.directive != COMMENT and (name is None or child.directive == name):
-                yield child
+        if name is None:
+            return (c for c in self.children or () if c.directive != COMMENT)
+        if self._by_name is None:
+            # trees do not change once loaded: index the children by name on first use,
+            # so asking an http block with thousands of servers stays cheap
+            index: dict[str, list[Node]] = {}
+            for child in self.children or ():
+                index.setdefault(child.directive, []).append(child)
+            self._by_name = index
+        return iter(self._by_name.get(name, ()))
 
     def first(self, name: str) -> Node | None:
         return next(self.directives(name), None)
@@ -109,12 +125,15 @@ class Node:
 
     def comments_before(self) -> Iterator[Node]:
         """Comment nodes directly above this one in its block (nearest first)."""
-        siblings = self.parent.children if self.parent else []
-        index = next(i for i, s in enumerate(siblings) if s is self)
-        for sibling in reversed(siblings[:index]):
-            if not sibling.is_comment:
+        siblings = self.parent.children if self.parent and self.parent.children else []
+        for index in range(self.position - 1, -1, -1):
+            if not siblings[index].is_comment:
                 break
-            yield sibling
+            yield siblings[index]
+
+    def next_sibling(self) -> Node | None:
+        siblings = self.parent.children if self.parent and self.parent.children else []
+        return siblings[self.position + 1] if self.position + 1 < len(siblings) else None
 
 
 @dataclass
@@ -138,12 +157,22 @@ class Tree:
     sources: dict[str, SourceFile] = field(default_factory=dict)  # realpath -> source
     problems: list[Problem] = field(default_factory=list)
     broken_files: set[str] = field(default_factory=set)  # realpaths that did not parse
+    _index: dict[str, list[Node]] | None = field(default=None, repr=False)
 
     def walk(self) -> Iterator[Node]:
         return self.root.walk()
 
+    def named(self, name: str) -> list[Node]:
+        """Every node of a directive, in document order (indexed on first use)."""
+        if self._index is None:
+            index: dict[str, list[Node]] = {}
+            for node in self.root.walk():
+                index.setdefault(node.directive, []).append(node)
+            self._index = index
+        return self._index.get(name, [])
+
     def blocks(self, name: str) -> Iterator[Node]:
-        return (n for n in self.root.walk() if n.directive == name and n.is_block)
+        return (n for n in self.named(name) if n.is_block)
 
     @property
     def servers(self) -> list[Node]:

@@ -55,11 +55,11 @@ def _parser(directive: str):  # noqa: ANN202 - a parse function
 
 
 def check(context: Context) -> Iterator[Report]:
-    for node in context.tree.walk():
-        if not node.args or node.is_comment:
-            continue
+    tree = context.tree
+    names = (values.TIME_MS_DIRECTIVES | values.TIME_SEC_DIRECTIVES | values.SIZE_DIRECTIVES)
+    for node in (n for name in sorted(names) for n in tree.named(name)):
         parse = _parser(node.directive)
-        if parse is None:
+        if parse is None or not node.args:
             continue
         text = node.args[0]
         if "$" in text:

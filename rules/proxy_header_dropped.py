@@ -72,9 +72,8 @@ def _proxies(block: Node) -> bool:
 def check(context: Context) -> Iterator[Report]:
     model = context.model
     jupyter_servers = {id(d.server) for d in context.jupyter.deployments}
-    for block in context.tree.walk():
-        if block.directive not in ("location", "if") or not block.is_block:
-            continue
+    tree = context.tree
+    for block in [*tree.blocks("location"), *tree.blocks("if")]:
         own = {n.args[0].lower() for n in block.directives("proxy_set_header") if n.args}
         if not own or not _proxies(block):
             continue

@@ -52,9 +52,7 @@ FIXABLE = False
 
 
 def check(context: Context) -> Iterator[Report]:
-    for node in context.tree.walk():
-        if node.directive != "location" or not node.is_block:
-            continue
+    for node in context.tree.blocks("location"):
         info = location_info(node)
         if info.is_regex and not info.supported:
             yield Report(

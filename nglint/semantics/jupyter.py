@@ -148,13 +148,10 @@ def _comments_about(node: Node) -> Iterator[str]:
         if not child.is_comment:
             break
         yield child.comment or ""
-    parent_children = node.parent.children if node.parent else []
-    # an inline comment on the opening line is stored right after the block
-    index = next((i for i, s in enumerate(parent_children) if s is node), -1)
-    if 0 <= index + 1 < len(parent_children):
-        after = parent_children[index + 1]
-        if after.is_comment and after.line == node.line:
-            yield after.comment or ""
+    # a comment after a one-line block is its next sibling, on the same line
+    after = node.next_sibling()
+    if after is not None and after.is_comment and after.line == node.line:
+        yield after.comment or ""
 
 
 def marked(node: Node) -> bool:
@@ -168,17 +165,21 @@ def locations(server: Node) -> Iterator[Node]:
             yield node
 
 
-def _upstream_text(tree_root: Node, target: str) -> str:
-    """proxy_pass target plus the servers of the upstream it names, for port/name signs."""
-    match = re.match(r"[a-z]+://([^/:$]+)", target)
-    if not match:
-        return target
-    name = match.group(1)
-    for node in tree_root.walk():
-        if node.directive == "upstream" and node.args and node.args[0] == name:
+def upstream_index(tree: Tree) -> dict[str, str]:
+    """Upstream name -> the text of its servers (addresses and ports), built once."""
+    index: dict[str, str] = {}
+    for node in tree.blocks("upstream"):
+        if node.args:
             servers = " ".join(" ".join(s.args) for s in node.directives("server"))
-            return f"{target} {servers} " + " ".join(":" + p for p in re.findall(
-                r":(\d+)\b", servers))
+            index.setdefault(node.args[0], servers)
+    return index
+
+
+def _target_text(upstreams: dict[str, str], target: str) -> str:
+    """A proxy_pass target plus the servers of the upstream it names (for names, ports)."""
+    match = re.match(r"[a-z]+://([^/:$]+)", target)
+    if match and match.group(1) in upstreams:
+        return f"{target} {upstreams[match.group(1)]}"
     return target
 
 
@@ -207,7 +208,7 @@ class Evidence:
         return self.strong >= 1 or self.weak >= 2
 
 
-def location_evidence(location: Node, model: Model, root: Node) -> Evidence:
+def location_evidence(location: Node, model: Model, upstreams: dict[str, str]) -> Evidence:
     evidence = Evidence()
     path = " ".join(location.args)
     if STRONG_PATH.search(path):
@@ -219,7 +220,7 @@ def location_evidence(location: Node, model: Model, root: Node) -> Evidence:
     evidence.hub = bool(HUB_WORD.search(path))
     handler = model.handler(location)
     if handler is not None and handler.args:
-        target = _upstream_text(root, handler.args[0])
+        target = _target_text(upstreams, handler.args[0])
         if STRONG_WORD.search(target) or STRONG_PORT.search(target):
             evidence.add(True, f"it proxies to {handler.args[0]}")
         if WEAK_PORT.search(target) or re.search(r"\bhub\b", target):
@@ -276,7 +277,7 @@ class JupyterView:
         self.landings = [landing for d in self.deployments for landing in self._land(d)]
 
     def _find(self) -> Iterator[Deployment]:
-        root = self.tree.root
+        upstreams = upstream_index(self.tree)
         for server in routing.http_servers(self.tree):
             proxying = [loc for loc in locations(server) if self.model.handler(loc)]
             explicit = marked(server) or any(marked(loc) for loc in locations(server))
@@ -287,7 +288,7 @@ class JupyterView:
             if not proxying:
                 continue
             total = server_evidence(server)
-            per_location = {id(loc): location_evidence(loc, self.model, root)
+            per_location = {id(loc): location_evidence(loc, self.model, upstreams)
                             for loc in proxying}
             for evidence in per_location.values():
                 total.strong += evidence.strong

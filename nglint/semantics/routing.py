@@ -670,9 +670,8 @@ class ServerRouter:
 
 def http_servers(tree: Tree) -> list[Node]:
     """``server`` blocks of the ``http`` context (includes expanded), in order."""
-    return [node for node in tree.walk()
-            if node.directive == "server" and node.is_block
-            and node.parent is not None and node.parent.directive == "http"]
+    return [node for node in tree.blocks("server")
+            if node.parent is not None and node.parent.directive == "http"]
 
 
 @dataclass(frozen=True)
