@@ -242,10 +242,12 @@ class Loader:
         if targets is None:  # globbed once: cycles through globs multiply the include sites
             found = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
             targets = self._globs[pattern] = [t for t in found if not os.path.isdir(t)]
+        tree.includes[pattern] = targets
         for target in targets:
             if not self._spend(tree, path, node.line):
                 return
             real = self._realpath(target)
+            tree.resolved[target] = real
             if real in chain:
                 self._report(tree, Problem(
                     "include", f"include cycle: {target} includes itself", path, node.line))

@@ -157,6 +157,10 @@ class Tree:
     sources: dict[str, SourceFile] = field(default_factory=dict)  # realpath -> source
     problems: list[Problem] = field(default_factory=list)
     broken_files: set[str] = field(default_factory=set)  # realpaths that did not parse
+    # what the result depends on besides the sources' bytes (for the result cache):
+    # each include pattern's matches, and where each included path resolved to
+    includes: dict[str, list[str]] = field(default_factory=dict)
+    resolved: dict[str, str] = field(default_factory=dict)
     _index: dict[str, list[Node]] | None = field(default=None, repr=False)
 
     def walk(self) -> Iterator[Node]:

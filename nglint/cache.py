@@ -1,0 +1,117 @@
+"""A content-hash cache of a run's findings, in the user's cache directory.
+
+A warm re-run of an unchanged tree answers from here without parsing: the
+entry is keyed by the nglint version, the options and the paths asked for, and
+is valid only while every file the run read has the same bytes (SHA-256), every
+include pattern matches the same files, every included path resolves to the
+same file, and a directory walk finds the same files.  ``--no-cache`` bypasses
+it; ``--fix`` and ``--diff`` never use it.
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from nglint import __version__
+from nglint.findings import Finding, Severity
+from nglint.tree import Tree
+
+FORMAT = 1
+
+
+def directory() -> Path:
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "nglint"
+
+
+def _digest(path: str) -> str | None:
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.sha256(handle.read()).hexdigest()
+    except OSError:
+        return None
+
+
+def _walk(paths: Sequence[str]) -> dict[str, list[str]]:
+    """Files under each directory asked for: a new or removed file changes the answer."""
+    listing: dict[str, list[str]] = {}
+    for path in paths:
+        if os.path.isdir(path):
+            found = []
+            for folder, subfolders, files in os.walk(path):
+                subfolders.sort()
+                found.extend(os.path.join(folder, name) for name in sorted(files))
+            listing[path] = found
+    return listing
+
+
+def key(paths: Sequence[str], settings: Any) -> str:
+    """The entry's name: version, settings and the paths asked for (absolute)."""
+    text = json.dumps([FORMAT, __version__, [os.path.abspath(p) for p in paths], settings],
+                      sort_keys=True, default=repr)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _state(trees: Sequence[Tree], paths: Sequence[str]) -> dict[str, Any]:
+    sources = sorted({real for tree in trees for real in tree.sources})
+    return {
+        "files": {real: _digest(real) for real in sources},
+        "includes": {p: t if glob.has_magic(p) else os.path.exists(p)
+                     for tree in trees for p, t in tree.includes.items()},
+        "resolved": {p: r for tree in trees for p, r in tree.resolved.items()},
+        "walk": _walk(paths),
+        "files_count": len(sources),
+    }
+
+
+def _still_valid(state: dict[str, Any], paths: Sequence[str]) -> bool:
+    for real, digest in state["files"].items():
+        if _digest(real) != digest:
+            return False
+    for pattern, recorded in state["includes"].items():
+        if glob.has_magic(pattern):
+            now: Any = sorted(t for t in glob.glob(pattern) if not os.path.isdir(t))
+        else:
+            now = os.path.exists(pattern)  # a missing include may appear
+        if now != recorded:
+            return False
+    for target, real in state["resolved"].items():
+        if os.path.realpath(target) != real:
+            return False
+    return state["walk"] == _walk(paths)
+
+
+def load(name: str, paths: Sequence[str]) -> tuple[list[Finding], int] | None:
+    """The cached findings and file count, or None when absent or stale."""
+    try:
+        entry = json.loads((directory() / f"{name}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if entry.get("format") != FORMAT or not _still_valid(entry["state"], paths):
+        return None
+    findings = [Finding(**{**f, "severity": Severity.parse(f["severity"])})
+                for f in entry["findings"]]
+    return findings, entry["state"]["files_count"]
+
+
+def store(name: str, paths: Sequence[str], trees: Sequence[Tree],
+          findings: Sequence[Finding]) -> None:
+    """Save the run's result; a cache that cannot be written is silently skipped."""
+    entry = {"format": FORMAT, "state": _state(trees, paths),
+             "findings": [f.as_dict() for f in findings]}
+    folder = directory()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".entry-")
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(entry, out)
+        os.replace(temporary, folder / f"{name}.json")
+    except OSError:
+        pass  # a read-only home or a full disk must not fail the lint
