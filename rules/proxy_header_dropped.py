@@ -1,7 +1,7 @@
 """A block's own `proxy_set_header` drops the headers set at an outer level.
 
 ## What it does
-Reports every proxying `location` (or `if` inside one) that sets at least one
+Reports every proxying `location` that sets at least one
 `proxy_set_header` while an outer level (`server`, `http`, an enclosing
 location) sets headers the block does not set again.  The message names the
 headers lost and, in front of Jupyter, what that breaks.
@@ -53,7 +53,6 @@ from collections.abc import Iterator
 
 from nglint.engine import Context, Report
 from nglint.semantics.inherit import levels
-from nglint.tree import Node
 
 CODE = "NG005"
 NAME = "proxy-header-dropped"
@@ -61,21 +60,14 @@ SEVERITY = "warning"
 FIXABLE = False
 
 
-def _proxies(block: Node) -> bool:
-    """The block passes requests to a proxy itself, or is an `if` inside one that does."""
-    if block.first("proxy_pass") is not None:
-        return True
-    location = block.enclosing("location") if block.directive == "if" else None
-    return location is not None and location.first("proxy_pass") is not None
-
-
 def check(context: Context) -> Iterator[Report]:
     model = context.model
-    jupyter_servers = {id(d.server) for d in context.jupyter.deployments}
-    tree = context.tree
-    for block in [*tree.blocks("location"), *tree.blocks("if")]:
+    # locations that serve a Jupyter websocket: there a lost Host means 403
+    serving = {id(g.location) for g in context.jupyter.proxied_groups()}
+    for block in context.tree.blocks("location"):
+        # proxy_set_header is not allowed inside `if` (NG007), so only locations count
         own = {n.args[0].lower() for n in block.directives("proxy_set_header") if n.args}
-        if not own or not _proxies(block):
+        if not own or model.handler(block) is None or block.first("proxy_pass") is None:
             continue
         outer_levels = levels(block)[1:]
         if not outer_levels:
@@ -87,12 +79,9 @@ def check(context: Context) -> Iterator[Report]:
         source = model.array_source(outer_levels[0], "proxy_set_header")
         names = ", ".join(v.args[0] for v in lost)
         where = f"{source.directive} at {lost[0].where()}" if source else lost[0].where()
-        message = (f"this {block.directive} sets its own proxy_set_header, so the header(s) "
-                   f"set in {where} are not sent from here: {names}")
-        server = block.enclosing("server")
-        if server is not None and id(server) in jupyter_servers:
-            lost_names = {v.args[0].lower() for v in lost}
-            if "host" in lost_names:
-                message += ("; Jupyter then sees the upstream address as Host and refuses "
-                            "websockets with 403")
+        message = (f"this location sets its own proxy_set_header, so the header(s) set in "
+                   f"{where} are not sent from here: {names}")
+        if id(block) in serving and any(v.args[0].lower() == "host" for v in lost):
+            message += ("; Jupyter then sees the upstream address as Host and refuses "
+                        "websockets with 403")
         yield Report(message, node=block)

@@ -125,3 +125,20 @@ def test_included_directives_count_at_the_include_site(tmp_path):
     value = Model().effective(location, "proxy_read_timeout")
     assert value.value == "2h" and value.node.path.endswith("snippets/proxy.conf")
     assert value.node.line == 2
+
+
+def test_add_header_inherit_off_stops_inheritance_without_own_headers(tmp_path):
+    text = CONFIG.replace("location /static/ {\n",
+                          "location /static/ {\n            add_header_inherit off;\n")
+    text = text.replace("add_header Cache-Control public;", "")
+    tree = load(write(tmp_path, text))[0]
+    static = next(n for n in tree.walk() if n.args == ["/static/"])
+    assert Model((1, 29, 3)).array(static, "add_header") == []
+    assert [v.args[0] for v in Model((1, 29, 2)).array(static, "add_header")] == \
+        ["X-Frame-Options"]
+
+
+def test_if_uses_its_locations_proxy_pass(tmp_path):
+    _, blocks = _blocks(tmp_path)
+    assert Model().handler(blocks["if $arg_x"]).args == ["http://a"]
+    assert Model().handler(blocks["location /ws/inner/"]) is None

@@ -58,3 +58,24 @@ def test_connection_upgrade_without_map_is_reported(tmp_path):
                            "proxy_set_header Connection $connection_upgrade; } } }\n")
     [use] = list(undefined(load(path)[0]))
     assert use.name == "connection_upgrade" and use.node.line == 3
+
+
+def test_auth_request_set_and_geoip2_define_variables(tmp_path):
+    path = write(tmp_path, """\
+events {}
+http {
+    geoip2 /usr/share/GeoIP/GeoLite2-Country.mmdb {
+        $geoip2_country_code country iso_code;
+        $visitor_country country names en;
+    }
+    server {
+        location / {
+            auth_request /oauth2/auth;
+            auth_request_set $user $upstream_http_x_auth_request_user;
+            proxy_set_header X-User $user;
+            proxy_set_header X-Country $visitor_country;
+        }
+    }
+}
+""")
+    assert list(undefined(load(path)[0])) == []

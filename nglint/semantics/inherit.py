@@ -31,17 +31,20 @@ from nglint.tree import Node
 
 Version = tuple[int, int, int]
 
+# all or nothing: (headers-more's more_set_headers accumulates instead, and is not here)
 ARRAY_DIRECTIVES = frozenset({
     "proxy_set_header", "add_header", "add_trailer", "fastcgi_param", "uwsgi_param",
     "scgi_param", "grpc_set_header", "allow", "deny", "error_page", "limit_conn",
     "limit_req", "ssl_conf_command", "sub_filter", "xslt_param", "proxy_hide_header",
-    "proxy_pass_header", "more_set_headers", "more_set_input_headers",
+    "proxy_pass_header",
 })
+# (nginx carries a location's proxy_pass into its `if` and `limit_except` blocks, the
+# "noname" locations: ``Model.handler`` answers for those through their location)
 NOT_INHERITED = frozenset({
     "proxy_pass", "fastcgi_pass", "uwsgi_pass", "scgi_pass", "grpc_pass", "memcached_pass",
     "return", "rewrite", "set", "if", "break", "try_files", "location", "limit_except",
     "include", "content_by_lua_block", "content_by_lua", "content_by_lua_file", "js_content",
-    "alias", "stub_status", "mirror",
+    "stub_status",
 })
 # blocks whose directives apply inside them: the levels of inheritance
 LEVELS = frozenset({"http", "server", "location", "if", "limit_except"})
@@ -88,6 +91,8 @@ def defaults(version: Version) -> dict[str, tuple[str, ...]]:
         "proxy_request_buffering": ("on",),
         "client_max_body_size": ("1m",),
         "proxy_redirect": ("default",),
+        "add_header_inherit": ("on",),
+        "add_trailer_inherit": ("on",),
     }
 
 
@@ -114,6 +119,8 @@ class Model:
 
     def effective(self, block: Node, directive: str) -> Value | None:
         """The standard directive's value in force at ``block``, or its default."""
+        if directive in ARRAY_DIRECTIVES:
+            raise ValueError(f"{directive} is an array directive: ask Model.array")
         if directive in NOT_INHERITED:
             found = block.first(directive)
             return Value(directive, tuple(found.args), found) if found else None
@@ -129,21 +136,21 @@ class Model:
         merged: list[Value] = []
         for level in levels(block):
             own = [Value(directive, tuple(n.args), n) for n in level.directives(directive)]
-            if not own:
-                continue
-            merged = own + merged
-            if not (directive == "add_header" and self._merges_add_header(level)):
-                return merged
+            mode = self._inherit_mode(level, directive)
+            if own:
+                merged = own + merged
+                if mode != "merge":
+                    return merged
+            elif mode == "off":
+                return merged  # inheritance switched off even without own directives
         return merged
 
-    def _merges_add_header(self, level: Node) -> bool:
-        if self.version < ADD_HEADER_INHERIT:
-            return False
-        for candidate in levels(level):
-            setting = candidate.first("add_header_inherit")
-            if setting is not None:
-                return bool(setting.args) and setting.args[0] == "merge"
-        return False
+    def _inherit_mode(self, level: Node, directive: str) -> str:
+        """``add_header_inherit`` / ``add_trailer_inherit`` (1.29.3+): on, off or merge."""
+        if directive not in ("add_header", "add_trailer") or self.version < ADD_HEADER_INHERIT:
+            return "on"
+        setting = self.effective(level, f"{directive}_inherit")
+        return setting.value if setting is not None and setting.args else "on"
 
     def array_source(self, block: Node, directive: str) -> Node | None:
         """The level whose array directives are in force at ``block`` (None: none set)."""
@@ -167,9 +174,16 @@ class Model:
         return headers
 
     def handler(self, block: Node) -> Node | None:
-        """The content handler set in this very block (``proxy_pass`` and friends)."""
+        """The content handler of a location (``proxy_pass`` and friends), if any.
+
+        An ``if`` or ``limit_except`` block without its own handler uses its
+        location's (nginx's "noname" locations inherit it).
+        """
         for name in HANDLERS:
             found = block.first(name)
             if found is not None:
                 return found
+        if block.directive in ("if", "limit_except") and block.parent is not None:
+            location = block.enclosing("location")
+            return self.handler(location) if location is not None else None
         return None

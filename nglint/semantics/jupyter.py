@@ -66,20 +66,27 @@ ENDPOINTS = (
              "api/collaboration/room/json:notebook:4c1d1f3e", False),
     Endpoint("yjs", "real-time collaboration (JupyterLab 3)", "api/yjs/json:notebook:4c1d1f3e",
              False),
-    Endpoint("lsp", "language server", "lsp/ws/pylsp", False),
+    # jupyter-lsp's handler is a jupyter_server WebSocketMixin: it pings like kernels
+    Endpoint("lsp", "language server", "lsp/ws/pylsp", True),
 )
 STATIC_SAMPLES = ("static/lab/main.3b1f.js", "static/notebook/app.css")
 CONTENTS_SAMPLE = "api/contents/Untitled.ipynb"
 
 MARKER = re.compile(r"nglint:\s*app\s*=\s*jupyter\b", re.IGNORECASE)
-STRONG_PATH = re.compile(r"api/kernels|terminals/websocket|api/events|api/contents|lsp/ws"
-                         r"|jupyter|notebook|jhub", re.IGNORECASE)
-STRONG_WORD = re.compile(r"jupyter|notebook|jhub", re.IGNORECASE)
-WEAK_PATH = re.compile(r"/user\b|/hub\b|^/lab\b|^/tree\b|\buser[-/]", re.IGNORECASE)
+# a name: "jupyter", "jhub", or "notebook" as a whole word ("notebooks_api" is not one)
+JUPYTER_NAME = r"jupyter|jhub|(?<![a-z0-9])notebook(?![a-z0-9])"
+STRONG_PATH = re.compile(r"api/kernels|terminals/websocket|api/events/subscribe|api/contents"
+                         r"|lsp/ws|" + JUPYTER_NAME, re.IGNORECASE)
+STRONG_WORD = re.compile(JUPYTER_NAME, re.IGNORECASE)
+COMMENT_WORD = re.compile(r"jupyter|jhub", re.IGNORECASE)  # prose says "notebook" freely
+WEAK_PATH = re.compile(r"/hub\b|^/lab\b|^/tree\b", re.IGNORECASE)
 STRONG_PORT = re.compile(r":8888\b")
 WEAK_PORT = re.compile(r":(8000|8081)\b")
-HUB_WORD = re.compile(r"\bhub\b|jupyterhub|jhub|:(8000|8081)\b|/user\b|\buser[-/]",
+# JupyterHub: single-user servers live below {base}user/<name>/; port 8000 alone is not
+# enough (Jupyter Server is often run there too)
+HUB_WORD = re.compile(r"(?<![a-z0-9])hub(?![a-z0-9])|jupyterhub|jhub|:8081\b|/hub\b",
                       re.IGNORECASE)
+HUB_USER_PATH = re.compile(r"/user\b|\buser[-/]", re.IGNORECASE)
 ENDPOINT_IN_PATH = re.compile(r"\(?(user[-/]|api/kernels|terminals|api/events|api/collaboration"
                               r"|api/yjs|api/contents|lsp/)")
 REGEX_META = re.compile(r"[\\^$.|?*+()\[\]{}]")
@@ -131,7 +138,9 @@ class ServingGroup:
         labels = [e.label for e in wanted]
         sample = next(landing.uri for landing in self.landings if landing.endpoint.key in keys)
         listed = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
-        return f"the {listed} websockets ({sample.replace(SAMPLE_KERNEL, '<id>')} ...)"
+        sample = sample.replace(SAMPLE_KERNEL, "<id>").replace(f"/user/{SAMPLE_USER}/",
+                                                               "/user/<name>/")
+        return f"the {listed} websockets ({sample} ...)"
 
     @property
     def symptom(self) -> str:
@@ -185,19 +194,24 @@ def _target_text(upstreams: dict[str, str], target: str) -> str:
 
 @dataclass
 class Evidence:
-    """Signs that a server or location fronts Jupyter."""
+    """Signs that a server or location fronts Jupyter, by kind (a kind counts once)."""
 
-    strong: int = 0
-    weak: int = 0
+    strong: set[str] = field(default_factory=set)
+    weak: set[str] = field(default_factory=set)
     hub: bool = False
+    user_path: bool = False
     reason: str = ""
 
-    def add(self, strong: bool, why: str) -> None:
-        if strong:
-            self.strong += 1
-        else:
-            self.weak += 1
+    def add(self, strong: bool, kind: str, why: str) -> None:
+        (self.strong if strong else self.weak).add(kind)
         self.reason = self.reason or why
+
+    def merge(self, other: Evidence) -> None:
+        self.strong |= other.strong
+        self.weak |= other.weak
+        self.hub = self.hub or other.hub
+        self.user_path = self.user_path or other.user_path
+        self.reason = self.reason or other.reason
 
     @property
     def any(self) -> bool:
@@ -205,26 +219,30 @@ class Evidence:
 
     @property
     def convincing(self) -> bool:
-        return self.strong >= 1 or self.weak >= 2
+        return bool(self.strong) or len(self.weak) >= 2
 
 
 def location_evidence(location: Node, model: Model, upstreams: dict[str, str]) -> Evidence:
     evidence = Evidence()
     path = " ".join(location.args)
     if STRONG_PATH.search(path):
-        evidence.add(True, f"location {path} names a Jupyter endpoint")
+        evidence.add(True, "path", f"location {path} names a Jupyter endpoint")
     if WEAK_PATH.search(path):
-        evidence.add(False, f"location {path} looks like JupyterHub")
-    if STRONG_WORD.search(" ".join(_comments_about(location))):
-        evidence.add(True, f"a comment on location {path} names Jupyter")
+        evidence.add(False, "hub-path", f"location {path} looks like JupyterHub")
+    if COMMENT_WORD.search(" ".join(_comments_about(location))):
+        evidence.add(True, "comment", f"a comment on location {path} names Jupyter")
+    # /user/ counts only with another sign: many applications have such paths
+    evidence.user_path = bool(HUB_USER_PATH.search(path))
     evidence.hub = bool(HUB_WORD.search(path))
     handler = model.handler(location)
     if handler is not None and handler.args:
         target = _target_text(upstreams, handler.args[0])
         if STRONG_WORD.search(target) or STRONG_PORT.search(target):
-            evidence.add(True, f"it proxies to {handler.args[0]}")
-        if WEAK_PORT.search(target) or re.search(r"\bhub\b", target):
-            evidence.add(False, f"it proxies to {handler.args[0]}")
+            evidence.add(True, "target", f"it proxies to {handler.args[0]}")
+        if WEAK_PORT.search(target):
+            evidence.add(False, "port", f"it proxies to {handler.args[0]}")
+        if HUB_WORD.search(target):
+            evidence.add(False, "hub-name", f"it proxies to {handler.args[0]}")
         evidence.hub = evidence.hub or bool(HUB_WORD.search(target))
     return evidence
 
@@ -238,10 +256,10 @@ def server_evidence(server: Node) -> Evidence:
             continue  # judged per location
         texts.append((node.comment or "") if node.is_comment else " ".join(node.args))
     text = " ".join(texts)
-    if STRONG_WORD.search(text):
-        evidence.add(True, "the server's comments or settings name Jupyter")
-    if re.search(r"\bhub\b|jupyterhub", text, re.IGNORECASE):
-        evidence.add(False, "the server's names mention a hub")
+    if COMMENT_WORD.search(text):
+        evidence.add(True, "comment", "the server's comments or settings name Jupyter")
+    if HUB_WORD.search(text):
+        evidence.add(False, "hub-name", "the server's names mention a hub")
         evidence.hub = True
     return evidence
 
@@ -291,10 +309,12 @@ class JupyterView:
             per_location = {id(loc): location_evidence(loc, self.model, upstreams)
                             for loc in proxying}
             for evidence in per_location.values():
-                total.strong += evidence.strong
-                total.weak += evidence.weak
-                total.hub = total.hub or evidence.hub
-                total.reason = total.reason or evidence.reason
+                total.merge(evidence)
+            if total.user_path and (total.strong or total.hub):
+                # /user/ paths are JupyterHub's only next to a Jupyter or hub sign: many
+                # applications have them
+                total.add(False, "user-path", "a location serves JupyterHub's /user/ paths")
+                total.hub = True
             if explicit:
                 total.reason = "marked with # nglint: app=jupyter"
             elif not total.convincing:
@@ -307,6 +327,9 @@ class JupyterView:
                 base = _base_from_location(location)
                 if base and base not in bases:
                     bases.append(base)
+            # a sub-location proxying to the same Jupyter (/files/, /static/) is part of
+            # the deployment above it, not a base URL of its own
+            bases = [b for b in bases if not any(o != b and b.startswith(o) for o in bases)]
             for base in bases or ["/"]:
                 if total.hub and base.endswith("/hub/"):
                     base = base[: -len("hub/")]  # the hub has no websockets; its users do

@@ -66,7 +66,7 @@ DEFINING = {"map": 1, "geo": -1, "split_clients": 1, "set": 0, "perl_set": 0, "j
             "set_if_empty": 0, "set_hashed_upstream": 0, "set_formatted_gmt_time": 0,
             "set_formatted_local_time": 0, "set_random": 0, "set_local_today": 0,
             "set_quote_sql_str": 0, "set_quote_json_str": 0, "set_quote_pgsql_str": 0,
-            "js_var": 0, "keyval": 1}
+            "js_var": 0, "keyval": 1, "auth_request_set": 0}
 # blocks whose entries are data, not directives: their "directives" use no variables
 DATA_BLOCKS = frozenset({"types", "charset_map"})
 # arguments that hold regexes, by directive (index of the pattern)
@@ -105,6 +105,10 @@ def defined(tree: Tree) -> dict[str, Node]:
                 target = ""
             if target.startswith("$"):
                 found.setdefault(target[1:].strip("{}"), node)
+        parent = node.parent
+        if parent is not None and parent.directive.startswith("geoip2") and \
+                node.directive.startswith("$"):
+            found.setdefault(node.directive[1:], node)  # geoip2 { $country source ...; }
         for text in _regex_texts(node):
             for match in NAMED_CAPTURE.finditer(text):
                 found.setdefault(match.group(1) or match.group(2), node)
