@@ -11,6 +11,7 @@ re-rendered.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -86,15 +87,41 @@ def own_statements(block: Node) -> list[Node]:
             and child.statement is not None and not child.is_comment]
 
 
+def opens_line(node: Node) -> bool:
+    """Nothing but blanks before the statement on its line."""
+    return node.statement is not None and node.source is not None and _starts_line(
+        node.source.text, node.statement.start)
+
+
+def indent_unit(block: Node) -> str:
+    """One level of indentation as the block's file writes it (a tab, four spaces...).
+
+    Measured between a block's line and its first statement on a line of its own
+    (this block first, then the blocks below it in the same file); when none shows
+    it, a tab if the file indents with tabs, else four spaces.
+    """
+    source = block.source or next((n.source for n in block.walk() if n.source), None)
+    if source is None:
+        return "    "
+    for node in block.walk():
+        if node.source is not source or not node.is_block or not opens_line(node):
+            continue
+        outer = _indent_at(source.text, node.statement.start)  # type: ignore[union-attr]
+        child = next((c for c in own_statements(node) if opens_line(c)), None)
+        if child is not None:
+            inner = _indent_at(source.text, child.statement.start)  # type: ignore[union-attr]
+            if inner.startswith(outer) and len(inner) > len(outer):
+                return inner[len(outer):]
+    return "\t" if "\n\t" in source.text else "    "
+
+
 def child_indent(block: Node) -> str:
     source = _source(block)
     text = source.text
     for child in own_statements(block):
         if _starts_line(text, child.statement.start):  # type: ignore[union-attr]
             return _indent_at(text, child.statement.start)  # type: ignore[union-attr]
-    outer = _indent_at(text, block.statement.start)  # type: ignore[union-attr]
-    unit = "\t" if "\t" in outer or "\n\t" in text else "    "
-    return outer + unit
+    return _indent_at(text, block.statement.start) + indent_unit(block)  # type: ignore
 
 
 def _after(source: SourceFile, offset: int) -> tuple[int, bool]:
@@ -112,12 +139,11 @@ def _after(source: SourceFile, offset: int) -> tuple[int, bool]:
     return offset, False
 
 
-def insert_statements(block: Node, statements: Sequence[str],
-                      after: Node | None = None) -> Edit:
-    """Insert whole statements into ``block`` after ``after`` (default: its last one)."""
+def _insertion_point(block: Node, after: Node | None, first: bool) -> tuple[SourceFile, int,
+                                                                             bool]:
     source = _source(block)
     own = own_statements(block)
-    anchor = after or (own[-1] if own else None)
+    anchor = after or (None if first else own[-1] if own else None)
     if anchor is not None:
         if anchor.source is not source or anchor.statement is None:
             raise EditError("the anchor statement is in another file")
@@ -125,16 +151,48 @@ def insert_statements(block: Node, statements: Sequence[str],
     else:
         opener = block.statement.terminator  # type: ignore[union-attr]
         offset, new_line = _after(source, opener.end)  # type: ignore[union-attr]
+    return source, offset, new_line
+
+
+def insert_statements(block: Node, statements: Sequence[str],
+                      after: Node | None = None, first: bool = False) -> Edit:
+    """Insert whole statements into ``block`` after ``after`` (default: its last one,
+    or with ``first`` right after the line that opens the block)."""
+    source, offset, new_line = _insertion_point(block, after, first)
     if new_line:
         indent = child_indent(block)
         body = "".join(source.newline + indent + s for s in statements)
     else:
         body = "".join(" " + s for s in statements)
+        if source.text[offset:offset + 1] == "}":
+            body += " "  # an empty one-line block: {} becomes { statement; }
     return Edit(source.realpath(), offset, offset, body)
 
 
+def block_lines(header: str, body: Sequence[str], unit: str) -> list[str]:
+    """A block statement as lines, its body indented by ``unit``."""
+    return [header + " {", *(unit + line for line in body), "}"]
+
+
+def insert_block(block: Node, header: str, body: Sequence[str], first: bool = False) -> Edit:
+    """Insert the block statement ``header { body }`` into ``block`` (see insert_statements).
+
+    On its own lines, indented as the file indents; on the block's line when the
+    block is written on one line.
+    """
+    source, offset, new_line = _insertion_point(block, None, first)
+    if not new_line:  # one line: the blanks that align the body's values go
+        inline = " ".join(re.sub(r"^(\S+)\s+", r"\1 ", line) for line in body)
+        return Edit(source.realpath(), offset, offset, f" {header} {{ {inline} }}")
+    indent = child_indent(block)
+    lines = block_lines(header, body, indent_unit(block))
+    return Edit(source.realpath(), offset, offset,
+                "".join(source.newline + indent + line for line in lines))
+
+
 def insert_before(node: Node, lines: Sequence[str]) -> Edit:
-    """Insert whole lines before the line holding ``node`` (same indentation)."""
+    """Insert whole lines before the line holding ``node`` (same indentation; an empty
+    string is an empty line)."""
     source = _source(node)
     text = source.text
     start = node.statement.start  # type: ignore[union-attr]
@@ -142,8 +200,18 @@ def insert_before(node: Node, lines: Sequence[str]) -> Edit:
         raise EditError("the statement does not start its own line")
     indent = _indent_at(text, start)
     line_start = _line_start(text, start)
-    body = "".join(indent + line + source.newline for line in lines)
+    body = "".join((indent + line if line else "") + source.newline for line in lines)
     return Edit(source.realpath(), line_start, line_start, body)
+
+
+def follows_blank_line(node: Node) -> bool:
+    """The statement starts the file or comes after an empty line."""
+    text = _source(node).text
+    start = _line_start(text, node.statement.start)  # type: ignore[union-attr]
+    if start == 0:
+        return True
+    previous = _line_start(text, start - 1)
+    return text[previous:start].strip() == ""
 
 
 def replace_args(node: Node, args: Sequence[str]) -> Edit:
@@ -158,13 +226,36 @@ def replace_args(node: Node, args: Sequence[str]) -> Edit:
     return Edit(source.realpath(), offset, offset, " " + rendered)
 
 
+def _render_arg(value: str) -> str:
+    return render("x", [value])[2:].rstrip(";").strip()
+
+
 def replace_arg(node: Node, index: int, value: str) -> Edit:
     source = _source(node)
     span = node.statement
     assert span is not None
     token = span.args[index]
-    rendered = render("x", [value])[2:].rstrip(";").strip()
-    return Edit(source.realpath(), token.start, token.end, rendered)
+    return Edit(source.realpath(), token.start, token.end, _render_arg(value))
+
+
+def insert_arg(node: Node, index: int, value: str) -> Edit:
+    """Insert an argument before the ``index``-th one (``location ^~ /x/``)."""
+    source = _source(node)
+    span = node.statement
+    assert span is not None
+    token = span.args[index]
+    return Edit(source.realpath(), token.start, token.start, _render_arg(value) + " ")
+
+
+def statement_text(node: Node) -> str:
+    """A statement as its author wrote it, when it is on one line; else rendered."""
+    if node.source is not None and node.statement is not None:
+        span = node.statement
+        end = (span.terminator or (span.args[-1] if span.args else span.directive)).end
+        written = node.source.text[span.start:end]
+        if "\n" not in written and "\r" not in written:
+            return written
+    return render(node.directive, node.args)
 
 
 def remove_statement(node: Node) -> Edit:

@@ -19,7 +19,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from nglint.edits import Edit, apply, overlaps
+from nglint.errors import NglintError
 from nglint.findings import Finding
+from nglint.fixes import not_fixed
 from nglint.load import parse_file
 from nglint.source import SourceFile
 from nglint.tree import Tree
@@ -35,6 +37,8 @@ class FixResult:
     fixed: list[Finding] = field(default_factory=list)
     remaining: list[Finding] = field(default_factory=list)
     trees: list[Tree] = field(default_factory=list)
+    # every edit kept, in order: (real path, the edits of one round, in that round's text)
+    applied: list[tuple[str, tuple[Edit, ...]]] = field(default_factory=list)
 
     @property
     def changed(self) -> list[str]:
@@ -60,11 +64,37 @@ def _choose(findings: Sequence[Finding], unsafe: bool) -> list[Finding]:
     return chosen
 
 
+def withhold_broken(trees: Sequence[Tree], findings: Sequence[Finding]) -> None:
+    """No fix for a finding of a tree holding a file that does not parse.
+
+    What that file says is unknown (it may define the map, set the header), so a
+    fix computed without it can be wrong; the finding says why it is not fixed.
+    """
+    broken = {id(tree.root): tree for tree in trees if tree.broken_files}
+    if not broken:
+        return
+    for finding in findings:
+        if finding.fix is None or finding.node is None:
+            continue
+        root = finding.node
+        while root.parent is not None:
+            root = root.parent
+        tree = broken.get(id(root))
+        if tree is None:
+            continue
+        names = sorted(source.path for real, source in tree.sources.items()
+                       if real in tree.broken_files)
+        finding.fix = None
+        finding.fixable = False
+        finding.message += not_fixed(f"{', '.join(names)} does not parse; fix it first")
+
+
 def fix_to_fixed_point(lint: Lint, unsafe: bool = False) -> FixResult:
     result = FixResult()
     overlay: dict[str, bytes] = {}
     for _ in range(MAX_ROUNDS):
         trees, findings = lint(overlay)
+        withhold_broken(trees, findings)
         chosen = _choose(findings, unsafe)
         if not chosen:
             result.trees, result.remaining = trees, findings
@@ -84,6 +114,7 @@ def fix_to_fixed_point(lint: Lint, unsafe: bool = False) -> FixResult:
                 continue  # never leave a file nginx cannot parse
             overlay[real] = data
             applied.add(real)
+            result.applied.append((real, tuple(sorted(edits))))
         result.fixed.extend(f for f in chosen
                             if all(e.path in applied for e in f.fix.edits))  # type: ignore[union-attr]
         if not applied:
@@ -91,6 +122,7 @@ def fix_to_fixed_point(lint: Lint, unsafe: bool = False) -> FixResult:
             break
     else:
         result.trees, result.remaining = lint(overlay)
+        withhold_broken(result.trees, result.remaining)
     result.edited = {real: data for real, data in overlay.items()
                      if data != result.originals.get(real)}
     return result
@@ -120,7 +152,19 @@ def unified_diff(result: FixResult, display: dict[str, str] | None = None) -> st
 
 
 def write_atomically(real: str, data: bytes) -> None:
-    """Replace the file at ``real`` (a resolved path) so no reader sees half of it."""
+    """Replace the file at ``real`` (a resolved path) so no reader sees half of it.
+
+    On failure the file is as it was, no temporary file is left, and NglintError
+    says why (exit status 2).
+    """
+    try:
+        _replace(real, data)
+    except OSError as error:
+        raise NglintError(f"cannot write the fixed file: {error.strerror or error}; "
+                          "it is unchanged", real) from error
+
+
+def _replace(real: str, data: bytes) -> None:
     status = os.stat(real)
     directory = os.path.dirname(real)
     handle, temporary = tempfile.mkstemp(prefix=".nglint-", dir=directory)

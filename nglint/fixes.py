@@ -8,6 +8,7 @@ inherited ones in first: one new header never silently drops the others.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -15,12 +16,19 @@ from nglint.edits import (
     Edit,
     EditError,
     Fix,
+    block_lines,
+    follows_blank_line,
+    indent_unit,
     insert_before,
+    insert_block,
     insert_statements,
+    opens_line,
+    overlaps,
     own_statements,
     render,
     replace_arg,
     replace_args,
+    statement_text,
 )
 from nglint.semantics.inherit import Model
 from nglint.tree import Node, Tree
@@ -28,18 +36,38 @@ from nglint.tree import Node, Tree
 UPGRADE_MAP_VARIABLE = "connection_upgrade"
 
 
-def set_directive(block: Node, directive: str, args: Sequence[str]) -> list[Edit]:
-    """The block's own directive set to ``args`` (replaced, or inserted at its end)."""
+def _commented_out(block: Node, directive: str) -> Node | None:
+    """A comment of the block that is the directive switched off (``#proxy_http_version 1.1;``)."""
+    pattern = re.compile(r"#\s*" + re.escape(directive) + r"\s")
+    return next((child for child in block.children or () if child.is_comment
+                 and child.source is block.source and child.via is block.via
+                 and child.statement is not None and child.statement.args == []
+                 and pattern.match(child.statement.directive.value)
+                 and opens_line(child)), None)
+
+
+def set_directive(block: Node, directive: str, args: Sequence[str],
+                  after: Node | None = None) -> list[Edit]:
+    """The block's own directive set to ``args``: replaced, or inserted below the line
+    that comments it out, else after ``after`` when it is written in the block, else at
+    the block's end."""
     own = block.first(directive)
     if own is not None:
-        if own.source is not block.source:
+        if own.source is not block.source or own.via is not block.via:
             raise EditError(f"{directive} is set in an included file ({own.path}:{own.line})")
         return [replace_args(own, args)]
-    return [insert_statements(block, [render(directive, args)])]
+    anchor = _commented_out(block, directive)
+    if anchor is None and after is not None and after in own_statements(block):
+        anchor = after
+    return [insert_statements(block, [render(directive, args)], anchor)]
 
 
 def set_proxy_header(model: Model, block: Node, name: str, value: str) -> list[Edit]:
-    """``proxy_set_header name value`` in force at ``block``, nothing else lost."""
+    """``proxy_set_header name value`` in force at ``block``, nothing else lost.
+
+    A block that inherits its headers gets the inherited ones first, as written
+    where they are inherited from: one new header never drops the others.
+    """
     own = list(block.directives("proxy_set_header"))
     if own:
         for node in own:
@@ -53,7 +81,8 @@ def set_proxy_header(model: Model, block: Node, name: str, value: str) -> list[E
         return [insert_statements(block, [render("proxy_set_header", [name, value])], anchor)]
     inherited = [v for v in model.array(block, "proxy_set_header")
                  if len(v.args) == 2 and v.args[0].lower() != name.lower()]
-    lines = [render("proxy_set_header", list(v.args)) for v in inherited]
+    lines = [statement_text(v.node) if v.node is not None
+             else render("proxy_set_header", list(v.args)) for v in inherited]
     lines.append(render("proxy_set_header", [name, value]))
     return [insert_statements(block, lines)]
 
@@ -70,33 +99,50 @@ def upgrade_map(tree: Tree) -> Node | None:
     return None
 
 
-MAP_LINES = ("map $http_upgrade $connection_upgrade {", "    default upgrade;",
-             "    ''      close;", "}")
+MAP_HEADER = "map $http_upgrade $" + UPGRADE_MAP_VARIABLE
+MAP_BODY = ("default upgrade;", "''      close;")
 
 
 def ensure_upgrade_map(tree: Tree) -> tuple[str, list[Edit]]:
-    """The variable of a map from ``$http_upgrade``, adding the map when there is none."""
+    """The variable of a map from ``$http_upgrade``, adding the map when there is none.
+
+    The map goes at the top of ``http``; in a fragment read in http context (a
+    sites-enabled file) whose http block is nginx.conf's, at the top of the file.
+    """
     existing = upgrade_map(tree)
     if existing is not None:
         return existing.args[1], []
     http = _http_block(tree)
     if http is None:
         raise EditError("no http block to hold the map")
+    variable = "$" + UPGRADE_MAP_VARIABLE
     if not http.synthetic:
-        anchor = next((n for n in http.directives() if n.source is http.source
-                       and n.statement is not None), None)
-        if anchor is None:
-            raise EditError("the http block has no statement to place the map by")
-        return "$" + UPGRADE_MAP_VARIABLE, [insert_before(anchor, MAP_LINES)]
-    # a fragment read in http or server context: its top level is inside http
-    # (a sites-enabled file), so the map goes at the top of the file
+        return variable, [insert_block(http, MAP_HEADER, MAP_BODY, first=True)]
     top = next((n for n in tree.walk() if n.source is not None and n.statement is not None
                 and not n.is_comment and n.parent is not None and n.parent.synthetic), None)
     if top is None or top.parent is None or top.parent.directive not in ("http", "server"):
         raise EditError("the fragment's top level is not in http: add the map to nginx.conf")
     if top.parent.directive == "server":
         raise EditError("the fragment holds server directives: add the map to its http block")
-    return "$" + UPGRADE_MAP_VARIABLE, [insert_before(top, MAP_LINES)]
+    above = _attached_comments(top)
+    target = above[-1] if above else top
+    lines = block_lines(MAP_HEADER, MAP_BODY, indent_unit(top.parent))
+    if follows_blank_line(target):
+        lines.append("")  # a paragraph of its own, as the statement it goes above
+    return variable, [insert_before(target, lines)]
+
+
+def _attached_comments(node: Node) -> list[Node]:
+    """Comments on the lines right above ``node`` (no blank line between), nearest first."""
+    attached: list[Node] = []
+    line = node.line
+    for comment in node.comments_before():
+        if comment.source is not node.source or comment.statement is None \
+                or comment.line != line - 1 or not opens_line(comment):
+            break
+        attached.append(comment)
+        line = comment.line
+    return attached
 
 
 def not_fixed(reason: str) -> str:
@@ -109,6 +155,10 @@ def make_fix(description: str, build: Callable[..., list[Edit]], *args: Any,
     """``Fix(build(*args))``, or None and the reason it cannot be made (for the finding)."""
     try:
         edits = build(*args)
+        for index, first in enumerate(edits):
+            if any(overlaps(first, second) for second in edits[index + 1:]):
+                # apply() would garble the text: a bug of the builder, refused here
+                raise EditError("internal: the edits of this fix overlap")
     except EditError as error:
         return None, str(error)
     return Fix(description, tuple(edits), unsafe), ""

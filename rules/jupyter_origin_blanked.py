@@ -5,10 +5,11 @@ Reports a Jupyter location whose effective `proxy_set_header` list blanks the
 `Origin` header.
 
 ## Why is this bad?
-Forum answers suggest it to silence `403 Blocking Cross Origin WebSocket
-Attempt`.  It works by switching off Jupyter's cross-origin protection: any
-web page the user visits can then open a websocket to their kernels and run
-code.  Fix the `Host` header instead (`proxy_set_header Host $http_host`).
+Forum answers suggest it to silence `403 Cross origin websockets not allowed`
+(logged as "Blocking Cross Origin WebSocket Attempt").  It works by switching
+off Jupyter's cross-origin protection: any web page the user visits can then
+open a websocket to their kernels and run code.  Fix the `Host` header instead
+(`proxy_set_header Host $http_host`).
 
 ## Example
 ```nginx
@@ -21,7 +22,8 @@ proxy_set_header Host $http_host;
 ```
 
 ## Fix
-Unsafe (`--unsafe-fixes`): removes the `Origin` line and sets `Host $http_host`.
+Unsafe (`--unsafe-fixes`): removes the `Origin` line and sets `Host $http_host`
+(the `Origin` line becomes the `Host` line when the location sets no `Host`).
 
 ## Sources
 - jupyter_server `base/handlers.py` (`check_origin`: a request without Origin is
@@ -34,7 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from nglint.edits import Edit, EditError, remove_statement
+from nglint.edits import Edit, EditError, remove_statement, replace_args
 from nglint.engine import Context, Report
 from nglint.fixes import make_fix, not_fixed, set_proxy_header
 from nglint.semantics.inherit import Model
@@ -44,6 +46,12 @@ from nglint.tree import Node
 def unblank(model: Model, location: Node, origin: Node | None) -> list[Edit]:
     if origin is None or origin.parent is not location:
         raise EditError("Origin is blanked at an outer level; change it there")
+    if origin.source is not location.source or origin.via is not location.via:
+        raise EditError(f"Origin is blanked in an included file ({origin.path}:{origin.line})")
+    host = next((n for n in location.directives("proxy_set_header")
+                 if n.args and n.args[0].lower() == "host"), None)
+    if host is None:  # the Origin line becomes the Host line: one edit, the list kept
+        return [replace_args(origin, ["Host", "$http_host"])]
     return [remove_statement(origin), *set_proxy_header(model, location, "Host", "$http_host")]
 
 

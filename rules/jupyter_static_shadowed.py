@@ -36,14 +36,24 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from nglint.edits import Edit, EditError, insert_arg
 from nglint.engine import Context, Report
+from nglint.fixes import make_fix, not_fixed
 from nglint.semantics import routing
 from nglint.semantics.jupyter import STATIC_SAMPLES
+from nglint.tree import Node
 
 CODE = "NG109"
 NAME = "jupyter-static-shadowed"
 SEVERITY = "warning"
 FIXABLE = True
+
+
+def caret_tilde(location: Node) -> list[Edit]:
+    """``location /jupyter/`` becomes ``location ^~ /jupyter/``."""
+    if routing.location_info(location).modifier != "" or len(location.args) != 1:
+        raise EditError("the Jupyter location is not a plain prefix location")
+    return [insert_arg(location, 0, "^~")]
 
 
 def check(context: Context) -> Iterator[Report]:
@@ -64,9 +74,11 @@ def check(context: Context) -> Iterator[Report]:
             if (id(location), id(base_location)) in seen:
                 continue
             seen.add((id(location), id(base_location)))
+            fix, why = make_fix("mark the Jupyter location ^~", caret_tilde, base_location,
+                                unsafe=True)
             yield Report(
                 f"regex location {' '.join(location.args)} serves Jupyter's static assets "
                 f"({uri}) from disk instead of the proxy at {base_location.path}:"
-                f"{base_location.line}; mark the Jupyter prefix location `^~`",
-                node=location,
+                f"{base_location.line}; mark the Jupyter prefix location `^~`" + not_fixed(why),
+                node=location, fix=fix,
             )

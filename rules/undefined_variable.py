@@ -29,7 +29,8 @@ map $http_upgrade $connection_upgrade {
 ```
 
 ## Fix
-For `$connection_upgrade`, adds the map to `http`.
+For `$connection_upgrade`, adds the map to `http`; when a map from `$http_upgrade`
+already defines another variable, `proxy_set_header Connection` uses that one.
 
 ## Sources
 - https://nginx.org/en/docs/varindex.html
@@ -42,7 +43,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from nglint.edits import Edit, EditError
+from nglint.edits import Edit, EditError, replace_arg
 from nglint.engine import Context, Report
 from nglint.findings import Severity
 from nglint.fixes import (
@@ -53,6 +54,7 @@ from nglint.fixes import (
     upgrade_map,
 )
 from nglint.semantics.variables import undefined
+from nglint.tree import Node
 
 CODE = "NG004"
 NAME = "undefined-variable"
@@ -68,7 +70,8 @@ def check(context: Context) -> Iterator[Report]:
         if use.name == UPGRADE_MAP_VARIABLE:
             message += " (add `map $http_upgrade $connection_upgrade { default upgrade; '' " \
                        "close; }` to http)"
-            fix, why = make_fix("add the $connection_upgrade map", _add_map, context)
+            fix, why = make_fix("add the $connection_upgrade map", _add_map, context,
+                                use.node)
             message += not_fixed(why)
         if any("${" + use.name + "}" in arg for arg in use.node.args):
             message += (f" (${{{use.name}}} looks like an envsubst placeholder: lint the "
@@ -79,8 +82,15 @@ def check(context: Context) -> Iterator[Report]:
                      severity=Severity.WARNING if fragment else None)
 
 
-def _add_map(context: Context) -> list[Edit]:
+def _add_map(context: Context, node: Node) -> list[Edit]:
+    """The $connection_upgrade map; with a map from $http_upgrade under another name,
+    ``proxy_set_header Connection $connection_upgrade`` uses that one instead."""
     existing = upgrade_map(context.tree)
-    if existing is not None:  # a map from $http_upgrade under another name: not ours to rename
-        raise EditError(f"a map from $http_upgrade defines ${existing.args[1].lstrip('$')}")
-    return ensure_upgrade_map(context.tree)[1]
+    if existing is None:
+        return ensure_upgrade_map(context.tree)[1]
+    variable = existing.args[1]
+    wanted = "$" + UPGRADE_MAP_VARIABLE
+    if node.directive == "proxy_set_header" and len(node.args) == 2 \
+            and node.args[1] in (wanted, "${" + UPGRADE_MAP_VARIABLE + "}"):
+        return [replace_arg(node, 1, variable)]
+    raise EditError(f"a map from $http_upgrade defines {variable}: use it here")

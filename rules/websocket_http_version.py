@@ -34,7 +34,8 @@ location / {
 ```
 
 ## Fix
-Inserts `proxy_http_version 1.1;` in the serving location.
+Inserts `proxy_http_version 1.1;` in the serving location, below its `proxy_pass`
+(or below the line that comments it out).
 
 ## Sources
 - https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_http_version
@@ -64,7 +65,7 @@ def check(context: Context) -> Iterator[Report]:
         origin = "the nginx default" if version.is_default else f"set at {version.where()}"
         location = group.location
         fix, why = make_fix("set proxy_http_version 1.1", set_directive, location,
-                            "proxy_http_version", ["1.1"])
+                            "proxy_http_version", ["1.1"], context.model.handler(location))
         yield Report(
             f"proxy_http_version is {version.value} here ({origin}): websockets need HTTP/1.1; "
             f"{group.describe()} open and drop at once: "

@@ -1,0 +1,78 @@
+"""Helpers shared by the fixer's tests: run ``nglint check --fix`` in process, fix in memory."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+from click.testing import CliRunner, Result
+
+from nglint import registry
+from nglint.discover import discover
+from nglint.engine import Options, lint
+from nglint.findings import Finding
+from nglint.fix import FixResult, Lint, fix_to_fixed_point
+from nglint.tree import Tree
+from tests.helpers import FIXTURES
+
+RULES_DIR = FIXTURES / "rules"
+SEED = FIXTURES / "examples" / "jupyter-seed.conf"
+# fixture folders whose rule's fix changes behaviour beyond the finding: their
+# *.fixed.conf is the output of `check --fix --unsafe-fixes`
+UNSAFE_FOLDERS = frozenset({"jupyter-origin-blanked", "jupyter-static-shadowed"})
+
+
+def cli(*args: str) -> Result:
+    """``nglint ARGS`` in this process (stdout and stderr kept apart)."""
+    from nglint.cli import main
+
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def expected_path(fixture: Path) -> Path:
+    return fixture.with_name(fixture.name[: -len(".conf")] + ".fixed.conf")
+
+
+def fix_args(fixture: Path) -> list[str]:
+    return ["--unsafe-fixes"] if fixture.parent.name in UNSAFE_FOLDERS else []
+
+
+def firing_fixtures() -> list[Path]:
+    """Every fixture that must fire (fixtures/rules/*/*.conf but *_fp), and the seed."""
+    found = [p for p in sorted(RULES_DIR.glob("*/*.conf"))
+             if not p.name.endswith(("_fp.conf", ".fixed.conf"))]
+    return [*found, SEED]
+
+
+def copy_fixture(fixture: Path, directory: Path) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / fixture.name
+    shutil.copyfile(fixture, target)
+    return target
+
+
+def linter(paths: Sequence[str], options: Options | None = None,
+           select: Sequence[str] = ()) -> Lint:
+    """What ``nglint check`` lints, as the callable ``fix_to_fixed_point`` takes."""
+    rules = registry.select(list(select))
+    chosen = options or Options()
+
+    def run(overlay: dict[str, bytes]) -> tuple[list[Tree], list[Finding]]:
+        trees = discover(list(paths), overlay=overlay)
+        return trees, lint(trees, rules, chosen)
+
+    return run
+
+
+def fix_paths(paths: Sequence[str | Path], unsafe: bool = False,
+              options: Options | None = None, select: Sequence[str] = ()) -> FixResult:
+    """``check --fix`` without writing: the fixed-point result, in memory."""
+    return fix_to_fixed_point(linter([str(p) for p in paths], options, select), unsafe=unsafe)
+
+
+def write_result(result: FixResult) -> None:
+    from nglint.fix import write_atomically
+
+    for real in result.changed:
+        write_atomically(real, result.edited[real])
