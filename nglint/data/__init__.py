@@ -1,0 +1,1 @@
+"""Data files shipped with nglint (``directives.json``: see ``nglint.directives``)."""

@@ -1,0 +1,236 @@
+"""A directive with arguments nginx refuses: wrong count, bad flag, bad parameter.
+
+## What it does
+For every known directive in a context that allows it, checks what nginx's
+`ngx_conf_handler` and the directive's own parser check before accepting it:
+
+- the number of arguments (`proxy_pass` takes 1, `add_header` 2 or 3,
+  `location` 1 or 2, `internal` none);
+- a block where none is expected, or none where one is (`server;`);
+- `on`/`off` flags (`gzip yes;`);
+- time and size parameters, parsed as NG003 parses values: the `inactive=`,
+  `max_size=`, `keys_zone=` parameters of `proxy_cache_path`, `buffer=` and
+  `flush=` of `access_log`, `zone=` and `rate=` of `limit_req_zone`, the second
+  argument of `proxy_buffers`, the time of `proxy_cache_valid`...;
+- the parameters of `listen` (`listen 443 ssl http3;` is refused:
+  `invalid parameter "http3"`) and the location modifier (`location ~~ /x`).
+
+The first arguments of time and size directives are NG003's.
+
+## Why is this bad?
+`nginx -t` fails (`invalid number of arguments in "proxy_pass" directive`,
+`invalid value "yes" in "gzip" directive, it must be "on" or "off"`,
+`invalid parameter "http3"`) and the configuration is not loaded.
+
+## Example
+```nginx
+gzip yes;
+proxy_cache_path /var/cache/nginx keys_zone=cache:10m inactive=1.5h;
+listen 443 ssl htt2;
+```
+
+## Use instead
+```nginx
+gzip on;
+proxy_cache_path /var/cache/nginx keys_zone=cache:10m inactive=90m;
+listen 443 ssl;
+http2 on;
+```
+
+## Sources
+- nginx `src/core/ngx_conf_file.c` (`ngx_conf_handler`, `ngx_conf_set_flag_slot`)
+- nginx `src/http/ngx_http_core_module.c` (`ngx_http_core_listen`,
+  `ngx_http_core_location`), `src/http/ngx_http_file_cache.c`
+  (`ngx_http_file_cache_set_slot`), `src/http/modules/ngx_http_log_module.c`,
+  `src/http/modules/ngx_http_limit_req_module.c`
+- https://nginx.org/en/docs/http/ngx_http_core_module.html#listen
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+
+from nglint import directives
+from nglint.directives import Version
+from nglint.engine import Context, Report
+from nglint.semantics import values
+from nglint.semantics.routing import location_info
+from nglint.tree import Node
+
+CODE = "NG008"
+NAME = "invalid-arguments"
+SEVERITY = "error"
+FIXABLE = False
+
+V = directives.parse_version
+
+
+def _time_s(text: str) -> None:
+    values.parse_time(text, is_sec=True)
+
+
+def _time_ms(text: str) -> None:
+    values.parse_time(text, is_sec=False)
+
+
+def _number(text: str) -> None:
+    if not text.isdigit():
+        raise values.InvalidValue(f'"{text}" is not a number')
+
+
+def _flag(text: str) -> None:
+    if text.lower() not in ("on", "off"):
+        raise values.InvalidValue(f'"{text}" must be "on" or "off"')
+
+
+def _zone(text: str) -> None:
+    name, _, size = text.rpartition(":")
+    if not name or not size:
+        raise values.InvalidValue(f'"{text}" must be name:size')
+    values.parse_size(size)
+
+
+def _rate(text: str) -> None:
+    if not re.fullmatch(r"\d+r/[sm]", text):
+        raise values.InvalidValue(f'"{text}" must be a number of requests per second '
+                                  "(r/s) or per minute (r/m)")
+
+
+CACHE_PATH = {"keys_zone": _zone, "inactive": _time_s, "max_size": values.parse_offset,
+              "min_free": values.parse_offset, "manager_files": _number,
+              "manager_sleep": _time_ms, "manager_threshold": _time_ms,
+              "loader_files": _number, "loader_sleep": _time_ms, "loader_threshold": _time_ms,
+              "purger_files": _number, "purger_sleep": _time_ms,
+              "purger_threshold": _time_ms, "use_temp_path": _flag}
+# directive -> {parameter name: parser} for its key=value parameters
+PARAMETERS: dict[str, dict[str, Callable[[str], object]]] = {
+    "proxy_cache_path": CACHE_PATH, "fastcgi_cache_path": CACHE_PATH,
+    "uwsgi_cache_path": CACHE_PATH, "scgi_cache_path": CACHE_PATH,
+    "access_log": {"buffer": values.parse_size, "flush": _time_ms},
+    "limit_req_zone": {"zone": _zone, "rate": _rate},
+    "limit_conn_zone": {"zone": _zone},
+    "open_file_cache": {"max": _number, "inactive": _time_s},
+}
+BUFFERS = {"proxy_buffers", "fastcgi_buffers", "uwsgi_buffers", "scgi_buffers",
+           "grpc_buffers", "gzip_buffers", "output_buffers", "large_client_header_buffers",
+           "memcached_buffers"}
+CACHE_VALID = {"proxy_cache_valid", "fastcgi_cache_valid", "uwsgi_cache_valid",
+               "scgi_cache_valid"}
+
+# listen parameters by family: name -> (value parser or None for a bare word, since)
+Listen = dict[str, tuple[Callable[[str], object] | None, Version | None]]
+COMMON: Listen = {"backlog": (_number, None), "rcvbuf": (values.parse_size, None),
+                  "sndbuf": (values.parse_size, None), "bind": (None, None),
+                  "ipv6only": (_flag, None), "so_keepalive": (None, None),
+                  "ssl": (None, None), "proxy_protocol": (None, None)}
+HTTP_LISTEN: Listen = COMMON | {
+    "default_server": (None, None), "default": (None, None), "http2": (None, None),
+    "quic": (None, V("1.25.0")), "deferred": (None, None), "reuseport": (None, None),
+    "setfib": (_number, None), "fastopen": (_number, None), "accept_filter": (None, None),
+    "multipath": (None, V("1.29.3")),
+}
+STREAM_LISTEN: Listen = COMMON | {
+    "udp": (None, None), "reuseport": (None, None), "fastopen": (_number, V("1.21.0")),
+    "deferred": (None, V("1.25.5")), "accept_filter": (None, V("1.25.5")),
+    "setfib": (_number, V("1.25.5")), "default_server": (None, V("1.25.5")),
+    "multipath": (None, V("1.29.3")),
+}
+MAIL_LISTEN: Listen = COMMON | {"multipath": (None, V("1.29.3"))}
+LISTEN = {"server": HTTP_LISTEN, "stream_server": STREAM_LISTEN, "mail_server": MAIL_LISTEN}
+
+
+def _has_variable(text: str) -> bool:
+    return "$" in text
+
+
+def _listen_problems(node: Node, where: str, version: Version) -> Iterator[str]:
+    known = LISTEN.get(where)
+    if known is None or not node.args:
+        return
+    for arg in node.args[1:]:
+        name, equals, value = arg.partition("=")
+        spec = known.get(name)
+        if spec is None or (spec[0] is None and equals and name != "so_keepalive"):
+            yield f'invalid parameter "{arg}" of "listen"'
+            continue
+        parser, since = spec
+        if since is not None and version < since:
+            yield (f'the "{name}" parameter of "listen" appeared in nginx '
+                   f"{directives.format_version(since)} (the target is "
+                   f"{directives.format_version(version)}): invalid parameter")
+            continue
+        if parser is not None:
+            if not equals:
+                yield f'invalid parameter "{arg}" of "listen": "{name}=" needs a value'
+                continue
+            try:
+                parser(value)
+            except values.InvalidValue as error:
+                yield f'invalid value in "{arg}" of "listen": {error}'
+
+
+def _value_problems(node: Node) -> Iterator[str]:
+    name = node.directive
+    params = PARAMETERS.get(name)
+    if params:
+        for arg in node.args:
+            key, equals, value = arg.partition("=")
+            parser = params.get(key)
+            if not equals or parser is None or _has_variable(value):
+                continue
+            try:
+                parser(value)
+            except values.InvalidValue as error:
+                yield f'{name}: invalid value "{arg}": {error}'
+    if name in BUFFERS and len(node.args) == 2 and not any(map(_has_variable, node.args)):
+        number, size = node.args
+        try:
+            _number(number)
+            values.parse_size(size)
+        except values.InvalidValue as error:
+            yield f'{name}: invalid value "{number} {size}": {error}'
+    if name in CACHE_VALID and node.args and not _has_variable(node.args[-1]):
+        try:
+            _time_s(node.args[-1])
+        except values.InvalidValue as error:
+            yield f'{name}: invalid time "{node.args[-1]}": {error}'
+    if name == "location" and node.args:
+        info = location_info(node)
+        if not info.supported and info.reason.startswith(("invalid location modifier",
+                                                          "invalid number")):
+            yield f"location: {info.reason}"
+
+
+def check(context: Context) -> Iterator[Report]:
+    version = context.options.nginx_version
+    extra = directives.extra_directives(context.options.rule_options)
+    for node, where in directives.lint_targets(context.tree.root):
+        name = node.directive
+        if directives.declared(name, extra) or name.endswith("_by_lua_block"):
+            continue
+        found = [v for v in directives.variants(name, version) if where in v.contexts]
+        if not found or directives.inside_unknown_block(node, version, extra):
+            continue
+        if all(v.block for v in found) and not node.is_block:
+            yield Report(f'directive "{name}" has no opening "{{"', node=node)
+            continue
+        if not any(v.block for v in found) and node.is_block:
+            yield Report(f'directive "{name}" is not terminated by ";" (it takes no block)',
+                         node=node)
+            continue
+        count = len(node.args)
+        taking = [v for v in found if v.takes(count)]
+        if not taking:
+            yield Report(f'invalid number of arguments in "{name}" directive: {count} given, '
+                         f"it takes {found[0].describe_args()}", node=node)
+            continue
+        if all(v.flag for v in taking) and node.args[0].lower() not in ("on", "off"):
+            yield Report(f'invalid value "{node.args[0]}" in "{name}" directive, '
+                         'it must be "on" or "off"', node=node)
+            continue
+        if name == "listen":
+            for message in _listen_problems(node, where, version):
+                yield Report(message, node=node)
+        for message in _value_problems(node):
+            yield Report(message, node=node)

@@ -1,0 +1,92 @@
+"""A directive nginx does not know (a typo, a module not loaded, too new a directive).
+
+## What it does
+Looks every directive up in nglint's table of nginx directives for the target
+nginx version (`--nginx-version`) and reports the names nginx would refuse with
+`unknown directive`, suggesting the closest known name
+(`proxy_set_heder` -> `proxy_set_header`).  A directive added after the target
+version (`http2` before 1.25.1) and an NGINX Plus-only directive are reported
+with that reason.  Map, geo, types and split_clients entries, lua code and the
+bodies of unknown blocks are not directives and are never reported; removed
+directives are NG010's.
+
+Directives of third-party modules nglint does not know can be declared
+(glob patterns allowed):
+
+```toml
+[tool.nglint.rules.unknown-directive]
+extra-directives = ["rtmp", "rtmp_*", "vod_*"]
+```
+
+## Why is this bad?
+`nginx -t` fails with `unknown directive "proxy_set_heder"` and the new
+configuration is never loaded.  A typo in a rarely reloaded file is found at the
+worst moment: the next restart.
+
+## Example
+```nginx
+location / {
+    proxy_set_heder Host $host;
+}
+```
+
+## Use instead
+```nginx
+location / {
+    proxy_set_header Host $host;
+}
+```
+
+## Sources
+- https://nginx.org/en/docs/dirindex.html (alphabetical index of directives)
+- nginx `src/core/ngx_conf_file.c` (`ngx_conf_handler`: `unknown directive`)
+- the table `nglint/data/directives.json` and how it is built:
+  `tools/build_directives.py`
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from nglint import directives
+from nglint.engine import Context, Report
+
+CODE = "NG006"
+NAME = "unknown-directive"
+SEVERITY = "error"
+FIXABLE = False
+OPTIONS: dict[str, list[str]] = {"extra-directives": []}
+
+
+def check(context: Context) -> Iterator[Report]:
+    version = context.options.nginx_version
+    extra = directives.extra_directives(context.options.rule_options)
+    target = directives.format_version(version)
+    for node, _ctx in directives.lint_targets(context.tree.root):
+        name = node.directive
+        if directives.declared(name, extra) or directives.variants(name, version):
+            continue
+        if directives.inside_unknown_block(node, version, extra):
+            continue
+        every = directives.variants(name)
+        if any(v.removed is not None and version >= v.removed for v in every):
+            continue  # NG010 removed-directive
+        later = [v.added for v in every if v.added is not None and version < v.added
+                 and not v.plus]
+        if later:
+            yield Report(f'"{name}" appeared in nginx {directives.format_version(min(later))}'
+                         f" (the target version is {target}): nginx {target} refuses it as "
+                         "an unknown directive", node=node)
+            continue
+        if every and all(v.plus for v in every):
+            yield Report(f'unknown directive "{name}": it exists only in NGINX Plus '
+                         "(the commercial version), not in open-source nginx", node=node)
+            continue
+        message = f'unknown directive "{name}"'
+        guess = directives.suggest(name, version)
+        if guess:
+            message += f'; did you mean "{guess}"?'
+        else:
+            message += (" (a third-party module's directive? declare it in "
+                        "[tool.nglint.rules.unknown-directive] extra-directives)")
+        yield Report(message, node=node)
