@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generate import generate  # noqa: E402
+from generate import generate
 
 PYTHON = sys.executable
 PARSE = ("import crossplane, sys; crossplane.parse(sys.argv[1], comments=True, "

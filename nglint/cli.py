@@ -2,35 +2,23 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import sys
 import traceback
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import IO, Any
 
 import click
 
 from nglint import __version__, check_crossplane
+from nglint.config import parse_version
 from nglint.errors import NglintError
-from nglint.findings import Finding, Severity
+from nglint.findings import Finding
 from nglint.tree import Tree
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-
-
-def parse_version(text: str) -> tuple[int, int, int]:
-    parts = text.strip().split(".")
-    if not 2 <= len(parts) <= 3 or not all(p.isdigit() for p in parts):
-        raise NglintError(f"invalid nginx version {text!r}: expected X.Y or X.Y.Z")
-    numbers = [int(p) for p in parts] + [0] * (3 - len(parts))
-    return numbers[0], numbers[1], numbers[2]
-
-
-def _prefix(text: str) -> str:
-    if not text.startswith("/"):
-        raise NglintError(f"invalid Jupyter prefix {text!r}: it must start with '/'")
-    return text if text.endswith("/") else text + "/"
 
 
 def _split(values: tuple[str, ...]) -> list[str]:
@@ -70,27 +58,38 @@ def main() -> None:
     """Lint, validate and fix nginx configurations."""
 
 
+FORMATS = ["text", "json", "sarif", "github"]
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True,
                 type=click.Path(readable=False))  # discover: one line, exit status 2
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text",
               show_default=True, help="Output format.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Write the report here.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False),
+              help="Configuration file for every path (default: .nglint.toml or "
+                   "pyproject.toml [tool.nglint], found upward from each path).")
 @click.option("--context", type=click.Choice(["main", "http", "server", "location"]),
               help="Context of files that are not a main nginx.conf (default: inferred).")
 @click.option("--conf-prefix", type=click.Path(file_okay=False),
               help="Directory relative includes resolve against (default: the main "
                    "config's directory).")
+@click.option("--within-tree", is_flag=True,
+              help="Lint each named file inside the tree of the nearest nginx.conf above "
+                   "it that includes it; report only findings in the named files.")
 @click.option("--nginx-version", help="Target nginx version for defaults (default: before "
               "1.29.7).")
 @click.option("--jupyter-prefix", "jupyter_prefixes", multiple=True,
               help="Base URL Jupyter is served at (repeatable); replaces the inference.")
 @click.option("--select", multiple=True, help="Rules to run (codes, names or prefixes).")
 @click.option("--ignore", multiple=True, help="Rules to skip (codes, names or prefixes).")
-@click.option("--fail-on", type=click.Choice(["error", "warning", "info"]), default="error",
-              show_default=True, help="Lowest severity that makes the exit status 1.")
+@click.option("--fail-on", type=click.Choice(["error", "warning", "info"]),
+              help="Lowest severity that makes the exit status 1.  [default: error]")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only, no summary.")
+@click.option("--statistics", is_flag=True,
+              help="Also count the findings of each rule (on stderr for machine formats).")
 @click.option("--fix", "apply_fixes", is_flag=True, help="Rewrite the files to fix what can be.")
 @click.option("--diff", "show_diff", is_flag=True,
               help="Print the fixes as a unified diff; write nothing.")
@@ -98,25 +97,46 @@ def main() -> None:
               help="Also apply fixes that change behaviour beyond the finding.")
 @guarded
 def check(paths: tuple[str, ...], output_format: str, output: str | None,
-          context: str | None, conf_prefix: str | None, nginx_version: str | None,
-          jupyter_prefixes: tuple[str, ...], select: tuple[str, ...], ignore: tuple[str, ...],
-          fail_on: str, exit_zero: bool, quiet: bool, apply_fixes: bool, show_diff: bool,
+          config_file: str | None, context: str | None, conf_prefix: str | None,
+          within_tree: bool, nginx_version: str | None, jupyter_prefixes: tuple[str, ...],
+          select: tuple[str, ...], ignore: tuple[str, ...], fail_on: str | None,
+          exit_zero: bool, quiet: bool, statistics: bool, apply_fixes: bool, show_diff: bool,
           unsafe_fixes: bool) -> int:
     """Check nginx configuration files and directories."""
-    from nglint import registry
-    from nglint.discover import discover
-    from nglint.engine import Options, lint
+    from nglint import config
+    from nglint.discover import discover, targets
+    from nglint.engine import lint
+    from nglint.findings import Severity
+    from nglint.report.progress import bar
 
-    options = Options()
-    if nginx_version:
-        options.nginx_version = parse_version(nginx_version)
-    if jupyter_prefixes:
-        options.jupyter_prefixes = tuple(_prefix(p) for p in jupyter_prefixes)
-    rules = registry.select(_split(select), _split(ignore))
+    # one group per configuration file: each path is linted with the file found for it
+    groups = [(config.settle(found, select=_split(select), ignore=_split(ignore),
+                             nginx_version=nginx_version, jupyter_prefixes=jupyter_prefixes,
+                             fail_on=fail_on), group_paths)
+              for found, group_paths in config.group(paths, config_file)]
+    # each finding's fail-on, from its group; by identity, as --fix may edit a message
+    thresholds: dict[int, Severity] = {}
 
     def run(overlay: dict[str, bytes]) -> tuple[list[Tree], list[Finding]]:
-        trees = discover(paths, context=context, conf_prefix=conf_prefix, overlay=overlay)
-        return trees, lint(trees, rules, options)
+        loaded = [(settings, group_paths,
+                   discover(group_paths, context=context, conf_prefix=conf_prefix,
+                            overlay=overlay, exclude=settings.config.excluded,
+                            within_tree=within_tree))
+                  for settings, group_paths in groups]
+        all_trees: list[Tree] = []
+        found: dict[tuple[str, str, int, int, str], Finding] = {}
+        with bar(sum(len(trees) for _, _, trees in loaded)) as advance:
+            for settings, group_paths, trees in loaded:
+                wanted = targets(group_paths) if within_tree else None
+                all_trees.extend(trees)
+                for finding in lint(trees, settings.rules, settings.options, advance):
+                    if settings.config.excluded(finding.path):
+                        continue  # an excluded file included by a tree: read, not reported
+                    if wanted is not None and not wanted(finding.path):
+                        continue
+                    if found.setdefault(finding.key, finding) is finding:
+                        thresholds[id(finding)] = settings.fail_on
+        return all_trees, sorted(found.values(), key=Finding.sort_key)
 
     if apply_fixes or show_diff:
         from nglint.fix import fix_to_fixed_point, unified_diff, write_atomically
@@ -131,32 +151,69 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
             return EXIT_FINDINGS if result.changed else EXIT_OK
         for real in result.changed:
             write_atomically(real, result.edited[real])
-        if not quiet and output_format == "text":
+        if not quiet:
+            # on stderr, so that --format json/sarif on stdout stays one document
+            for finding in sorted(result.fixed, key=lambda f: f.sort_key()):
+                click.echo(f"fixed {finding.path}:{finding.line}:{finding.column}: "
+                           f"{finding.code} ({finding.fix.description})",  # type: ignore[union-attr]
+                           err=True)
             for real in result.changed:
                 count = sum(1 for f in result.fixed
                             if any(e.path == real for e in f.fix.edits))  # type: ignore[union-attr]
-                click.echo(f"fixed {names.get(real, real)}: {count} fix(es)", err=True)
+                click.echo(f"rewrote {names.get(real, real)}: {count} fix(es)", err=True)
         trees, findings = result.trees, result.remaining
     else:
         trees, findings = run({})
-    files = len({real for tree in trees for real in tree.sources})
-    stream = open(output, "w", encoding="utf-8") if output else sys.stdout  # noqa: SIM115
-    try:
-        if output_format == "json":
-            from nglint.report import json as json_report
-
-            stream.write(json_report.render(findings, files))
-        else:
-            from nglint.report import text
-
-            text.render(findings, files, stream, quiet=quiet)
-    finally:
-        if output:
-            stream.close()
-    threshold = Severity.parse(fail_on)
-    if not exit_zero and any(f.severity >= threshold for f in findings):
+    counted = {real for tree in trees for real in tree.sources}
+    if within_tree:
+        counted = {real for real in counted if targets(paths)(real)}
+    report(findings, len(counted), output_format, output, quiet, statistics)
+    if not exit_zero and any(f.severity >= thresholds[id(f)] for f in findings):
         return EXIT_FINDINGS
     return EXIT_OK
+
+
+def report(findings: list[Finding], files: int, output_format: str, output: str | None,
+           quiet: bool, statistics: bool) -> None:
+    """Write the findings in ``output_format`` to ``output`` (default: stdout)."""
+    if output_format == "text":
+        from nglint.report import text
+
+        with _stream(output) as stream:
+            text.render(findings, files, stream, quiet=quiet, statistics=statistics)
+        return
+    if output_format == "json":
+        from nglint.report import json as json_report
+
+        rendered = json_report.render(findings, files)
+    elif output_format == "sarif":
+        from nglint.report import sarif
+
+        rendered = sarif.render(findings)
+    else:
+        from nglint.report import github
+
+        rendered = github.render(findings)
+    with _stream(output) as stream:
+        stream.write(rendered)
+    if statistics:  # machine formats keep stdout one document: counts go to stderr
+        from nglint.report.statistics import lines
+
+        for line in lines(findings):
+            click.echo(line, err=True)
+
+
+@contextlib.contextmanager
+def _stream(output: str | None) -> Iterator[IO[str]]:
+    if not output:
+        yield sys.stdout
+        return
+    try:
+        handle = open(output, "w", encoding="utf-8", errors="surrogateescape")  # noqa: SIM115
+    except OSError as error:
+        raise NglintError(f"cannot write the report: {error.strerror}", output) from None
+    with handle:
+        yield handle
 
 
 @main.command("rules")
@@ -168,7 +225,8 @@ def list_rules(output_format: str) -> int:
     from nglint.registry import all_rules
 
     rows = [{"code": r.code, "name": r.name, "severity": str(r.severity),
-             "fixable": r.fixable, "summary": r.summary} for r in all_rules()]
+             "fixable": r.fixable, "summary": r.summary, "options": r.options}
+            for r in all_rules()]
     if output_format == "json":
         click.echo(json.dumps(rows, indent=2))
         return EXIT_OK

@@ -4,12 +4,19 @@ A directory holding ``nginx.conf`` is one tree rooted there.  Any other file
 of a directory that no include reaches (an unenabled ``sites-available``
 entry, a loose ``conf.d`` snippet) is linted on its own as a fragment, in the
 context it was written for.  A file given by name is always linted.
+
+With ``within_tree`` (``--within-tree``, what the pre-commit hooks use), a file
+given by name is linted inside the tree it belongs to: the nearest folder above
+it (up to the repository root) holding ``nginx.conf`` is loaded, and when that
+tree includes the file, the file is analysed there (inherited settings, maps
+and upstreams in view) instead of as a fragment.  ``targets`` then tells which
+findings belong to the files that were named.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from nglint.errors import NglintError
@@ -77,10 +84,49 @@ def _check_readable(path: str) -> None:
         raise NglintError("permission denied", path)
 
 
+def _tree_above(path: str) -> str | None:
+    """The nearest ``nginx.conf`` in a folder above ``path``, not past a repository root."""
+    folder = os.path.dirname(os.path.abspath(path))
+    while True:
+        main = os.path.join(folder, MAIN_NAME)
+        if os.path.isfile(main):
+            # relative when the file was: findings then name files as the user does
+            return main if os.path.isabs(path) else os.path.relpath(main)
+        parent = os.path.dirname(folder)
+        if parent == folder or os.path.exists(os.path.join(folder, ".git")):
+            return None
+        folder = parent
+
+
+def targets(paths: Iterable[str]) -> Callable[[str], bool]:
+    """Whether a finding's file is one of ``paths`` or lies in one of their folders."""
+    files: set[str] = set()
+    folders: list[str] = []
+    for path in paths:
+        real = os.path.realpath(path)
+        if os.path.isdir(real):
+            folders.append(real.rstrip(os.sep) + os.sep)
+        else:
+            files.add(real)
+
+    def wanted(path: str) -> bool:
+        real = os.path.realpath(path)
+        return real in files or any(real.startswith(folder) for folder in folders)
+
+    return wanted
+
+
 def discover(paths: Iterable[str], context: str | None = None,
              conf_prefix: str | None = None,
-             overlay: Mapping[str, bytes] | None = None) -> list[Tree]:
-    """Load every tree the paths name: main configurations first, then fragments."""
+             overlay: Mapping[str, bytes] | None = None,
+             exclude: Callable[[str], bool] | None = None,
+             within_tree: bool = False) -> list[Tree]:
+    """Load every tree the paths name: main configurations first, then fragments.
+
+    ``exclude`` names files never linted on their own (configuration ``exclude``):
+    they are still read when a tree includes them, as nginx would.
+    """
+    excluded = exclude or (lambda path: False)
     if context is not None and context not in CONTEXTS:
         raise NglintError(f"unknown context {context!r}: use one of {', '.join(CONTEXTS)}")
     mains: list[Entry] = []
@@ -97,11 +143,15 @@ def discover(paths: Iterable[str], context: str | None = None,
                                   given)
             prefix = conf_prefix or (given if os.path.isfile(main) else None)
             candidates.extend(Entry(f, context or "", prefix or _fragment_prefix(f), False)
-                              for f in files if f != main)
+                              for f in files if f != main and not excluded(f))
         elif context in (None, "main") and _is_main(given, overlay):
             mains.append(Entry(given, "main", conf_prefix or os.path.dirname(given) or ".",
                                True))
-        else:
+        elif not excluded(given):
+            above = _tree_above(given) if within_tree and context is None else None
+            if above is not None:
+                mains.append(Entry(above, "main",
+                                   conf_prefix or os.path.dirname(above) or ".", False))
             candidates.append(Entry(given, context or "",
                                     conf_prefix or _fragment_prefix(given), True))
 
@@ -112,7 +162,11 @@ def discover(paths: Iterable[str], context: str | None = None,
     def loader(prefix: str) -> Loader:
         return loaders.setdefault(prefix, Loader(prefix, overlay))
 
+    loaded: set[str] = set()
     for entry in mains:
+        if os.path.realpath(entry.path) in loaded:
+            continue  # named twice, or the tree above several files given --within-tree
+        loaded.add(os.path.realpath(entry.path))
         tree = loader(entry.conf_prefix).load(entry.path, "main")
         trees.append(tree)
         reached.update(tree.sources)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
@@ -11,6 +11,7 @@ from nglint.edits import Fix
 from nglint.findings import Finding, Severity
 from nglint.registry import Rule
 from nglint.semantics.inherit import DEFAULT_NGINX_VERSION, Model
+from nglint.suppress import Suppression, Suppressions
 from nglint.tree import Node, Problem, Tree
 
 if TYPE_CHECKING:
@@ -42,9 +43,15 @@ class Report:
 class Analysis:
     """The nginx model of one tree, computed once and shared by every rule."""
 
-    def __init__(self, tree: Tree, options: Options) -> None:
+    def __init__(self, tree: Tree, options: Options,
+                 suppressions: list[Suppression] | None = None,
+                 rules_run: frozenset[str] = frozenset()) -> None:
         self.tree = tree
         self.options = options
+        # the tree's ``# nglint: ignore`` comments, each knowing which of its rules it
+        # used; complete only for rules with SEES_SUPPRESSIONS, which run last
+        self.suppressions = suppressions or []
+        self.rules_run = rules_run  # codes of every rule of this run
 
     @cached_property
     def model(self) -> Model:
@@ -117,20 +124,44 @@ def locate(report: Report, tree: Tree) -> tuple[str, int, int, int, int]:
     return problem.path, line, column, line, column
 
 
-def lint(trees: Sequence[Tree], rules: Iterable[Rule], options: Options) -> list[Finding]:
-    """All findings of ``rules`` over ``trees``, deduplicated and sorted."""
-    findings: dict[tuple[str, str, int, int, str], Finding] = {}
+def _run(rule: Rule, analysis: Analysis) -> Iterable[Finding]:
+    tree, options = analysis.tree, analysis.options
+    for report in rule.check(Context(analysis, rule)):
+        path, line, column, end_line, end_column = locate(report, tree)
+        severity = options.severity_overrides.get(rule.code, report.severity or rule.severity)
+        yield Finding(rule.code, rule.name, severity, path, line, column, end_line,
+                      end_column, report.message,
+                      report.fix is not None and not report.fix.unsafe, report.node,
+                      report.fix, report.extra)
+
+
+def lint(trees: Sequence[Tree], rules: Iterable[Rule], options: Options,
+         progress: Callable[[], None] | None = None) -> list[Finding]:
+    """All findings of ``rules`` over ``trees``, suppressions applied, deduplicated, sorted.
+
+    Two phases, because whether a suppression was used is only known once every
+    tree's findings are in (a file may be linted in several trees): the ordinary
+    rules, then suppressions, then the rules that report on suppressions.
+    ``progress`` is called once per tree.
+    """
     rules = list(rules)
+    ordinary = [r for r in rules if not r.sees_suppressions]
+    late = [r for r in rules if r.sees_suppressions]
+    codes = frozenset(r.code for r in rules)
+    suppressions = Suppressions()
+    findings: dict[tuple[str, str, int, int, str], Finding] = {}
+    analyses = []
     for tree in trees:
-        analysis = Analysis(tree, options)
-        for rule in rules:
-            context = Context(analysis, rule)
-            for report in rule.check(context):
-                path, line, column, end_line, end_column = locate(report, tree)
-                severity = options.severity_overrides.get(
-                    rule.code, report.severity or rule.severity)
-                finding = Finding(rule.code, rule.name, severity, path, line, column, end_line,
-                                  end_column, report.message, report.fix is not None,
-                                  report.node, report.fix, report.extra)
+        analysis = Analysis(tree, options, suppressions.collect(tree), codes)
+        analyses.append(analysis)
+        for rule in ordinary:
+            for finding in _run(rule, analysis):
                 findings.setdefault(finding.key, finding)
-    return sorted(findings.values(), key=Finding.sort_key)
+        if progress is not None:
+            progress()
+    kept = {f.key: f for f in suppressions.filter(findings.values())}
+    for analysis in analyses:
+        for rule in late:
+            for finding in _run(rule, analysis):
+                kept.setdefault(finding.key, finding)
+    return sorted(kept.values(), key=Finding.sort_key)

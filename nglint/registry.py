@@ -5,6 +5,13 @@ A rule module defines ``CODE`` (``NG`` + three digits), ``NAME`` (kebab-case),
 of ``Report`` objects.  Its docstring is its documentation: the first line is
 the summary shown by ``nglint rules``, the whole text is what ``nglint explain``
 prints.
+
+Optional: ``OPTIONS`` (option name -> default, settable in the configuration
+under ``[tool.nglint.rules.<name>]``), ``OPTION_KINDS`` (option name -> ``time``,
+``size`` or ``text``: how the configuration validates a value; when absent the
+kind is inferred from the default) and ``SEES_SUPPRESSIONS`` (the rule reads
+which ``# nglint: ignore`` comments were used, so it runs after the others and
+its own findings cannot be suppressed).
 """
 
 from __future__ import annotations
@@ -13,7 +20,7 @@ import importlib
 import inspect
 import pkgutil
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +40,8 @@ class Rule:
     doc: str
     check: Callable[[Context], Iterable[Report]]
     options: dict[str, Any]
+    option_kinds: dict[str, str] = field(default_factory=dict)
+    sees_suppressions: bool = False
 
     @property
     def summary(self) -> str:
@@ -56,6 +65,8 @@ def all_rules() -> tuple[Rule, ...]:
             doc=inspect.cleandoc(module.__doc__ or ""),
             check=module.check,
             options=dict(getattr(module, "OPTIONS", {})),
+            option_kinds=dict(getattr(module, "OPTION_KINDS", {})),
+            sees_suppressions=bool(getattr(module, "SEES_SUPPRESSIONS", False)),
         ))
     return tuple(sorted(found, key=lambda rule: rule.code))
 
@@ -68,20 +79,25 @@ def lookup(code_or_name: str) -> Rule:
     raise NglintError(f"unknown rule {wanted!r} (see `nglint rules`)")
 
 
+def matches(rule: Rule, token: str) -> bool:
+    """A selection token names the rule: ``ALL``, its code, a code prefix or its name."""
+    token = token.strip()
+    return (token.upper() == "ALL" or rule.code.startswith(token.upper())
+            or rule.name == token.lower())
+
+
+def unknown(tokens: Iterable[str]) -> list[str]:
+    """The tokens that name no rule at all (a typo must not silently select nothing)."""
+    return [t for t in tokens if t.strip() and not any(matches(r, t) for r in all_rules())]
+
+
 def select(selected: Iterable[str] = (), ignored: Iterable[str] = ()) -> list[Rule]:
     """Rules chosen by code, name or code prefix (``NG1`` selects NG100-NG199)."""
-
-    def matches(rule: Rule, token: str) -> bool:
-        token = token.strip()
-        return (token.upper() == "ALL" or rule.code.startswith(token.upper())
-                or rule.name == token.lower())
-
-    chosen = list(all_rules())
     selected = [t for t in selected if t.strip()]
     ignored = [t for t in ignored if t.strip()]
-    for token in [*selected, *ignored]:
-        if not any(matches(rule, token) for rule in chosen):
-            raise NglintError(f"unknown rule {token!r} (see `nglint rules`)")
+    for token in unknown([*selected, *ignored]):
+        raise NglintError(f"unknown rule {token!r} (see `nglint rules`)")
+    chosen = list(all_rules())
     if selected:
         chosen = [r for r in chosen if any(matches(r, t) for t in selected)]
     return [r for r in chosen if not any(matches(r, t) for t in ignored)]

@@ -46,6 +46,7 @@ NAME = "jupyter-body-size"
 SEVERITY = "warning"
 FIXABLE = False
 OPTIONS = {"threshold": "2m"}
+OPTION_KINDS = {"threshold": "size"}
 
 
 def check(context: Context) -> Iterator[Report]:

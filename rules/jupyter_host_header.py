@@ -9,7 +9,8 @@ server listens on a port other than 80 or 443 (`$host` drops the port).
 
 ## Why is this bad?
 Jupyter Server refuses a websocket whose `Origin` host and port differ from
-the `Host` it receives: `403 Blocking Cross Origin WebSocket Attempt`, and the
+the `Host` it receives: the browser gets `403 Cross origin websockets not allowed`
+(Jupyter's log says "Blocking Cross Origin WebSocket Attempt"), and the
 kernel never connects while pages and REST calls work.  It is a warning, not
 an error, because a deployment that sets Jupyter's `allow_origin` accepts
 any origin, and that setting is invisible to nglint.  A location that adds its
@@ -95,7 +96,7 @@ def check(context: Context) -> Iterator[Report]:
         fix, why = make_fix("send Host $http_host", set_proxy_header, context.model, location,
                             "Host", "$http_host")
         yield Report(
-            f"{problem}: Jupyter refuses {group.describe()} with 403 'Blocking Cross Origin "
-            "WebSocket Attempt'; send `proxy_set_header Host $http_host`" + not_fixed(why),
+            f"{problem}: Jupyter refuses {group.describe()} with 403 'Cross origin "
+            "websockets not allowed'; send `proxy_set_header Host $http_host`" + not_fixed(why),
             node=group.anchor, fix=fix,
         )

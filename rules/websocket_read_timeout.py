@@ -8,8 +8,8 @@ warning when endpoints without a server ping land there (events,
 collaboration, language server).
 
 ## Why is this bad?
-In a websocket tunnel nginx closes the connection when nothing was read from
-the upstream for `proxy_read_timeout`.  Kernel and terminal sockets survive 60 s
+In a websocket tunnel nginx closes the connection when nothing passed in
+either direction for `proxy_read_timeout`.  Kernel and terminal sockets survive 60 s
 through Jupyter's 30 s pings, but a shorter timeout drops them, and the events
 and collaboration sockets have no ping at all: they drop after 60 s idle and
 the browser reconnects in a loop.  Long REST calls also end in 504.
@@ -41,8 +41,11 @@ Sets `proxy_read_timeout` to the `fix-value` in the serving location.
 - https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_read_timeout
 - https://nginx.org/en/docs/http/websocket.html ("the proxied server ... may close
   the connection" after `proxy_read_timeout`; pings keep it open)
-- jupyter_server `services/kernels/websocket.py` (30 s `websocket_ping_interval`),
+- jupyter_server `base/websocket.py` (`WS_PING_INTERVAL`, 30 s, set by
+  `ws_ping_interval`; used by the kernel, terminal and language-server sockets),
   `services/events/handlers.py` (no ping).
+- nginx `src/http/ngx_http_upstream.c` (`ngx_http_upstream_process_upgraded`: the
+  timer is re-armed by traffic in either direction).
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ SEVERITY = "error"
 FIXABLE = True
 OPTIONS = {"threshold": "60s", "fix-value": "1d"}
 DEFAULT_MS = 60_000
+PING_MS = 30_000  # jupyter_server's WS_PING_INTERVAL (base/websocket.py)
 
 
 def check(context: Context) -> Iterator[Report]:
@@ -78,10 +82,18 @@ def check(context: Context) -> Iterator[Report]:
         fix, why = make_fix(f"set proxy_read_timeout {fix_value}", set_directive, location,
                             "proxy_read_timeout", [fix_value])
         if timeout < threshold:
+            # traffic either way re-arms the timer: pinged sockets outlive any timeout
+            # longer than the ping interval
+            dropping = [e for e in group.endpoints if not e.pings or timeout <= PING_MS]
+            if dropping:
+                effect = (f"{group.describe(dropping)} drop after {describe_ms(timeout)} "
+                          "without traffic")
+            else:
+                effect = (f"{group.describe()} survive only through Jupyter's 30 s pings, "
+                          f"and long requests end in 504 after {describe_ms(timeout)}")
             yield Report(
                 f"proxy_read_timeout is {describe_ms(timeout)} here ({origin}), below "
-                f"{describe_ms(threshold)}: {group.describe()} drop after "
-                f"{describe_ms(timeout)} without traffic" + not_fixed(why),
+                f"{describe_ms(threshold)}: {effect}" + not_fixed(why),
                 node=group.anchor, fix=fix,
             )
         elif timeout == DEFAULT_MS:

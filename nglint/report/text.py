@@ -32,8 +32,10 @@ def console(stream: IO[str] | None = None):  # noqa: ANN201 - rich is imported l
 
 
 def render(findings: Sequence[Finding], files: int, stream: IO[str] | None = None,
-           quiet: bool = False) -> None:
+           quiet: bool = False, statistics: bool = False) -> None:
     from rich.text import Text
+
+    from nglint.report.statistics import lines
 
     out = console(stream)
     for finding in findings:
@@ -44,16 +46,22 @@ def render(findings: Sequence[Finding], files: int, stream: IO[str] | None = Non
         line.append(printable(finding.message))  # literal: never parsed as markup
         line.append(f" ({finding.rule})", style="dim")
         out.print(line)
+    if statistics:
+        for row in lines(findings):
+            out.print(Text(row))
     if quiet:
         return
     counts = {s: sum(1 for f in findings if f.severity == s) for s in Severity}
     if findings:
         fixable = sum(1 for f in findings if f.fixable)
+        unsafe = sum(1 for f in findings if f.fix is not None and f.fix.unsafe)
         summary = (f"Found {len(findings)} problem(s) in {files} file(s): "
                    f"{counts[Severity.ERROR]} error(s), {counts[Severity.WARNING]} warning(s), "
                    f"{counts[Severity.INFO]} info")
         if fixable:
             summary += f"; {fixable} fixable with --fix"
+        if unsafe:
+            summary += f"; {unsafe} more with --unsafe-fixes"
         out.print(Text(summary, style="bold"))
     else:
         out.print(Text(f"No problems found in {files} file(s).", style="green"))

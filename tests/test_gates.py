@@ -1,0 +1,178 @@
+"""Gate controls, rule pages, ``--within-tree`` and the progress bar."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from nglint.cli import main
+from tests.helpers import FIXTURES, write
+from tests.test_output import ESC, environment, run_tty
+
+SEED = FIXTURES / "examples" / "jupyter-seed.conf"
+# only warnings: Upgrade and Connection hard-coded in the one proxying location
+WARNINGS_ONLY = """events {}
+http {
+    server {
+        listen 80;
+        location / {
+            proxy_pass http://127.0.0.1:8888;
+            proxy_http_version 1.1;
+            proxy_set_header Host $http_host;
+            proxy_set_header Upgrade "websocket";
+            proxy_set_header Connection "Upgrade";
+            proxy_read_timeout 1d;
+            client_max_body_size 100m;
+        }
+    }
+}
+"""
+
+
+def check(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, ["check", *args])
+    assert "Traceback" not in result.output + result.stderr
+    return result.exit_code, result.stdout, result.stderr
+
+
+def found(out: str) -> list[str]:
+    return [f["code"] for f in json.loads(out)["findings"]]
+
+
+def test_fail_on_and_exit_zero(tmp_path: Path) -> None:
+    conf = str(write(tmp_path, WARNINGS_ONLY))
+    status, out, _ = check("--format", "json", "--select", "NG1", conf)
+    assert status == 0 and found(out)  # warnings only: not failing by default
+    assert all(f["severity"] == "warning" for f in json.loads(out)["findings"])
+    assert check("--select", "NG1", conf)[0] == 0
+    assert check("--select", "NG1", "--fail-on", "warning", conf)[0] == 1
+    assert check("--select", "NG1", "--fail-on", "info", conf)[0] == 1
+    assert check("--select", "NG1", "--fail-on", "info", "--exit-zero", conf)[0] == 0
+    assert check("--exit-zero", str(SEED))[0] == 0
+    assert check(str(SEED))[0] == 1
+
+
+def test_quiet_prints_findings_only() -> None:
+    _, out, _ = check("--quiet", str(SEED))
+    assert "NG102" in out and "Found" not in out
+    _, out, _ = check(str(SEED))
+    assert "Found " in out and " problem(s) in 1 file(s)" in out
+
+
+def test_select_and_ignore_on_the_command_line() -> None:
+    _, out, _ = check("--format", "json", "--select", "NG102,NG103", str(SEED))
+    assert set(found(out)) == {"NG102", "NG103"}
+    _, out, _ = check("--format", "json", "--select", "NG1", "--ignore",
+                      "websocket-upgrade-header", "--ignore", "NG103", str(SEED))
+    assert set(found(out)) == {"NG101", "NG104", "NG108"}
+    status, _, err = check("--select", "NG999", str(SEED))
+    assert status == 2 and "unknown rule 'NG999'" in err
+
+
+@pytest.mark.parametrize("name", ["NG009", "ng009", "unused-suppression"])
+def test_explain_by_code_or_name(name: str) -> None:
+    result = CliRunner().invoke(main, ["explain", name])
+    assert result.exit_code == 0
+    assert result.stdout.startswith("# NG009 unused-suppression (info")
+    for heading in ("## What it does", "## Why is this bad?", "## Example", "## Use instead"):
+        assert heading in result.stdout
+
+
+def test_rules_json_lists_every_rule_with_options() -> None:
+    result = CliRunner().invoke(main, ["rules", "--format", "json"])
+    rules = {rule["code"]: rule for rule in json.loads(result.stdout)}
+    assert rules["NG009"]["name"] == "unused-suppression" and rules["NG009"]["severity"] == "info"
+    assert rules["NG014"]["severity"] == "warning"
+    assert rules["NG104"]["options"] == {"threshold": "60s", "fix-value": "1d"}
+
+
+def test_machine_formats_never_import_rich(tmp_path: Path) -> None:
+    conf = write(tmp_path / "many", WARNINGS_ONLY, "a.conf")
+    for index in range(25):  # enough for a progress bar, were stderr a terminal
+        write(tmp_path / "many", WARNINGS_ONLY, f"site{index}.conf")
+    for output_format in ("json", "sarif", "github"):
+        proc = subprocess.run([sys.executable, "-X", "importtime", "-m", "nglint", "check",
+                               "--format", output_format, str(conf.parent)],
+                              capture_output=True, text=True, timeout=120, cwd=tmp_path)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+        imported = [line for line in proc.stderr.splitlines() if "import time:" in line]
+        assert imported, "the control: -X importtime lists imports"
+        assert not [line for line in imported if "rich" in line.split("|")[-1]]
+
+
+def test_progress_bar_only_on_a_terminal_and_for_many_trees(tmp_path: Path) -> None:
+    folder = tmp_path / "many"
+    for index in range(25):
+        write(folder, WARNINGS_ONLY, f"site{index}.conf")
+    status, output = run_tty("check", "--format", "json", "many", cwd=tmp_path)
+    assert status == 0
+    assert "Linting" in output and ESC in output
+    piped = subprocess.run([sys.executable, "-m", "nglint", "check", "--format", "json",
+                            "many"], capture_output=True, text=True, timeout=120,
+                           cwd=tmp_path, env=environment())
+    assert piped.returncode == 0 and piped.stderr == ""
+    few = tmp_path / "few"
+    for index in range(3):
+        write(few, WARNINGS_ONLY, f"site{index}.conf")
+    status, output = run_tty("check", "--format", "json", "few", cwd=tmp_path)
+    assert status == 0 and "Linting" not in output
+
+
+MAIN = "events {}\nhttp {\n    map $http_upgrade $connection_upgrade { default upgrade; '' close; }\n    include conf.d/*.conf;\n}\n"  # noqa: E501
+SITE = """server {
+    listen 80;
+    location / {
+        proxy_pass http://127.0.0.1:8888;
+        proxy_http_version 1.1;
+        proxy_set_header Host $http_host;
+        proxy_set_header Upgrade $http_upgrade;
+        proxy_set_header Connection $connection_upgrade;
+        proxy_read_timeout 1d;
+        client_max_body_size 100m;
+    }
+}
+"""
+
+
+ABOUT = ("--select", "NG003,NG004,NG1")  # others may fire on the samples as rules are added
+
+
+def test_within_tree_sees_what_the_tree_defines(tmp_path: Path) -> None:
+    root = tmp_path / "repo" / "nginx"
+    write(root, MAIN)
+    site = write(root / "conf.d", SITE, "jupyter.conf")
+    write(root / "conf.d", "server { listen 81; location / { proxy_read_timeout 5x; } }\n",
+          "other.conf")
+    # alone, the fragment lacks the http-level map: a false NG004
+    _, out, _ = check("--format", "json", *ABOUT, str(site))
+    assert found(out) == ["NG004"]
+    # within its tree: clean, and other.conf's NG003 is not this file's business
+    status, out, _ = check("--format", "json", *ABOUT, "--within-tree", str(site))
+    assert status == 0 and found(out) == []
+    # the whole tree named: other.conf's finding is reported
+    status, out, _ = check("--format", "json", *ABOUT, "--within-tree", str(root))
+    assert found(out) == ["NG003"]
+
+
+def test_within_tree_file_not_included_stays_a_fragment(tmp_path: Path) -> None:
+    root = tmp_path / "nginx"
+    write(root, "events {}\nhttp { }\n")
+    site = write(root / "sites-available", SITE, "jupyter")
+    _, out, _ = check("--format", "json", *ABOUT, "--within-tree", str(site))
+    assert found(out) == ["NG004"]  # linted on its own, as without the option
+    _, out, _ = check("--format", "json", *ABOUT, "--within-tree", str(root / "nginx.conf"))
+    assert found(out) == []
+
+
+def test_within_tree_stops_at_the_repository_root(tmp_path: Path) -> None:
+    write(tmp_path, MAIN)  # above the repository: not this repository's tree
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    site = write(repo / "conf.d", SITE, "jupyter.conf")
+    _, out, _ = check("--format", "json", *ABOUT, "--within-tree", str(site))
+    assert found(out) == ["NG004"]

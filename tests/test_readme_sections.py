@@ -1,0 +1,65 @@
+"""The README's configuration, suppression, pre-commit and workflow examples stay true."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from nglint import config
+from nglint.cli import check
+from tests.helpers import REPO, findings, write
+
+README = (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def section(title: str) -> str:
+    return README.split(f"\n## {title}\n", 1)[1].split("\n## ", 1)[0]
+
+
+def blocks(text: str, language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", text, re.DOTALL)
+
+
+def test_every_check_option_is_documented() -> None:
+    usage = section("Usage")
+    for parameter in check.params:
+        for option in parameter.opts:
+            if option.startswith("--"):
+                assert f"`{option}" in usage, f"{option} is not in the README's Usage"
+
+
+def test_configuration_example_is_valid(tmp_path: Path) -> None:
+    (example,) = blocks(section("Configuration"), "toml")
+    path = write(tmp_path, example, "pyproject.toml")
+    loaded = config.load(str(path))
+    assert loaded.select == ["NG0", "NG1"] and loaded.fail_on == "warning"
+    assert loaded.rule_options["websocket-read-timeout"] == {"threshold": "1h",
+                                                             "fix-value": "1d"}
+    table = section("Configuration").split("| key | value |", 1)[1]
+    for key in config.KEYS:
+        assert f"`{key}`" in table or f"`[{key}" in table, f"{key} is not documented"
+
+
+def test_suppression_examples_are_well_formed(tmp_path: Path) -> None:
+    (example,) = blocks(section("Suppressions"), "nginx")
+    path = write(tmp_path, f"events {{}}\nhttp {{\nserver {{\n{example}}}\n}}\n")
+    found = findings(path)
+    assert not [f for f in found if f.code == "NG014"], [f.message for f in found]
+    assert not [f for f in found if f.code == "NG004"]  # the line-above form works
+
+
+def test_pre_commit_and_workflow_examples() -> None:
+    yaml = pytest.importorskip("yaml")  # comes with pre-commit
+    (hooks,) = blocks(section("pre-commit"), "yaml")
+    ids = {h["id"] for repo in yaml.safe_load(hooks)["repos"] for h in repo["hooks"]}
+    manifest = {h["id"] for h in yaml.safe_load(
+        (REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))}
+    assert ids <= manifest
+    (workflow,) = blocks(section("GitHub Actions and code scanning"), "yaml")
+    steps = yaml.safe_load(workflow)["jobs"]["nglint"]["steps"]
+    runs = [s["run"] for s in steps if "run" in s]
+    assert any("--format sarif" in r and "--output nglint.sarif" in r for r in runs)
+    upload = next(s for s in steps if "upload-sarif" in s.get("uses", ""))
+    assert upload["with"]["sarif_file"] == "nglint.sarif"
