@@ -30,7 +30,7 @@ from nglint.edits import (
     replace_args,
     statement_text,
 )
-from nglint.semantics.inherit import Model
+from nglint.semantics.inherit import Model, Value
 from nglint.tree import Node, Tree
 
 UPGRADE_MAP_VARIABLE = "connection_upgrade"
@@ -62,11 +62,38 @@ def set_directive(block: Node, directive: str, args: Sequence[str],
     return [insert_statements(block, [render(directive, args)], anchor)]
 
 
-def set_proxy_header(model: Model, block: Node, name: str, value: str) -> list[Edit]:
+def _inherited(model: Model, block: Node, name: str) -> list[Value]:
+    return [v for v in model.array(block, "proxy_set_header")
+            if len(v.args) == 2 and v.args[0].lower() != name.lower()]
+
+
+def _check_copy_is_safe(model: Model, block: Node, name: str, tree: Tree | None) -> None:
+    """Refuse to copy inherited headers nglint cannot see, or that differ per include site."""
+    if model.array_source(block, "proxy_set_header") is None and \
+            any(level.synthetic for level in block.ancestors() if level.parent is not None):
+        raise EditError("this file was linted as a fragment: headers set in the http block "
+                        "that includes it would be dropped; lint the whole tree (the "
+                        "directory holding nginx.conf, or --within-tree)")
+    if tree is None or block.via is None:
+        return
+    wanted = [tuple(v.args) for v in _inherited(model, block, name)]
+    for site in tree.named(block.directive):
+        if site is not block and site.statement is block.statement and \
+                [tuple(v.args) for v in _inherited(model, site, name)] != wanted:
+            raise EditError(f"{block.path} is included from several places that inherit "
+                            "different headers: copying one place's headers would change "
+                            f"another's (included at {site.via.path}:{site.via.line})"
+                            if site.via else "the block is included from several places")
+
+
+def set_proxy_header(model: Model, block: Node, name: str, value: str,
+                     tree: Tree | None = None) -> list[Edit]:
     """``proxy_set_header name value`` in force at ``block``, nothing else lost.
 
     A block that inherits its headers gets the inherited ones first, as written
-    where they are inherited from: one new header never drops the others.
+    where they are inherited from: one new header never drops the others.  Given
+    the tree, a block in a file included from several places is changed only when
+    every place inherits the same headers.
     """
     own = list(block.directives("proxy_set_header"))
     if own:
@@ -75,12 +102,14 @@ def set_proxy_header(model: Model, block: Node, name: str, value: str) -> list[E
                 if node.source is not block.source or node.via is not block.via:
                     raise EditError(f"the {name} header is set in an included file "
                                     f"({node.path}:{node.line})")
+                if len(node.args) < 2:
+                    raise EditError(f"proxy_set_header {name} has no value (NG008)")
                 return [replace_arg(node, 1, value)]
         written = [n for n in own if n in own_statements(block)]
         anchor = written[-1] if written else None
         return [insert_statements(block, [render("proxy_set_header", [name, value])], anchor)]
-    inherited = [v for v in model.array(block, "proxy_set_header")
-                 if len(v.args) == 2 and v.args[0].lower() != name.lower()]
+    _check_copy_is_safe(model, block, name, tree)
+    inherited = _inherited(model, block, name)
     lines = [statement_text(v.node) if v.node is not None
              else render("proxy_set_header", list(v.args)) for v in inherited]
     lines.append(render("proxy_set_header", [name, value]))
@@ -92,11 +121,13 @@ def _http_block(tree: Tree) -> Node | None:
 
 
 def upgrade_map(tree: Tree) -> Node | None:
-    """An existing ``map $http_upgrade $x`` (whatever its variable is called)."""
-    for node in tree.walk():
-        if node.directive == "map" and len(node.args) == 2 and node.args[0] == "$http_upgrade":
+    """An existing ``map $http_upgrade $x`` (whatever its variable is called), or any
+    map that already defines ``$connection_upgrade`` (a second one would never be used)."""
+    maps = [n for n in tree.named("map") if len(n.args) == 2]
+    for node in maps:
+        if node.args[0] == "$http_upgrade":
             return node
-    return None
+    return next((n for n in maps if n.args[1] == "$" + UPGRADE_MAP_VARIABLE), None)
 
 
 MAP_HEADER = "map $http_upgrade $" + UPGRADE_MAP_VARIABLE

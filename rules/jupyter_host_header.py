@@ -94,7 +94,7 @@ def check(context: Context) -> Iterator[Report]:
             problem = f"Host is {value!r} ({where}), not the host the browser sees"
         location = group.location
         fix, why = make_fix("send Host $http_host", set_proxy_header, context.model, location,
-                            "Host", "$http_host")
+                            "Host", "$http_host", context.tree)
         yield Report(
             f"{problem}: Jupyter refuses {group.describe()} with 403 'Cross origin "
             "websockets not allowed'; send `proxy_set_header Host $http_host`" + not_fixed(why),

@@ -66,7 +66,7 @@ from nglint.tree import Node, Tree
 
 def connection_fix(model: Model, tree: Tree, location: Node) -> list[Edit]:
     variable, map_edits = ensure_upgrade_map(tree)
-    return map_edits + set_proxy_header(model, location, "Connection", variable)
+    return map_edits + set_proxy_header(model, location, "Connection", variable, tree)
 
 CODE = "NG103"
 NAME = "websocket-connection-header"

@@ -65,7 +65,7 @@ def check(context: Context) -> Iterator[Report]:
         if value and "$" in value:
             continue
         fix, why = make_fix("forward Upgrade", set_proxy_header, context.model, location,
-                            "Upgrade", "$http_upgrade")
+                            "Upgrade", "$http_upgrade", context.tree)
         if not value:
             yield Report(
                 f"Upgrade is not forwarded to the upstream here: {group.describe()} fail with "

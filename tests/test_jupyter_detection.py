@@ -46,7 +46,7 @@ def test_one_weak_sign_is_not_enough_two_are(tmp_path):
     one = _config(BROKEN_LOCATION.format(path="/", target="http://127.0.0.1:8000"))
     assert _bases(tmp_path, one) == []
     two = one.replace("listen 80;", "listen 80;\n        server_name hub.example.org;")
-    assert _bases(tmp_path / "b", two) == ["/user/nglint/"]
+    assert _bases(tmp_path / "b", two) == ["/user/nglint/", "/user/nglint/nglint-named/"]
 
 
 def test_marker_comment_makes_any_server_jupyter(tmp_path):
@@ -66,7 +66,24 @@ def test_hub_regex_gives_user_servers(tmp_path):
     text = _config(BROKEN_LOCATION.format(
         path="~* /(user/[^/]*)/(api/kernels/[^/]+/channels|terminals/websocket)/?",
         target="http://127.0.0.1:8000"))
-    assert _bases(tmp_path, text) == ["/user/nglint/"]
+    assert _bases(tmp_path, text) == ["/user/nglint/", "/user/nglint/nglint-named/"]
+
+
+def test_named_server_kernels_missed_by_the_2017_regex_are_reported(tmp_path):
+    """The 2017 hub regex covers /user/<name>/api/kernels, not /user/<name>/<server>/..."""
+    text = _config(
+        "        location / { proxy_pass http://127.0.0.1:8000; "
+        "proxy_set_header Host $http_host; }\n"
+        "        location ~* /(user/[^/]*)/(api/kernels/[^/]+/channels|terminals/websocket)/? {"
+        " proxy_pass http://127.0.0.1:8000; proxy_http_version 1.1;"
+        " proxy_set_header Host $http_host; proxy_set_header Upgrade $http_upgrade;"
+        " proxy_set_header Connection upgrade; }\n",
+        "    # JupyterHub\n")
+    path = write(tmp_path, text)
+    from tests.helpers import findings
+
+    ng102 = [f for f in findings(path) if f.code == "NG102" and f.line == 6]
+    assert ng102 and "kernel channels" in ng102[0].message
 
 
 def test_explicit_prefix_wins(tmp_path):

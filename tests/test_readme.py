@@ -37,3 +37,14 @@ def test_first_command_lints_a_shipped_example():
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 1, result.stderr  # the seed has errors
     assert "NG102" in result.stdout and "NG103" in result.stdout
+
+
+def test_rules_table_matches_the_registry():
+    from nglint.registry import all_rules
+
+    table = {}
+    for line in README.split("## Rules", 1)[1].splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 3 and re.fullmatch(r"NG\d{3}", cells[0]):
+            table[cells[0]] = (cells[1], cells[2])
+    assert table == {r.code: (r.name, str(r.severity)) for r in all_rules()}

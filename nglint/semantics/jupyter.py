@@ -47,6 +47,7 @@ from nglint.semantics.inherit import Model
 from nglint.tree import Node, Tree
 
 SAMPLE_USER = "nglint"
+SAMPLE_NAMED_SERVER = "nglint-named"  # JupyterHub named servers: /user/<name>/<server>/
 SAMPLE_KERNEL = "0b6d3f50-9c1e-4c5e-8f3e-6a2f9d1c7b42"
 
 
@@ -138,8 +139,9 @@ class ServingGroup:
         labels = [e.label for e in wanted]
         sample = next(landing.uri for landing in self.landings if landing.endpoint.key in keys)
         listed = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
-        sample = sample.replace(SAMPLE_KERNEL, "<id>").replace(f"/user/{SAMPLE_USER}/",
-                                                               "/user/<name>/")
+        sample = (sample.replace(SAMPLE_KERNEL, "<id>")
+                  .replace(f"/user/{SAMPLE_USER}/", "/user/<name>/")
+                  .replace(f"/{SAMPLE_NAMED_SERVER}/", "/<server>/"))
         return f"the {listed} websockets ({sample} ...)"
 
     @property
@@ -338,6 +340,8 @@ class JupyterView:
                 if base.endswith("/user/"):
                     base += f"{SAMPLE_USER}/"
                 yield Deployment(server, base, total.reason)
+                if base.endswith(f"/user/{SAMPLE_USER}/"):
+                    yield Deployment(server, f"{base}{SAMPLE_NAMED_SERVER}/", total.reason)
 
     def route(self, server: Node, uri: str) -> tuple[Node | None, bool, Node | None]:
         """The location serving ``uri`` on ``server``, following try_files to @named."""
