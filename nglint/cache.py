@@ -31,7 +31,10 @@ def directory() -> Path:
     return Path(base) / "nglint"
 
 
-def _digest(path: str) -> str | None:
+def digest(path: str | None) -> str | None:
+    """SHA-256 of a file's bytes (None when there is no file or it cannot be read)."""
+    if path is None:
+        return None
     try:
         with open(path, "rb") as handle:
             return hashlib.sha256(handle.read()).hexdigest()
@@ -62,18 +65,17 @@ def key(paths: Sequence[str], settings: Any) -> str:
 def _state(trees: Sequence[Tree], paths: Sequence[str]) -> dict[str, Any]:
     sources = sorted({real for tree in trees for real in tree.sources})
     return {
-        "files": {real: _digest(real) for real in sources},
+        "files": {real: digest(real) for real in sources},
         "includes": {p: t if glob.has_magic(p) else os.path.exists(p)
                      for tree in trees for p, t in tree.includes.items()},
         "resolved": {p: r for tree in trees for p, r in tree.resolved.items()},
         "walk": _walk(paths),
-        "files_count": len(sources),
     }
 
 
 def _still_valid(state: dict[str, Any], paths: Sequence[str]) -> bool:
-    for real, digest in state["files"].items():
-        if _digest(real) != digest:
+    for real, recorded in state["files"].items():
+        if digest(real) != recorded:
             return False
     for pattern, recorded in state["includes"].items():
         if glob.has_magic(pattern):
@@ -88,8 +90,8 @@ def _still_valid(state: dict[str, Any], paths: Sequence[str]) -> bool:
     return state["walk"] == _walk(paths)
 
 
-def load(name: str, paths: Sequence[str]) -> tuple[list[Finding], int] | None:
-    """The cached findings and file count, or None when absent or stale."""
+def load(name: str, paths: Sequence[str]) -> tuple[list[Finding], list[str], int] | None:
+    """The cached findings, each one's fail-on level and the file count, or None."""
     try:
         entry = json.loads((directory() / f"{name}.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -98,14 +100,14 @@ def load(name: str, paths: Sequence[str]) -> tuple[list[Finding], int] | None:
         return None
     findings = [Finding(**{**f, "severity": Severity.parse(f["severity"])})
                 for f in entry["findings"]]
-    return findings, entry["state"]["files_count"]
+    return findings, entry["fail_on"], entry["files"]
 
 
 def store(name: str, paths: Sequence[str], trees: Sequence[Tree],
-          findings: Sequence[Finding]) -> None:
+          findings: Sequence[Finding], fail_on: Sequence[str], files: int) -> None:
     """Save the run's result; a cache that cannot be written is silently skipped."""
-    entry = {"format": FORMAT, "state": _state(trees, paths),
-             "findings": [f.as_dict() for f in findings]}
+    entry = {"format": FORMAT, "state": _state(trees, paths), "files": files,
+             "findings": [f.as_dict() for f in findings], "fail_on": list(fail_on)}
     folder = directory()
     try:
         folder.mkdir(parents=True, exist_ok=True)

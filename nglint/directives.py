@@ -20,7 +20,7 @@ import fnmatch
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 
 from nglint.tree import Node
@@ -138,6 +138,7 @@ def table() -> dict[str, tuple[Variant, ...]]:
             for name, entries in raw_table()["directives"].items()}
 
 
+@lru_cache(maxsize=8192)
 def variants(name: str, version: Version | None = None) -> tuple[Variant, ...]:
     """The variants of ``name`` (those available in ``version`` when given)."""
     found = table().get(name, ())
@@ -209,21 +210,23 @@ def context_of(node: Node) -> str | None:
 def inside_unknown_block(node: Node, version: Version, extra: Iterable[str] = ()) -> bool:
     """Whether an ancestor block is itself unknown, misplaced or declared by the user:
     nginx stops at that block, so what it holds is not checked."""
-    extra = tuple(extra)
-    for ancestor in node.ancestors():
-        if ancestor.parent is None:
-            return False
-        if declared(ancestor.directive, extra):
-            return True
-        if ancestor.synthetic:
-            continue
-        found = variants(ancestor.directive, version)
+    return node.parent is not None and _unknown_block(node.parent, version, tuple(extra))
+
+
+@lru_cache(maxsize=65536)  # per block, not per directive: siblings share the answer
+def _unknown_block(block: Node, version: Version, extra: tuple[str, ...]) -> bool:
+    if block.parent is None:
+        return False
+    if declared(block.directive, extra):
+        return True
+    if not block.synthetic:
+        found = variants(block.directive, version)
         if not found:
             return True
-        context = context_of(ancestor)
+        context = context_of(block)
         if context is not None and not any(context in v.contexts for v in found):
             return True
-    return False
+    return _unknown_block(block.parent, version, extra)
 
 
 def label(context: str) -> str:
@@ -236,8 +239,13 @@ def allowed_contexts(found: Iterable[Variant]) -> list[str]:
     return [label(c) for c in order if c in contexts]
 
 
-def lint_targets(root: Node) -> Iterable[tuple[Node, str]]:
+@lru_cache(maxsize=8)  # every validation rule asks for the same tree's list
+def lint_targets(root: Node) -> list[tuple[Node, str]]:
     """Every directive node with its context, skipping opaque bodies and comments."""
+    return list(_lint_targets(root))
+
+
+def _lint_targets(root: Node) -> Iterable[tuple[Node, str]]:
     stack = [root]
     while stack:
         block = stack.pop()

@@ -25,6 +25,7 @@ from nglint.tree import COMMENT, Node, Problem, Tree
 CONTEXTS = ("main", "http", "server", "location")
 MAX_INCLUDE_DEPTH = 32
 MAX_NODES = 2_000_000
+KEEP_PARSED_BYTES = 16 * 1024
 TEMPLATE_MARKERS = ("{{", "}}", "{%", "%}", "<%", "%>")
 # an opening and a closing marker on one line: "}}" alone is two closing braces
 _MAY_HOLD_PLACEHOLDER = re.compile(r"\{\{|\{%|<%")
@@ -222,8 +223,8 @@ class Loader:
                 span = span_list[index] if span_list is not None else None
                 directive = item["directive"]
                 line = span.directive.line if span is not None else item["line"]
-                node = Node(directive, list(item["args"]), line, file.source, span, block,
-                            via=via)
+                # the args list is shared with crossplane's payload: nodes never change it
+                node = Node(directive, item["args"], line, file.source, span, block, via=via)
                 if directive == COMMENT:
                     node.comment = item["comment"]
                 block.add_child(node)
@@ -232,6 +233,12 @@ class Loader:
                     work.append((item["block"], span.children if span else None, node))
                 elif directive == "include" and len(item["args"]) == 1:
                     self._include(tree, node, block, chain)
+        if len(file.source.text) > KEEP_PARSED_BYTES:
+            # a large file is rarely included twice: free its payload now, and parse it
+            # again on the rare second include (peak memory stays near crossplane's own)
+            cached = self.cache.get(real)
+            if cached is not None and cached.ast is file.ast:
+                del self.cache[real]
 
     def _include(self, tree: Tree, node: Node, block: Node, chain: list[str]) -> None:
         pattern = node.args[0]
