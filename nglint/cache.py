@@ -23,7 +23,7 @@ from nglint import __version__
 from nglint.findings import Finding, Severity
 from nglint.tree import Tree
 
-FORMAT = 1
+FORMAT = 2
 
 
 def directory() -> Path:
@@ -98,8 +98,9 @@ def load(name: str, paths: Sequence[str]) -> tuple[list[Finding], list[str], int
         return None
     if entry.get("format") != FORMAT or not _still_valid(entry["state"], paths):
         return None
-    findings = [Finding(**{**f, "severity": Severity.parse(f["severity"])})
-                for f in entry["findings"]]
+    findings = [Finding(**{**f, "severity": Severity.parse(f["severity"]),
+                           "unsafe_fixable": unsafe})
+                for f, unsafe in zip(entry["findings"], entry["unsafe"], strict=True)]
     return findings, entry["fail_on"], entry["files"]
 
 
@@ -107,7 +108,8 @@ def store(name: str, paths: Sequence[str], trees: Sequence[Tree],
           findings: Sequence[Finding], fail_on: Sequence[str], files: int) -> None:
     """Save the run's result; a cache that cannot be written is silently skipped."""
     entry = {"format": FORMAT, "state": _state(trees, paths), "files": files,
-             "findings": [f.as_dict() for f in findings], "fail_on": list(fail_on)}
+             "findings": [f.as_dict() for f in findings], "fail_on": list(fail_on),
+             "unsafe": [f.unsafe_fixable for f in findings]}
     folder = directory()
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -109,9 +109,9 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
     from nglint import config
     from nglint.discover import discover, targets
 
-    # A large tree is millions of small objects that stay alive until the end: while it
-    # is built, the cyclic collector would scan them again and again for nothing (a
-    # third of the run on 50k lines)
+    # A large tree is millions of small objects that stay alive until the end: the
+    # cyclic collector would scan them again and again for nothing (a third of the run
+    # on 50k lines); --fix collects once between its rounds instead
     gc.disable()
     from nglint.engine import lint
     from nglint.findings import Severity
@@ -125,15 +125,18 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
     # each finding's fail-on, from its group; by identity, as --fix may edit a message
     thresholds: dict[int, Severity] = {}
 
+    rounds = 0
+
     def run(overlay: dict[str, bytes]) -> tuple[list[Tree], list[Finding]]:
+        nonlocal rounds
+        if rounds:  # --fix: the previous round's trees (cyclic: parent links) are garbage
+            gc.collect()
+        rounds += 1
         loaded = [(settings, group_paths,
                    discover(group_paths, context=context, conf_prefix=conf_prefix,
                             overlay=overlay, exclude=settings.config.excluded,
                             within_tree=within_tree))
                   for settings, group_paths in groups]
-        # the trees stay alive to the end: keep the collector off them, not off the rules
-        gc.freeze()
-        gc.enable()
         all_trees: list[Tree] = []
         found: dict[tuple[str, str, int, int, str], Finding] = {}
         with bar(sum(len(trees) for _, _, trees in loaded)) as advance:

@@ -22,6 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
+from typing import ClassVar
 
 from nglint.tree import Node
 
@@ -207,14 +208,51 @@ def context_of(node: Node) -> str | None:
     return _block_context(parent)
 
 
+class _TreeMemo:
+    """Answers about one tree's blocks, kept while that tree is the one being linted.
+
+    Keyed by the tree's root: a module-level cache keyed by nodes would keep every tree
+    ever linted alive (a node's parent links reach its whole tree).
+    """
+
+    root: Node | None = None
+    unknown: ClassVar[dict[tuple[int, Version, tuple[str, ...]], bool]] = {}
+    targets: list[tuple[Node, str]] | None = None
+
+    @classmethod
+    def of(cls, root: Node) -> type[_TreeMemo]:
+        if cls.root is not root:
+            cls.root, cls.unknown, cls.targets = root, {}, None
+        return cls
+
+
+def _root(node: Node) -> Node:
+    while node.parent is not None:
+        node = node.parent
+    return node
+
+
 def inside_unknown_block(node: Node, version: Version, extra: Iterable[str] = ()) -> bool:
     """Whether an ancestor block is itself unknown, misplaced or declared by the user:
     nginx stops at that block, so what it holds is not checked."""
-    return node.parent is not None and _unknown_block(node.parent, version, tuple(extra))
+    if node.parent is None:
+        return False
+    memo = _TreeMemo.of(_root(node)).unknown
+    return _unknown_block(node.parent, version, tuple(extra), memo)
 
 
-@lru_cache(maxsize=65536)  # per block, not per directive: siblings share the answer
-def _unknown_block(block: Node, version: Version, extra: tuple[str, ...]) -> bool:
+def _unknown_block(block: Node, version: Version, extra: tuple[str, ...],
+                   memo: dict[tuple[int, Version, tuple[str, ...]], bool]) -> bool:
+    """Per block, not per directive: siblings share the answer."""
+    key = (id(block), version, extra)
+    answer = memo.get(key)
+    if answer is None:
+        answer = memo[key] = _block_is_unknown(block, version, extra, memo)
+    return answer
+
+
+def _block_is_unknown(block: Node, version: Version, extra: tuple[str, ...],
+                      memo: dict[tuple[int, Version, tuple[str, ...]], bool]) -> bool:
     if block.parent is None:
         return False
     if declared(block.directive, extra):
@@ -226,7 +264,7 @@ def _unknown_block(block: Node, version: Version, extra: tuple[str, ...]) -> boo
         context = context_of(block)
         if context is not None and not any(context in v.contexts for v in found):
             return True
-    return _unknown_block(block.parent, version, extra)
+    return _unknown_block(block.parent, version, extra, memo)
 
 
 def label(context: str) -> str:
@@ -239,10 +277,13 @@ def allowed_contexts(found: Iterable[Variant]) -> list[str]:
     return [label(c) for c in order if c in contexts]
 
 
-@lru_cache(maxsize=8)  # every validation rule asks for the same tree's list
 def lint_targets(root: Node) -> list[tuple[Node, str]]:
-    """Every directive node with its context, skipping opaque bodies and comments."""
-    return list(_lint_targets(root))
+    """Every directive node with its context, skipping opaque bodies and comments
+    (computed once per tree: every validation rule asks for the same list)."""
+    memo = _TreeMemo.of(root)
+    if memo.targets is None:
+        memo.targets = list(_lint_targets(root))
+    return memo.targets
 
 
 def _lint_targets(root: Node) -> Iterable[tuple[Node, str]]:

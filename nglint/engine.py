@@ -132,7 +132,7 @@ def _run(rule: Rule, analysis: Analysis) -> Iterable[Finding]:
         yield Finding(rule.code, rule.name, severity, path, line, column, end_line,
                       end_column, report.message,
                       report.fix is not None and not report.fix.unsafe, report.node,
-                      report.fix, report.extra)
+                      report.fix, report.fix is not None and report.fix.unsafe, report.extra)
 
 
 def lint(trees: Sequence[Tree], rules: Iterable[Rule], options: Options,

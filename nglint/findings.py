@@ -38,6 +38,7 @@ class Finding:
     fixable: bool = False
     node: Node | None = field(default=None, repr=False, compare=False)
     fix: Fix | None = field(default=None, repr=False, compare=False)
+    unsafe_fixable: bool = field(default=False, compare=False)  # only with --unsafe-fixes
     extra: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property

@@ -115,8 +115,10 @@ def fix_to_fixed_point(lint: Lint, unsafe: bool = False) -> FixResult:
             overlay[real] = data
             applied.add(real)
             result.applied.append((real, tuple(sorted(edits))))
-        result.fixed.extend(f for f in chosen
-                            if all(e.path in applied for e in f.fix.edits))  # type: ignore[union-attr]
+        for finding in chosen:
+            if all(e.path in applied for e in finding.fix.edits):  # type: ignore[union-attr]
+                finding.node = None  # the round's tree is done with: let it go
+                result.fixed.append(finding)
         if not applied:
             result.trees, result.remaining = trees, findings
             break

@@ -334,6 +334,10 @@ def check_config(files: dict[str, bytes], unsafe: bool) -> None:
                 assert (root / name).read_bytes() == data
         trees = discover([str(main)])
         after = lint(trees, select(["NG001", *WEBSOCKET_RULES]), Options())
+        # the one deliberate exception: a location in a file included from places that
+        # inherit different headers is not changed (that would change the other places),
+        # and the finding says so
+        after = [f for f in after if "included from several places" not in f.message]
         assert after == [], "\n".join(f"{f.code} {f.path}:{f.line} {f.message}" for f in after)
         again = fix_paths([main], unsafe=unsafe)
         assert again.changed == [] and again.applied == [], "a second fix still edits"

@@ -54,7 +54,7 @@ def render(findings: Sequence[Finding], files: int, stream: IO[str] | None = Non
     counts = {s: sum(1 for f in findings if f.severity == s) for s in Severity}
     if findings:
         fixable = sum(1 for f in findings if f.fixable)
-        unsafe = sum(1 for f in findings if f.fix is not None and f.fix.unsafe)
+        unsafe = sum(1 for f in findings if f.unsafe_fixable)
         summary = (f"Found {len(findings)} problem(s) in {files} file(s): "
                    f"{counts[Severity.ERROR]} error(s), {counts[Severity.WARNING]} warning(s), "
                    f"{counts[Severity.INFO]} info")
