@@ -63,15 +63,15 @@ from nglint.fixes import ensure_upgrade_map, make_fix, not_fixed, set_proxy_head
 from nglint.semantics.inherit import Model
 from nglint.tree import Node, Tree
 
-
-def connection_fix(model: Model, tree: Tree, location: Node) -> list[Edit]:
-    variable, map_edits = ensure_upgrade_map(tree)
-    return map_edits + set_proxy_header(model, location, "Connection", variable, tree)
-
 CODE = "NG103"
 NAME = "websocket-connection-header"
 SEVERITY = "error"
 FIXABLE = True
+
+
+def connection_fix(model: Model, tree: Tree, location: Node) -> list[Edit]:
+    variable, map_edits = ensure_upgrade_map(tree)
+    return map_edits + set_proxy_header(model, location, "Connection", variable, tree)
 
 
 def check(context: Context) -> Iterator[Report]:

@@ -48,3 +48,15 @@ def test_rules_table_matches_the_registry():
         if len(cells) >= 3 and re.fullmatch(r"NG\d{3}", cells[0]):
             table[cells[0]] = (cells[1], cells[2])
     assert table == {r.code: (r.name, str(r.severity)) for r in all_rules()}
+
+
+def test_what_it_finds_shows_real_output():
+    block = README.split("nglint reports:\n\n```\n", 1)[1].split("```", 1)[0].splitlines()
+    result = subprocess.run([sys.executable, "-m", "nglint", "check", "--no-cache",
+                             "fixtures/examples/jupyter-seed.conf"], cwd=REPO,
+                            capture_output=True, text=True, timeout=60,
+                            env={**__import__("os").environ, "NO_COLOR": "1"})
+    actual = result.stdout.splitlines()
+    assert len(block) == len(actual)
+    for shown, real in zip(block, actual, strict=True):
+        assert real.startswith(shown.removesuffix(" …")), (shown, real)
