@@ -24,7 +24,7 @@ from functools import cache, lru_cache
 from importlib import resources
 from typing import ClassVar
 
-from nglint.tree import Node
+from nglint.tree import COMMENT, Node
 
 Version = tuple[int, int, int]
 
@@ -87,7 +87,7 @@ class Variant:
 
     def takes(self, count: int) -> bool:
         """Whether nginx accepts ``count`` arguments (``ngx_conf_handler``'s check)."""
-        args = set(self.args)
+        args = self.args
         if "NGX_CONF_ANY" in args:
             return True
         if "NGX_CONF_FLAG" in args:
@@ -162,6 +162,8 @@ def suggest(name: str, version: Version) -> str | None:
 
 def declared(name: str, patterns: Iterable[str]) -> bool:
     """Whether ``name`` is declared by the user (``extra-directives``, globs allowed)."""
+    if not patterns:  # the usual case, asked once per directive of the tree
+        return False
     return any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
 
 
@@ -295,8 +297,12 @@ def _lint_targets(root: Node) -> Iterable[tuple[Node, str]]:
         ) else _block_context(block)
         if context is None:
             continue
-        children = [c for c in block.children or () if not c.is_comment]
-        for child in children:
-            if not child.synthetic:
+        blocks = []
+        for child in block.children or ():
+            if child.directive == COMMENT:
+                continue
+            if child.source is not None:  # not a fragment's implied block
                 yield child, context
-        stack.extend(reversed([c for c in children if c.is_block]))
+            if child.children is not None:
+                blocks.append(child)
+        stack.extend(reversed(blocks))
