@@ -14,7 +14,6 @@ from typing import IO, Any
 import click
 
 from nglint import __version__, check_crossplane
-from nglint.config import parse_version
 from nglint.errors import NglintError
 from nglint.findings import Finding
 from nglint.tree import Tree
@@ -292,18 +291,24 @@ def explain(rule: str) -> int:
               show_default=True)
 @click.option("--context", type=click.Choice(["main", "http", "server", "location"]))
 @click.option("--conf-prefix", type=click.Path(file_okay=False))
-@click.option("--nginx-version", help="Target nginx version for defaults.")
+@click.option("--nginx-version", help="Target nginx version for defaults (default: the "
+              "configuration's nginx-version, else before 1.29.7).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False),
+              help="Configuration file to use instead of the one found upward.")
 @guarded
 def route_command(path: str, uris: tuple[str, ...], host: str | None, output_format: str,
                   context: str | None, conf_prefix: str | None,
-                  nginx_version: str | None) -> int:
+                  nginx_version: str | None, config_file: str | None) -> int:
     """Show which server and location serve each URI, and the proxy settings there."""
+    from nglint import config
     from nglint.discover import discover
     from nglint.route import render_text, route
     from nglint.semantics.inherit import Model
 
+    [(found, _)] = config.group([path], config_file)
+    settings = config.settle(found, nginx_version=nginx_version)
     trees = discover([path], context=context, conf_prefix=conf_prefix)
-    model = Model(parse_version(nginx_version)) if nginx_version else Model()
+    model = Model(settings.options.nginx_version)
     answers = route(trees, uris, host, model)
     if output_format == "json":
         click.echo(json.dumps(answers, indent=2, ensure_ascii=False))

@@ -73,3 +73,16 @@ def test_route_text_output(tmp_path):
     result = CliRunner().invoke(main, ["route", str(path), "/lab", "--host", "a.example.com"])
     assert result.exit_code == 0
     assert "location / " in result.output and "nginx default" in result.output
+
+
+def test_route_reads_the_configured_nginx_version(tmp_path):
+    path = write(tmp_path, CONFIG)
+    (tmp_path / ".nglint.toml").write_text('nginx-version = "1.29.7"\n')
+    result = CliRunner().invoke(main, ["route", str(path), "/lab", "--host", "a.example.com",
+                                       "--format", "json"])
+    assert result.exit_code == 0, result.output
+    [answer] = json.loads(result.output)
+    assert answer["effective"]["proxy_http_version"]["value"] == "1.1"
+    override = CliRunner().invoke(main, ["route", str(path), "/lab", "--host", "a.example.com",
+                                         "--format", "json", "--nginx-version", "1.22"])
+    assert json.loads(override.output)[0]["effective"]["proxy_http_version"]["value"] == "1.0"
