@@ -148,6 +148,15 @@ def variants(name: str, version: Version | None = None) -> tuple[Variant, ...]:
     return tuple(v for v in found if v.available(version))
 
 
+@lru_cache(maxsize=8192)
+def variants_in(name: str, context: str, version: Version | None = None) -> tuple[Variant, ...]:
+    """The variants of ``name`` allowed in ``context`` (and available in ``version``).
+
+    Asked for every directive of a tree by several rules: cached by name and context.
+    """
+    return tuple(v for v in variants(name, version) if context in v.contexts)
+
+
 @cache
 def _names_at(version: Version) -> tuple[str, ...]:
     return tuple(name for name, found in table().items()

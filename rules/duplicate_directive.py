@@ -64,8 +64,8 @@ def check(context: Context) -> Iterator[Report]:
         name = node.directive
         if directives.declared(name, extra) or node.parent is None:
             continue
-        found = [v for v in directives.variants(name, version) if where in v.contexts
-                 and v.takes(len(node.args))]
+        found = [v for v in directives.variants_in(name, where, version)
+                 if v.takes(len(node.args))]
         if not found or not all(v.duplicate == "error" for v in found):
             continue
         key = (id(node.parent), name)

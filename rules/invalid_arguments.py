@@ -209,7 +209,7 @@ def check(context: Context) -> Iterator[Report]:
         name = node.directive
         if directives.declared(name, extra) or name.endswith("_by_lua_block"):
             continue
-        found = [v for v in directives.variants(name, version) if where in v.contexts]
+        found = directives.variants_in(name, where, version)
         if not found or directives.inside_unknown_block(node, version, extra):
             continue
         if all(v.block for v in found) and not node.is_block:

@@ -127,7 +127,7 @@ def check(context: Context) -> Iterator[Report]:
                          'use the "http2 on;" directive' + not_fixed(why),
                          node=node, severity=Severity.WARNING, fix=fix)
             continue
-        every = [v for v in directives.variants(name) if where in v.contexts]
+        every = directives.variants_in(name, where)
         if not every or (directives.variants(name, version) and not any(
                 v.deprecated is not None and version >= v.deprecated for v in every)):
             continue
