@@ -18,9 +18,9 @@ call sets Jupyter's login cookie) and opens websockets with that cookie, ``Origi
 would make Jupyter skip its cross-origin check (``IdentityProvider.should_check_origin``)
 and hide the 403 of a dropped ``Host``.
 
-An AFTER step that fails while ``nglint check`` on the fixed file still reports a finding
-that explains the failure is an expected failure (``pytest.xfail``) naming that finding:
-the fixer does not fix it yet.  A failure nglint no longer reports is a plain failure.
+An AFTER step that fails is a failure: every case must work once fixed.  The message
+names what ``nglint check`` still reports on the fixed file, to tell a fix that did not
+happen from a finding nglint missed.
 """
 
 from __future__ import annotations
@@ -468,15 +468,15 @@ CASES = [
 
 
 def after_step(what: str, outcome: Outcome, codes: frozenset[str], run: Run) -> None:
-    """Pass, xfail when nglint still reports a finding that explains it, else fail."""
+    """Pass, or fail saying what nglint still reports on the fixed file."""
     if outcome.ok:
         return
     left = [f for f in lint(run.nginx.conf, run.version)
             if f["code"] in codes and f["severity"] in ("error", "warning")]
     if left:
-        pytest.xfail(f"AFTER {what} failed ({outcome}) and `nglint check --fix` left: "
-                     + "; ".join(f"{f['code']} line {f['line']}: {f['message'][:120]}"
-                                 for f in left))
+        pytest.fail(f"AFTER {what} failed ({outcome}): `nglint check --fix` did not fix "
+                    + "; ".join(f"{f['code']} line {f['line']}: {f['message'][:120]}"
+                                for f in left) + run.context())
     pytest.fail(f"AFTER {what} failed: {outcome}; nglint reports nothing that explains "
                 f"it{run.context()}")
 
