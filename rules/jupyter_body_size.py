@@ -38,7 +38,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from nglint.engine import Context, Report
-from nglint.semantics.jupyter import CONTENTS_SAMPLE
+from nglint.semantics.jupyter import CONTENTS_SAMPLE, display
 from nglint.semantics.values import InvalidValue, parse_offset
 
 CODE = "NG108"
@@ -70,7 +70,7 @@ def check(context: Context) -> Iterator[Report]:
             reported.add(id(location))
             origin = "the nginx default" if value.is_default else f"set at {value.where()}"
             yield Report(
-                f"client_max_body_size is {value.value} for Jupyter at {deployment.base} "
+                f"client_max_body_size is {value.value} for Jupyter at {display(deployment.base)} "
                 f"({origin}): saving a larger notebook or uploading a file fails with 413",
                 node=location,
             )

@@ -40,7 +40,7 @@ from nglint.edits import Edit, EditError, insert_arg
 from nglint.engine import Context, Report
 from nglint.fixes import make_fix, not_fixed
 from nglint.semantics import routing
-from nglint.semantics.jupyter import STATIC_SAMPLES
+from nglint.semantics.jupyter import STATIC_SAMPLES, display
 from nglint.tree import Node
 
 CODE = "NG109"
@@ -78,7 +78,7 @@ def check(context: Context) -> Iterator[Report]:
                                 unsafe=True)
             yield Report(
                 f"regex location {' '.join(location.args)} serves Jupyter's static assets "
-                f"({uri}) from disk instead of the proxy at {base_location.path}:"
+                f"({display(uri)}) from disk instead of the proxy at {base_location.path}:"
                 f"{base_location.line}; mark the Jupyter prefix location `^~`" + not_fixed(why),
                 node=location, fix=fix,
             )

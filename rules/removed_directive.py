@@ -34,8 +34,10 @@ server {
 ## Fix safety
 `--fix` rewrites `ssl on;` into `ssl` on each `listen` of the server (unsafe
 when the server also listens on port 80, which `ssl on;` made a TLS port too),
-drops `ssl off;`, and moves `listen ... http2` to `http2 on;` (only when the
-target nginx is 1.25.1 or newer).
+drops `ssl off;`, and moves `listen ... http2` to `http2 on;` only with
+`--unsafe-fixes` (and when the target nginx is 1.25.1 or newer): `http2 on;` is
+unknown to older nginx, and the target version is a setting, not necessarily the
+nginx that reads the file (Debian 12 ships 1.22).
 
 ## Sources
 - https://nginx.org/en/CHANGES (1.25.1: "the deprecated "ssl" directive is not
@@ -122,7 +124,10 @@ def check(context: Context) -> Iterator[Report]:
             continue
         if name == "listen" and "http2" in node.args[1:] and version >= HTTP2_DIRECTIVE \
                 and where == "server":
-            fix, why = make_fix('move "http2" from listen to "http2 on;"', _http2_edits, node)
+            # unsafe: "http2 on;" exists only from nginx 1.25.1, and the default target
+            # version is a choice, not the nginx that will read the file (Debian 12: 1.22)
+            fix, why = make_fix('move "http2" from listen to "http2 on;"', _http2_edits, node,
+                                unsafe=True)
             yield Report('the "listen ... http2" parameter is deprecated since nginx 1.25.1: '
                          'use the "http2 on;" directive' + not_fixed(why),
                          node=node, severity=Severity.WARNING, fix=fix)

@@ -93,6 +93,13 @@ ENDPOINT_IN_PATH = re.compile(r"\(?(user[-/]|api/kernels|terminals|api/events|ap
 REGEX_META = re.compile(r"[\\^$.|?*+()\[\]{}]")
 
 
+def display(uri: str) -> str:
+    """A sample URI as a message shows it: placeholders instead of nglint's sample names."""
+    return (uri.replace(SAMPLE_KERNEL, "<id>")
+            .replace(f"/user/{SAMPLE_USER}/", "/user/<name>/")
+            .replace(f"/{SAMPLE_NAMED_SERVER}/", "/<server>/"))
+
+
 @dataclass
 class Deployment:
     """One Jupyter base URL on one server, with why nglint believes it is Jupyter."""
@@ -139,10 +146,7 @@ class ServingGroup:
         labels = [e.label for e in wanted]
         sample = next(landing.uri for landing in self.landings if landing.endpoint.key in keys)
         listed = labels[0] if len(labels) == 1 else ", ".join(labels[:-1]) + " and " + labels[-1]
-        sample = (sample.replace(SAMPLE_KERNEL, "<id>")
-                  .replace(f"/user/{SAMPLE_USER}/", "/user/<name>/")
-                  .replace(f"/{SAMPLE_NAMED_SERVER}/", "/<server>/"))
-        return f"the {listed} websockets ({sample} ...)"
+        return f"the {listed} websockets ({display(sample)} ...)"
 
     @property
     def symptom(self) -> str:
