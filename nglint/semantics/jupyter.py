@@ -303,8 +303,9 @@ class JupyterView:
     def _find(self) -> Iterator[Deployment]:
         upstreams = upstream_index(self.tree)
         for server in routing.http_servers(self.tree):
-            proxying = [loc for loc in locations(server) if self.model.handler(loc)]
-            explicit = marked(server) or any(marked(loc) for loc in locations(server))
+            all_locations = list(locations(server))
+            proxying = [loc for loc in all_locations if self.model.handler(loc)]
+            explicit = marked(server) or any(marked(loc) for loc in all_locations)
             if self.prefixes and (proxying or explicit):
                 for prefix in self.prefixes:
                     yield Deployment(server, prefix, "jupyter-prefix setting")
