@@ -22,6 +22,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
+from nglint.edits import opens_line
 from nglint.errors import NglintError
 from nglint.findings import Finding
 from nglint.registry import lookup
@@ -51,14 +52,11 @@ class Suppression:
 
 
 def _alone_on_line(node: Node) -> bool:
-    source, statement = node.source, node.statement
-    if source is None or statement is None:
+    if node.source is None or node.statement is None:
         # no exact span: a comment sharing its line with the statement before it is inline
         siblings = node.parent.children if node.parent and node.parent.children else []
-        index = next(i for i, s in enumerate(siblings) if s is node)
-        return index == 0 or siblings[index - 1].line != node.line
-    start = statement.directive.start
-    return not source.text[source.line_start(start):start].strip()
+        return node.position == 0 or siblings[node.position - 1].line != node.line
+    return opens_line(node)
 
 
 def _block_span(block: Node, line: int) -> tuple[int, int] | None:
@@ -80,9 +78,8 @@ def _spans(node: Node) -> list[tuple[int, int]]:
     # "server { listen 80; } # ..." put the comment after the block, in the parent
     candidates = [node.parent] if node.parent is not None else []
     siblings = node.parent.children if node.parent and node.parent.children else []
-    index = next(i for i, s in enumerate(siblings) if s is node)
-    if index > 0:
-        candidates.append(siblings[index - 1])
+    if node.position > 0:
+        candidates.append(siblings[node.position - 1])
     for block in candidates:
         span = _block_span(block, node.line) if block is not None else None
         if span:
