@@ -28,7 +28,6 @@ from __future__ import annotations
 import contextlib
 import difflib
 import json
-import re
 import subprocess
 import sys
 import time
@@ -239,8 +238,18 @@ def kernel_one_plus_one(browser: Browser, kernel_id: str) -> Outcome:
             sock.close()
 
 
+def _no_echo(start: float, output: str) -> Outcome:
+    return Outcome("timeout", 101, f"no nglint-42-ok in {output[-200:]!r}",
+                   time.monotonic() - start)
+
+
 def terminal_echo(browser: Browser, name: str) -> Outcome:
-    """Open the terminal's websocket, run ``echo $((6*7))``, wait for ``42`` on stdout."""
+    """Open the terminal's websocket, run ``echo nglint-$((6*7))-ok``, wait for its result.
+
+    The marker is matched alone, not at the start of a line: the shell may print its
+    prompt after the terminal has already echoed the typed command (seen in CI: the
+    line ``# nglint-42-ok``), and the echoed command never contains the result.
+    """
     import websocket
 
     start = time.monotonic()
@@ -249,7 +258,7 @@ def terminal_echo(browser: Browser, name: str) -> Outcome:
         return failed
     output = ""
     try:
-        sock.send(json.dumps(["stdin", "echo $((6*7))\r"]))
+        sock.send(json.dumps(["stdin", "echo nglint-$((6*7))-ok\r"]))
         deadline = start + 10
         while (remaining := deadline - time.monotonic()) > 0:
             sock.settimeout(remaining)
@@ -259,11 +268,11 @@ def terminal_echo(browser: Browser, name: str) -> Outcome:
             kind, *rest = json.loads(raw)
             if kind == "stdout":
                 output += str(rest[0])
-                if re.search(r"[\r\n]42\r?\n", output):
+                if "nglint-42-ok" in output:
                     return Outcome("ok", 101, "terminal echoed 42", time.monotonic() - start)
-        return Outcome("timeout", 101, f"no 42 in {output[-200:]!r}", time.monotonic() - start)
+        return _no_echo(start, output)
     except websocket.WebSocketTimeoutException:
-        return Outcome("timeout", 101, f"no 42 in {output[-200:]!r}", time.monotonic() - start)
+        return _no_echo(start, output)
     except (websocket.WebSocketException, OSError) as error:
         return _closed(start, error)
     finally:
