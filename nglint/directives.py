@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from nglint.tree import COMMENT, Node
 
@@ -206,76 +206,74 @@ def _block_context(block: Node) -> str | None:
     return None
 
 
-def context_of(node: Node) -> str | None:
-    """The context ``node`` is written in, or None inside a block nginx does not parse
-    as directives (``map`` entries, ``types``, lua code, unknown third-party blocks)."""
-    parent = node.parent
-    if parent is None:
-        return None
-    for ancestor in [parent, *parent.ancestors()]:
-        if ancestor.parent is not None and (ancestor.directive in OPAQUE_BLOCKS
-                                            or ancestor.directive.endswith("_by_lua_block")):
-            return None
-    return _block_context(parent)
+class Target(NamedTuple):
+    """A directive as the validation rules see it, with what the table says of it."""
+
+    node: Node
+    where: str  # the context it is written in
+    known: tuple[Variant, ...]  # its variants in the target version, any context
+    allowed: tuple[Variant, ...]  # those allowed where it is written
+    stopped: bool  # inside a block nginx stops at (unknown, misplaced or declared)
 
 
 class _TreeMemo:
-    """Answers about one tree's blocks, kept while that tree is the one being linted.
+    """Answers about one tree, kept while that tree is the one being linted.
 
     Keyed by the tree's root: a module-level cache keyed by nodes would keep every tree
     ever linted alive (a node's parent links reach its whole tree).
     """
 
     root: Node | None = None
-    unknown: ClassVar[dict[tuple[int, Version, tuple[str, ...]], bool]] = {}
     targets: list[tuple[Node, str]] | None = None
+    checked: ClassVar[dict[tuple[Version, tuple[str, ...]], list[Target]]] = {}
 
     @classmethod
     def of(cls, root: Node) -> type[_TreeMemo]:
         if cls.root is not root:
-            cls.root, cls.unknown, cls.targets = root, {}, None
+            cls.root, cls.targets, cls.checked = root, None, {}
         return cls
 
 
-def _root(node: Node) -> Node:
-    while node.parent is not None:
-        node = node.parent
-    return node
+def checked_directives(root: Node, version: Version, extra: Iterable[str] = ()
+                       ) -> list[Target]:
+    """Every directive the validation rules check, with its table entries: the one
+    pass NG006, NG007, NG008, NG010 and NG011 share (computed once per tree, target
+    version and ``extra-directives``).  Directives the user declared are left out."""
+    extra = tuple(extra)
+    memo = _TreeMemo.of(root).checked
+    found = memo.get((version, extra))
+    if found is None:
+        found = memo[(version, extra)] = _checked(root, version, extra)
+    return found
 
 
-def inside_unknown_block(node: Node, version: Version, extra: Iterable[str] = ()) -> bool:
-    """Whether an ancestor block is itself unknown, misplaced or declared by the user:
-    nginx stops at that block, so what it holds is not checked."""
-    if node.parent is None:
-        return False
-    memo = _TreeMemo.of(_root(node)).unknown
-    return _unknown_block(node.parent, version, tuple(extra), memo)
-
-
-def _unknown_block(block: Node, version: Version, extra: tuple[str, ...],
-                   memo: dict[tuple[int, Version, tuple[str, ...]], bool]) -> bool:
-    """Per block, not per directive: siblings share the answer."""
-    key = (id(block), version, extra)
-    answer = memo.get(key)
-    if answer is None:
-        answer = memo[key] = _block_is_unknown(block, version, extra, memo)
-    return answer
-
-
-def _block_is_unknown(block: Node, version: Version, extra: tuple[str, ...],
-                      memo: dict[tuple[int, Version, tuple[str, ...]], bool]) -> bool:
-    if block.parent is None:
-        return False
-    if declared(block.directive, extra):
-        return True
-    if not block.synthetic:
-        found = variants(block.directive, version)
-        if not found:
-            return True
-        context = context_of(block)
-        if context is not None and not any(context in v.contexts for v in found):
-            return True
-    return _unknown_block(block.parent, version, extra, memo)
+def _checked(root: Node, version: Version, extra: tuple[str, ...]) -> list[Target]:
+    # one walk in document order; a block's "stopped" passes down to what it holds
+    out: list[Target] = []
+    stack: list[tuple[Node, bool]] = [(root, False)]
+    while stack:
+        block, stopped = stack.pop()
+        where = None if block.parent is not None and (
+            block.directive in OPAQUE_BLOCKS or block.directive.endswith("_by_lua_block")
+        ) else _block_context(block)
+        if where is None:
+            continue
+        blocks: list[tuple[Node, bool]] = []
+        for child in block.children or ():
+            name = child.directive
+            if name == COMMENT:
+                continue
+            user_declared = bool(extra) and declared(name, extra)
+            known = variants(name, version)
+            allowed = variants_in(name, where, version)
+            if child.source is not None and not user_declared:  # not a fragment's block
+                out.append(Target(child, where, known, allowed, stopped))
+            if child.children is not None:
+                # nginx stops at a block it does not know or does not allow here
+                unknown = user_declared or (child.source is not None and not allowed)
+                blocks.append((child, stopped or unknown))
+        stack.extend(reversed(blocks))
+    return out
 
 
 def label(context: str) -> str:

@@ -162,15 +162,23 @@ class Tree:
     includes: dict[str, list[str]] = field(default_factory=dict)
     resolved: dict[str, str] = field(default_factory=dict)
     _index: dict[str, list[Node]] | None = field(default=None, repr=False)
+    _nodes: list[Node] | None = field(default=None, repr=False)
+
+    @property
+    def nodes(self) -> list[Node]:
+        """Every node, in document order (listed on first use: many rules walk it all)."""
+        if self._nodes is None:
+            self._nodes = list(self.root.walk())
+        return self._nodes
 
     def walk(self) -> Iterator[Node]:
-        return self.root.walk()
+        return iter(self.nodes)
 
     def named(self, name: str) -> list[Node]:
         """Every node of a directive, in document order (indexed on first use)."""
         if self._index is None:
             index: dict[str, list[Node]] = {}
-            for node in self.root.walk():
+            for node in self.nodes:
                 index.setdefault(node.directive, []).append(node)
             self._index = index
         return self._index.get(name, [])

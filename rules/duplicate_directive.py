@@ -60,20 +60,26 @@ def check(context: Context) -> Iterator[Report]:
     version = context.options.nginx_version
     extra = directives.extra_directives(context.options.rule_options)
     seen: dict[tuple[int, str], Node] = {}
-    for node, where in directives.lint_targets(context.tree.root):
-        name = node.directive
-        if directives.declared(name, extra) or node.parent is None:
+    # (name, context, argument count) -> whether nginx takes it once per block
+    once: dict[tuple[str, str, int], bool] = {}
+    for node, where, _known, allowed, stopped in directives.checked_directives(
+            context.tree.root, version, extra):
+        if not allowed or node.parent is None:
             continue
-        found = [v for v in directives.variants_in(name, where, version)
-                 if v.takes(len(node.args))]
-        if not found or not all(v.duplicate == "error" for v in found):
+        name = node.directive
+        kind = (name, where, len(node.args))
+        unique = once.get(kind)
+        if unique is None:
+            found = [v for v in allowed if v.takes(kind[2])]
+            unique = once[kind] = bool(found) and all(v.duplicate == "error" for v in found)
+        if not unique:
             continue
         key = (id(node.parent), name)
         first = seen.get(key)
         if first is None:
             seen[key] = node
             continue
-        if directives.inside_unknown_block(node, version, extra):
+        if stopped:
             continue
         yield Report(f'"{name}" directive is duplicate: already set at {_where(first)}; '
                      "nginx takes it once per block", node=node)

@@ -202,35 +202,42 @@ def _value_problems(node: Node) -> Iterator[str]:
             yield f"location: {info.reason}"
 
 
+def _problems(node: Node, where: str, found: tuple[directives.Variant, ...],
+              version: Version) -> Iterator[str]:
+    name = node.directive
+    if all(v.block for v in found) and not node.is_block:
+        yield f'directive "{name}" has no opening "{{"'
+        return
+    if not any(v.block for v in found) and node.is_block:
+        yield f'directive "{name}" is not terminated by ";" (it takes no block)'
+        return
+    count = len(node.args)
+    taking = [v for v in found if v.takes(count)]
+    if not taking:
+        yield (f'invalid number of arguments in "{name}" directive: {count} given, '
+               f"it takes {found[0].describe_args()}")
+        return
+    if all(v.flag for v in taking) and node.args[0].lower() not in ("on", "off"):
+        yield f'invalid value "{node.args[0]}" in "{name}" directive, it must be "on" or "off"'
+        return
+    if name == "listen":
+        yield from _listen_problems(node, where, version)
+    yield from _value_problems(node)
+
+
 def check(context: Context) -> Iterator[Report]:
     version = context.options.nginx_version
     extra = directives.extra_directives(context.options.rule_options)
-    for node, where in directives.lint_targets(context.tree.root):
-        name = node.directive
-        if directives.declared(name, extra) or name.endswith("_by_lua_block"):
+    # the verdict depends only on what is written and where: a tree repeats the same
+    # directives thousands of times (every server's proxy_set_header Host $host)
+    verdicts: dict[tuple[str, str, tuple[str, ...], bool], list[str]] = {}
+    for node, where, _known, found, stopped in directives.checked_directives(
+            context.tree.root, version, extra):
+        if not found or stopped or node.directive.endswith("_by_lua_block"):
             continue
-        found = directives.variants_in(name, where, version)
-        if not found or directives.inside_unknown_block(node, version, extra):
-            continue
-        if all(v.block for v in found) and not node.is_block:
-            yield Report(f'directive "{name}" has no opening "{{"', node=node)
-            continue
-        if not any(v.block for v in found) and node.is_block:
-            yield Report(f'directive "{name}" is not terminated by ";" (it takes no block)',
-                         node=node)
-            continue
-        count = len(node.args)
-        taking = [v for v in found if v.takes(count)]
-        if not taking:
-            yield Report(f'invalid number of arguments in "{name}" directive: {count} given, '
-                         f"it takes {found[0].describe_args()}", node=node)
-            continue
-        if all(v.flag for v in taking) and node.args[0].lower() not in ("on", "off"):
-            yield Report(f'invalid value "{node.args[0]}" in "{name}" directive, '
-                         'it must be "on" or "off"', node=node)
-            continue
-        if name == "listen":
-            for message in _listen_problems(node, where, version):
-                yield Report(message, node=node)
-        for message in _value_problems(node):
+        key = (node.directive, where, tuple(node.args), node.children is not None)
+        messages = verdicts.get(key)
+        if messages is None:
+            messages = verdicts[key] = list(_problems(node, where, found, version))
+        for message in messages:
             yield Report(message, node=node)

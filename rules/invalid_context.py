@@ -56,15 +56,11 @@ FIXABLE = False
 def check(context: Context) -> Iterator[Report]:
     version = context.options.nginx_version
     extra = directives.extra_directives(context.options.rule_options)
-    for node, where in directives.lint_targets(context.tree.root):
+    for node, where, known, allowed_here, stopped in directives.checked_directives(
+            context.tree.root, version, extra):
+        if not known or allowed_here or stopped:
+            continue
         name = node.directive
-        if directives.declared(name, extra):
-            continue
-        found = directives.variants(name, version)
-        if not found or any(where in v.contexts for v in found):
-            continue
-        if directives.inside_unknown_block(node, version, extra):
-            continue
-        allowed = ", ".join(directives.allowed_contexts(found))
+        allowed = ", ".join(directives.allowed_contexts(known))
         yield Report(f'"{name}" directive is not allowed here (in {directives.label(where)}); '
                      f"nginx allows it in: {allowed}", node=node)

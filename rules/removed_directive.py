@@ -118,10 +118,9 @@ def check(context: Context) -> Iterator[Report]:
     version = context.options.nginx_version
     target = directives.format_version(version)
     extra = directives.extra_directives(context.options.rule_options)
-    for node, where in directives.lint_targets(context.tree.root):
+    for node, where, known, _allowed, _stopped in directives.checked_directives(
+            context.tree.root, version, extra):
         name = node.directive
-        if directives.declared(name, extra):
-            continue
         if name == "listen" and "http2" in node.args[1:] and version >= HTTP2_DIRECTIVE \
                 and where == "server":
             # unsafe: "http2 on;" exists only from nginx 1.25.1, and the default target
@@ -133,7 +132,7 @@ def check(context: Context) -> Iterator[Report]:
                          node=node, severity=Severity.WARNING, fix=fix)
             continue
         every = directives.variants_in(name, where)
-        if not every or (directives.variants(name, version) and not any(
+        if not every or (known and not any(
                 v.deprecated is not None and version >= v.deprecated for v in every)):
             continue
         removed = [v for v in every if v.removed is not None and version >= v.removed]

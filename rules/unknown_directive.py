@@ -62,12 +62,11 @@ def check(context: Context) -> Iterator[Report]:
     version = context.options.nginx_version
     extra = directives.extra_directives(context.options.rule_options)
     target = directives.format_version(version)
-    for node, _ctx in directives.lint_targets(context.tree.root):
+    for node, _where, known, _allowed, stopped in directives.checked_directives(
+            context.tree.root, version, extra):
+        if known or stopped:
+            continue
         name = node.directive
-        if directives.declared(name, extra) or directives.variants(name, version):
-            continue
-        if directives.inside_unknown_block(node, version, extra):
-            continue
         every = directives.variants(name)
         if any(v.removed is not None and version >= v.removed for v in every):
             continue  # NG010 removed-directive

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from nglint.tree import Node, Tree
 
@@ -85,9 +86,12 @@ def is_builtin(name: str) -> bool:
     return name in BUILTIN or name.isdigit() or name.startswith(PREFIXES)
 
 
-def _names(text: str) -> Iterator[str]:
-    for match in VARIABLE.finditer(text):
-        yield match.group(1) or match.group(2)
+@lru_cache(maxsize=16384)
+def _names(text: str) -> tuple[str, ...]:
+    """The variables ``text`` uses (cached: trees repeat the same arguments)."""
+    if "$" not in text:
+        return ()
+    return tuple(match.group(1) or match.group(2) for match in VARIABLE.finditer(text))
 
 
 def defined(tree: Tree) -> dict[str, Node]:
@@ -110,8 +114,9 @@ def defined(tree: Tree) -> dict[str, Node]:
                 node.directive.startswith("$"):
             found.setdefault(node.directive[1:], node)  # geoip2 { $country source ...; }
         for text in _regex_texts(node):
-            for match in NAMED_CAPTURE.finditer(text):
-                found.setdefault(match.group(1) or match.group(2), node)
+            if "(?" in text:  # cheap test first: asked of every location and map entry
+                for match in NAMED_CAPTURE.finditer(text):
+                    found.setdefault(match.group(1) or match.group(2), node)
     return found
 
 
@@ -120,18 +125,21 @@ def _in_data_block(node: Node) -> bool:
     return parent is not None and parent.directive in ("map", "geo", "split_clients", "types")
 
 
-def _regex_texts(node: Node) -> Iterator[str]:
+def _regex_texts(node: Node) -> list[str]:
     directive = node.directive
     if directive in ("location", "server_name", "if", "rewrite"):
-        yield from node.args
-    elif node.parent is not None and node.parent.directive == "map":
-        yield directive  # a map entry's key may be a regex with named captures
+        return node.args
+    if node.parent is not None and node.parent.directive == "map":
+        return [directive]  # a map entry's key may be a regex with named captures
+    return []
 
 
 def uses(tree: Tree) -> Iterator[Use]:
     """Every variable reference in directive arguments (not in comments or code)."""
     for node in tree.walk():
-        if node.is_comment or node.synthetic:
+        # most directives use no variable at all: one test on the joined arguments
+        # (comments have none) spares them the checks below
+        if "$" not in "\0".join(node.args) or node.synthetic or node.is_comment:
             continue
         if node.directive.endswith(CODE_DIRECTIVES) or node.directive.startswith("js_"):
             continue
