@@ -158,6 +158,13 @@ def variants_in(name: str, context: str, version: Version | None = None) -> tupl
 
 
 @cache
+def retired_names() -> frozenset[str]:
+    """Names with a variant that was removed or deprecated in some nginx version."""
+    return frozenset(name for name, found in table().items()
+                     if any(v.removed is not None or v.deprecated is not None for v in found))
+
+
+@cache
 def _names_at(version: Version) -> tuple[str, ...]:
     return tuple(name for name, found in table().items()
                  if any(v.available(version) for v in found))

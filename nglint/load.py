@@ -9,6 +9,7 @@ fresh nodes, so crossplane's shared dicts are never mutated.
 
 from __future__ import annotations
 
+import gc
 import glob
 import os
 import re
@@ -239,6 +240,12 @@ class Loader:
             cached = self.cache.get(real)
             if cached is not None and cached.ast is file.ast:
                 del self.cache[real]
+                if not gc.isenabled():
+                    # crossplane's parser is a recursive closure: a reference cycle that
+                    # keeps the payload alive until a collection.  The check command
+                    # turns automatic collection off for speed, so collect the young
+                    # generation here: it holds little more than this file's objects.
+                    gc.collect(0)
 
     def _include(self, tree: Tree, node: Node, block: Node, chain: list[str]) -> None:
         pattern = node.args[0]

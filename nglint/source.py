@@ -121,6 +121,8 @@ _TOKEN = re.compile(r"""
       | (?P<end>\Z)
     )
 """, re.VERBOSE)
+_COMMENT, _SPECIAL, _QUOTED, _WORD, _END = (_TOKEN.groupindex[name] for name in (
+    "comment", "special", "quoted", "word", "end"))
 _ESCAPE = re.compile(r"\\[\s\S]")
 # what the fast path leaves to crossplane's own lexer: `${...}` (its own rule),
 # Lua blocks (an extension lexer), and a backslash at the end of a comment
@@ -155,6 +157,10 @@ def _unescape_quoted(inner: str, quote: str) -> str:
 def _fast_tokens(text: str) -> list[Token] | None:
     tokens: list[Token] = []
     append = tokens.append
+    make = tuple.__new__  # Token(...) without the Python-level __new__ of a NamedTuple
+    # undecodable bytes are rare: test the whole text once instead of every token
+    clean = (lambda value: value) if text.isascii() else _clean
+    count = text.count
     line = 1
     counted = 0
     depth = 0
@@ -163,35 +169,40 @@ def _fast_tokens(text: str) -> list[Token] | None:
         if match.start() != position:
             return None  # a character no token can start with (a lone backslash)
         position = match.end()
-        kind = match.lastgroup
-        if kind == "end":
+        group = match.lastindex
+        if group == _END:
             break
-        start, end = match.span(kind)
-        line += text.count("\n", counted, start)
+        start, end = match.span(group)
+        newlines = count("\n", counted, start)
+        if newlines:  # tokens of one line share one int object (memory)
+            line += newlines
         counted = start
-        value = match.group(kind)
-        if kind == "special":
-            depth += 1 if value == "{" else -1 if value == "}" else 0
-            if depth < 0:
-                return None  # crossplane reports it, with its own message
-            append(Token(value, line, False, start, end))
-        elif kind == "comment":
+        value = match.group(group)
+        if group == _SPECIAL:
+            if value == "{":
+                depth += 1
+            elif value == "}":
+                depth -= 1
+                if depth < 0:
+                    return None  # crossplane reports it, with its own message
+            append(make(Token, (value, line, False, start, end)))
+        elif group == _COMMENT:
             if value.endswith("\r"):  # the text without the CR of a CRLF line end
                 value = value[:-1]
                 end -= 1
-            append(Token(_clean(value), line, False, start, end))
-        elif kind == "quoted":
+            append(make(Token, (clean(value), line, False, start, end)))
+        elif group == _QUOTED:
             inner = value[1:-1]
             if "\\" in inner:
                 inner = _unescape_quoted(inner, value[0])
-            append(Token(_clean(inner), line, True, start, end))
+            append(make(Token, (clean(inner), line, True, start, end)))
         elif value[0] in "\"'":
             return None  # an unterminated quote: crossplane reports it
         else:
             # crossplane numbers a token from its first character pair: an escaped
             # newline there already counts
             first_line = line + 1 if value.startswith("\\\n") else line
-            append(Token(_clean(value), first_line, False, start, end))
+            append(make(Token, (clean(value), first_line, False, start, end)))
     if position != len(text) or depth != 0:
         return None
     return tokens

@@ -183,6 +183,12 @@ class Tree:
             self._index = index
         return self._index.get(name, [])
 
+    def directive_names(self) -> list[str]:
+        """The names of every node of the tree (directives, and '#' for comments)."""
+        self.named("")
+        assert self._index is not None
+        return list(self._index)
+
     def blocks(self, name: str) -> Iterator[Node]:
         return (n for n in self.named(name) if n.is_block)
 

@@ -202,42 +202,60 @@ def _value_problems(node: Node) -> Iterator[str]:
             yield f"location: {info.reason}"
 
 
-def _problems(node: Node, where: str, found: tuple[directives.Variant, ...],
-              version: Version) -> Iterator[str]:
-    name = node.directive
-    if all(v.block for v in found) and not node.is_block:
-        yield f'directive "{name}" has no opening "{{"'
-        return
-    if not any(v.block for v in found) and node.is_block:
-        yield f'directive "{name}" is not terminated by ";" (it takes no block)'
-        return
-    count = len(node.args)
+# directives whose argument values are checked beyond their count and flags
+VALUES_CHECKED = frozenset({"listen", "location", *PARAMETERS, *BUFFERS, *CACHE_VALID})
+
+
+def _shape(name: str, count: int, is_block: bool,
+           found: tuple[directives.Variant, ...]) -> tuple[str, bool]:
+    """What the count of arguments and the block say: a message (or ""), and whether
+    the directive is an on/off flag."""
+    if all(v.block for v in found) and not is_block:
+        return f'directive "{name}" has no opening "{{"', False
+    if not any(v.block for v in found) and is_block:
+        return f'directive "{name}" is not terminated by ";" (it takes no block)', False
     taking = [v for v in found if v.takes(count)]
     if not taking:
-        yield (f'invalid number of arguments in "{name}" directive: {count} given, '
-               f"it takes {found[0].describe_args()}")
-        return
-    if all(v.flag for v in taking) and node.args[0].lower() not in ("on", "off"):
-        yield f'invalid value "{node.args[0]}" in "{name}" directive, it must be "on" or "off"'
-        return
-    if name == "listen":
-        yield from _listen_problems(node, where, version)
-    yield from _value_problems(node)
+        return (f'invalid number of arguments in "{name}" directive: {count} given, '
+                f"it takes {found[0].describe_args()}"), False
+    return "", all(v.flag for v in taking)
+
+
+def _values(node: Node, where: str, version: Version) -> list[str]:
+    problems = list(_listen_problems(node, where, version)) if node.directive == "listen" \
+        else []
+    return problems + list(_value_problems(node))
 
 
 def check(context: Context) -> Iterator[Report]:
     version = context.options.nginx_version
     extra = directives.extra_directives(context.options.rule_options)
-    # the verdict depends only on what is written and where: a tree repeats the same
-    # directives thousands of times (every server's proxy_set_header Host $host)
-    verdicts: dict[tuple[str, str, tuple[str, ...], bool], list[str]] = {}
+    # verdicts depend only on what is written and where, and a tree repeats the same
+    # directives thousands of times: each is worked out once per shape and per value
+    shapes: dict[tuple[str, str, int, bool], tuple[str, bool]] = {}
+    values: dict[tuple[str, str, tuple[str, ...]], list[str]] = {}
     for node, where, _known, found, stopped in directives.checked_directives(
             context.tree.root, version, extra):
-        if not found or stopped or node.directive.endswith("_by_lua_block"):
+        name = node.directive
+        if not found or stopped or name.endswith("_by_lua_block"):
             continue
-        key = (node.directive, where, tuple(node.args), node.children is not None)
-        messages = verdicts.get(key)
-        if messages is None:
-            messages = verdicts[key] = list(_problems(node, where, found, version))
-        for message in messages:
+        args = node.args
+        shape_key = (name, where, len(args), node.children is not None)
+        shape = shapes.get(shape_key)
+        if shape is None:
+            shape = shapes[shape_key] = _shape(name, len(args), shape_key[3], found)
+        message, flag = shape
+        if message:
             yield Report(message, node=node)
+            continue
+        if flag and args[0].lower() not in ("on", "off"):
+            yield Report(f'invalid value "{args[0]}" in "{name}" directive, '
+                         'it must be "on" or "off"', node=node)
+            continue
+        if name in VALUES_CHECKED:
+            value_key = (name, where, tuple(args))
+            problems = values.get(value_key)
+            if problems is None:
+                problems = values[value_key] = _values(node, where, version)
+            for problem in problems:
+                yield Report(problem, node=node)

@@ -118,9 +118,12 @@ def check(context: Context) -> Iterator[Report]:
     version = context.options.nginx_version
     target = directives.format_version(version)
     extra = directives.extra_directives(context.options.rule_options)
+    retired = directives.retired_names()
     for node, where, known, _allowed, _stopped in directives.checked_directives(
             context.tree.root, version, extra):
         name = node.directive
+        if name not in retired and name != "listen":
+            continue  # the usual case: nothing to say about this name in any version
         if name == "listen" and "http2" in node.args[1:] and version >= HTTP2_DIRECTIVE \
                 and where == "server":
             # unsafe: "http2 on;" exists only from nginx 1.25.1, and the default target

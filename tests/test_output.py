@@ -179,3 +179,48 @@ def test_rules_json(tmp_path: Path) -> None:
         assert rule["severity"] in ("error", "warning", "info")
         assert isinstance(rule["fixable"], bool)
     assert [rule["code"] for rule in rules] == sorted(by_code)
+
+
+class _Terminal:
+    """A text stream that says it is a terminal, so the renderer colours through rich."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def isatty(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        self.parts.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def test_plain_and_coloured_output_say_the_same(tmp_path: Path, monkeypatch) -> None:
+    """In a pipe the text format is written without rich; on a terminal through rich.
+    Without the colours both must be the same lines, for findings, statistics and the
+    summary (hostile names and escapes included)."""
+    import io
+
+    from nglint.discover import discover
+    from nglint.engine import Options, lint
+    from nglint.registry import select
+    from nglint.report import text
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    repo = Path(__file__).resolve().parent.parent
+    paths = [str(repo / "fixtures" / "examples" / "jupyter-seed.conf"),
+             str(tmp_path / hostile(tmp_path))]
+    findings = lint([t for p in paths for t in discover([p])], select([]), Options())
+    assert len(findings) > 5
+    for quiet, statistics in ((False, False), (False, True), (True, False)):
+        for shown in (findings, []):
+            plain, terminal = io.StringIO(), _Terminal()
+            text.render(shown, 2, plain, quiet=quiet, statistics=statistics)
+            text.render(shown, 2, terminal, quiet=quiet, statistics=statistics)
+            coloured = "".join(terminal.parts)
+            if shown:
+                assert ANSI.search(coloured)  # the control: rich did colour it
+            assert ANSI.sub("", coloured) == plain.getvalue()

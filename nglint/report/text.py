@@ -1,4 +1,4 @@
-"""Human output through rich: colour only on a terminal, configuration text literal."""
+"""Human output: plain lines in a pipe or a CI log, colour through rich on a terminal."""
 
 from __future__ import annotations
 
@@ -21,36 +21,39 @@ def printable(text: str) -> str:
     return text
 
 
+def _colour(stream: IO[str]) -> bool:
+    return stream.isatty() and not os.environ.get("NO_COLOR")  # no-color.org: non-empty
+
+
 def console(stream: IO[str] | None = None):  # noqa: ANN201 - rich is imported lazily
     from rich.console import Console
 
     stream = stream or sys.stdout
-    colour = stream.isatty() and not os.environ.get("NO_COLOR")  # no-color.org: non-empty
+    colour = _colour(stream)
     return Console(file=stream, no_color=not colour, force_terminal=colour or None,
                    color_system="auto" if colour else None, highlight=False,
                    emoji=False, markup=False, soft_wrap=True)
 
 
-def render(findings: Sequence[Finding], files: int, stream: IO[str] | None = None,
-           quiet: bool = False, statistics: bool = False) -> None:
-    from rich.text import Text
+# a line of output: (text, rich style) pieces
+Line = list[tuple[str, str]]
 
+
+def _lines(findings: Sequence[Finding], files: int, quiet: bool,
+           statistics: bool) -> list[Line]:
     from nglint.report.statistics import lines
 
-    out = console(stream)
+    out: list[Line] = []
     for finding in findings:
-        line = Text()
-        line.append(f"{printable(finding.path)}:{finding.line}:{finding.column}: ", style="bold")
-        line.append(f"{finding.code} ", style=STYLES[finding.severity])
-        line.append(f"[{finding.severity}] ", style=STYLES[finding.severity])
-        line.append(printable(finding.message))  # literal: never parsed as markup
-        line.append(f" ({finding.rule})", style="dim")
-        out.print(line)
+        style = STYLES[finding.severity]
+        out.append([(f"{printable(finding.path)}:{finding.line}:{finding.column}: ", "bold"),
+                    (f"{finding.code} ", style), (f"[{finding.severity}] ", style),
+                    (printable(finding.message), ""),  # literal: never parsed as markup
+                    (f" ({finding.rule})", "dim")])
     if statistics:
-        for row in lines(findings):
-            out.print(Text(row))
+        out.extend([(row, "")] for row in lines(findings))
     if quiet:
-        return
+        return out
     counts = {s: sum(1 for f in findings if f.severity == s) for s in Severity}
     if findings:
         fixable = sum(1 for f in findings if f.fixable)
@@ -62,6 +65,26 @@ def render(findings: Sequence[Finding], files: int, stream: IO[str] | None = Non
             summary += f"; {fixable} fixable with --fix"
         if unsafe:
             summary += f"; {unsafe} more with --unsafe-fixes"
-        out.print(Text(summary, style="bold"))
+        out.append([(summary, "bold")])
     else:
-        out.print(Text(f"No problems found in {files} file(s).", style="green"))
+        out.append([(f"No problems found in {files} file(s).", "green")])
+    return out
+
+
+def render(findings: Sequence[Finding], files: int, stream: IO[str] | None = None,
+           quiet: bool = False, statistics: bool = False) -> None:
+    """Findings and a summary; through rich on a colour terminal, as plain lines
+    otherwise (a pipe, a CI log, NO_COLOR), which skips importing rich at all."""
+    stream = stream or sys.stdout
+    lines = _lines(findings, files, quiet, statistics)
+    if not _colour(stream):
+        stream.write("".join("".join(text for text, _ in line) + "\n" for line in lines))
+        return
+    from rich.text import Text
+
+    out = console(stream)
+    for line in lines:
+        styled = Text()
+        for text, style in line:
+            styled.append(text, style=style or None)
+        out.print(styled)

@@ -116,6 +116,9 @@ class Model:
     def __init__(self, version: Version = DEFAULT_NGINX_VERSION) -> None:
         self.version = version
         self._defaults = defaults(version)
+        # block id -> (block, its handler): asked for every location by several rules;
+        # the block is kept so that its id cannot be reused while the memo lives
+        self._handlers: dict[int, tuple[Node, Node | None]] = {}
 
     def effective(self, block: Node, directive: str) -> Value | None:
         """The standard directive's value in force at ``block``, or its default."""
@@ -179,6 +182,14 @@ class Model:
         An ``if`` or ``limit_except`` block without its own handler uses its
         location's (nginx's "noname" locations inherit it).
         """
+        known = self._handlers.get(id(block))
+        if known is not None and known[0] is block:
+            return known[1]
+        found = self._handler(block)
+        self._handlers[id(block)] = (block, found)
+        return found
+
+    def _handler(self, block: Node) -> Node | None:
         for name in HANDLERS:
             found = block.first(name)
             if found is not None:

@@ -41,10 +41,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from nglint.semantics import routing
 from nglint.semantics.inherit import Model
-from nglint.tree import Node, Tree
+from nglint.tree import COMMENT, Node, Tree
 
 SAMPLE_USER = "nglint"
 SAMPLE_NAMED_SERVER = "nglint-named"  # JupyterHub named servers: /user/<name>/<server>/
@@ -174,10 +175,21 @@ def marked(node: Node) -> bool:
     return any(MARKER.search(text) for text in _comments_about(node))
 
 
-def locations(server: Node) -> Iterator[Node]:
+def _survey(server: Node) -> tuple[list[Node], str]:
+    """One walk of a server: its locations, and the text of its comments and settings
+    (outside location paths and proxy_pass targets, which are judged per location)."""
+    found: list[Node] = []
+    texts = [*_comments_about(server)]
     for node in server.walk():
-        if node.directive == "location" and node.is_block:
-            yield node
+        directive = node.directive
+        if directive == "location":
+            if node.children is not None:
+                found.append(node)
+            continue
+        if directive == "proxy_pass":
+            continue
+        texts.append((node.comment or "") if directive == COMMENT else " ".join(node.args))
+    return found, " ".join(texts)
 
 
 def upstream_index(tree: Tree) -> dict[str, str]:
@@ -228,40 +240,54 @@ class Evidence:
         return bool(self.strong) or len(self.weak) >= 2
 
 
+@lru_cache(maxsize=4096)
+def _path_signs(path: str) -> tuple[bool, bool, bool, bool]:
+    """A location path's signs: Jupyter endpoint, JupyterHub path, /user/, hub word
+    (cached: every server of a large estate repeats the same paths)."""
+    return (bool(STRONG_PATH.search(path)), bool(WEAK_PATH.search(path)),
+            bool(HUB_USER_PATH.search(path)), bool(HUB_WORD.search(path)))
+
+
+@lru_cache(maxsize=4096)
+def _target_signs(target: str) -> tuple[bool, bool, bool]:
+    """A proxy target's signs: Jupyter name or port, JupyterHub port, hub word."""
+    return (bool(STRONG_WORD.search(target) or STRONG_PORT.search(target)),
+            bool(WEAK_PORT.search(target)), bool(HUB_WORD.search(target)))
+
+
 def location_evidence(location: Node, model: Model, upstreams: dict[str, str]) -> Evidence:
     evidence = Evidence()
     path = " ".join(location.args)
-    if STRONG_PATH.search(path):
+    jupyter_path, hub_path, user_path, hub_word = _path_signs(path)
+    if jupyter_path:
         evidence.add(True, "path", f"location {path} names a Jupyter endpoint")
-    if WEAK_PATH.search(path):
+    if hub_path:
         evidence.add(False, "hub-path", f"location {path} looks like JupyterHub")
     if COMMENT_WORD.search(" ".join(_comments_about(location))):
         evidence.add(True, "comment", f"a comment on location {path} names Jupyter")
     # /user/ counts only with another sign: many applications have such paths
-    evidence.user_path = bool(HUB_USER_PATH.search(path))
-    evidence.hub = bool(HUB_WORD.search(path))
+    evidence.user_path = user_path
+    evidence.hub = hub_word
     handler = model.handler(location)
     if handler is not None and handler.args:
-        target = _target_text(upstreams, handler.args[0])
-        if STRONG_WORD.search(target) or STRONG_PORT.search(target):
+        jupyter_target, hub_port, hub_name = _target_signs(
+            _target_text(upstreams, handler.args[0]))
+        if jupyter_target:
             evidence.add(True, "target", f"it proxies to {handler.args[0]}")
-        if WEAK_PORT.search(target):
+        if hub_port:
             evidence.add(False, "port", f"it proxies to {handler.args[0]}")
-        if HUB_WORD.search(target):
+        if hub_name:
             evidence.add(False, "hub-name", f"it proxies to {handler.args[0]}")
-        evidence.hub = evidence.hub or bool(HUB_WORD.search(target))
+        evidence.hub = evidence.hub or hub_name
     return evidence
 
 
-def server_evidence(server: Node) -> Evidence:
-    """Signs in the server itself: its comments and arguments (names, paths)."""
+def server_evidence(server: Node, text: str | None = None) -> Evidence:
+    """Signs in the server itself: its comments and arguments (names, paths);
+    ``text`` is that text when a survey of the server already joined it."""
     evidence = Evidence()
-    texts = [*_comments_about(server)]
-    for node in server.walk():
-        if node.directive in ("location", "proxy_pass"):
-            continue  # judged per location
-        texts.append((node.comment or "") if node.is_comment else " ".join(node.args))
-    text = " ".join(texts)
+    if text is None:
+        text = _survey(server)[1]
     if COMMENT_WORD.search(text):
         evidence.add(True, "comment", "the server's comments or settings name Jupyter")
     if HUB_WORD.search(text):
@@ -302,17 +328,19 @@ class JupyterView:
 
     def _find(self) -> Iterator[Deployment]:
         upstreams = upstream_index(self.tree)
+        # `# nglint: app=jupyter` is rare: look for it per block only when the tree has one
+        markers = any(MARKER.search(c.comment or "") for c in self.tree.named(COMMENT))
         for server in routing.http_servers(self.tree):
-            all_locations = list(locations(server))
+            all_locations, text = _survey(server)
             proxying = [loc for loc in all_locations if self.model.handler(loc)]
-            explicit = marked(server) or any(marked(loc) for loc in all_locations)
+            explicit = markers and (marked(server) or any(marked(loc) for loc in all_locations))
             if self.prefixes and (proxying or explicit):
                 for prefix in self.prefixes:
                     yield Deployment(server, prefix, "jupyter-prefix setting")
                 continue
             if not proxying:
                 continue
-            total = server_evidence(server)
+            total = server_evidence(server, text)
             per_location = {id(loc): location_evidence(loc, self.model, upstreams)
                             for loc in proxying}
             for evidence in per_location.values():
@@ -327,7 +355,7 @@ class JupyterView:
             elif not total.convincing:
                 continue
             # the base URLs come from the locations that look like Jupyter themselves
-            chosen = ([loc for loc in proxying if marked(loc)]
+            chosen = ([loc for loc in proxying if markers and marked(loc)]
                       or [loc for loc in proxying if per_location[id(loc)].any] or proxying)
             bases: list[str] = []
             for location in chosen:

@@ -250,6 +250,7 @@ def _parse_complex(path: bytes, merge_slashes: bool) -> bytes | None:
     return bytes(out)
 
 
+@lru_cache(maxsize=4096)
 def normalize_uri(raw: str, merge_slashes: bool = True) -> str | None:
     """The path nginx matches locations against, or None when nginx answers 400.
 
@@ -472,12 +473,20 @@ class LocationInfo:
 
 def location_info(node: Node) -> LocationInfo:
     """Modifier and path of a location, glued (``=/x``, ``~*\\.png$``) or not."""
-    args = [nginx_token(arg) for arg in node.args]
+    return LocationInfo(node, *_location_parts(tuple(node.args)))
+
+
+_Parts = tuple[str, str, "re.Pattern[bytes] | None", bool, str]
+
+
+@lru_cache(maxsize=8192)
+def _location_parts(written: tuple[str, ...]) -> _Parts:
+    """What ``location_info`` says of a location's arguments (asked by several rules)."""
+    args = [nginx_token(arg) for arg in written]
     if len(args) == 2:
         modifier, path = args
         if modifier not in ("=", "^~", "~", "~*"):
-            return LocationInfo(node, modifier, path, None, False,
-                                f'invalid location modifier "{modifier}"')
+            return modifier, path, None, False, f'invalid location modifier "{modifier}"'
     elif len(args) == 1:
         name = args[0]
         # ngx_http_core_location: a modifier may be glued to the name
@@ -494,12 +503,12 @@ def location_info(node: Node) -> LocationInfo:
         else:
             modifier, path = "", name
     else:
-        return LocationInfo(node, "", " ".join(args), None, False,
-                            'invalid number of arguments in "location" directive')
+        return "", " ".join(args), None, False, \
+            'invalid number of arguments in "location" directive'
     if modifier in ("~", "~*"):
         compiled, reason = translate_pcre(path, modifier == "~*")
-        return LocationInfo(node, modifier, path, compiled, compiled is not None, reason)
-    return LocationInfo(node, modifier, path, None, True)
+        return modifier, path, compiled, compiled is not None, reason
+    return modifier, path, None, True, ""
 
 
 @dataclass(frozen=True)

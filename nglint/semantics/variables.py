@@ -96,12 +96,16 @@ def _names(text: str) -> tuple[str, ...]:
 
 def defined(tree: Tree) -> dict[str, Node]:
     """Variables the configuration defines, with the first node defining each."""
+    # by directive, through the tree's index: defining directives are few in a large tree
     found: dict[str, Node] = {}
-    for node in tree.walk():
-        args = node.args
-        position = DEFINING.get(node.directive)
-        if position is not None and args and not _in_data_block(node):
-            if node.directive == "geo":
+    for directive, position in DEFINING.items():
+        if position is None:
+            continue
+        for node in tree.named(directive):
+            args = node.args
+            if not args or _in_data_block(node):
+                continue
+            if directive == "geo":
                 target = args[-1]
             elif len(args) > position:
                 target = args[position]
@@ -109,12 +113,18 @@ def defined(tree: Tree) -> dict[str, Node]:
                 target = ""
             if target.startswith("$"):
                 found.setdefault(target[1:].strip("{}"), node)
-        parent = node.parent
-        if parent is not None and parent.directive.startswith("geoip2") and \
-                node.directive.startswith("$"):
-            found.setdefault(node.directive[1:], node)  # geoip2 { $country source ...; }
+    for name in tree.directive_names():
+        if name.startswith("geoip2"):
+            for block in tree.blocks(name):
+                for node in block.children or ():
+                    if node.directive.startswith("$"):  # geoip2 { $country source ...; }
+                        found.setdefault(node.directive[1:], node)
+    regex_holders = [node for directive in ("location", "server_name", "if", "rewrite")
+                     for node in tree.named(directive)]
+    regex_holders += [entry for block in tree.blocks("map") for entry in block.children or ()]
+    for node in regex_holders:
         for text in _regex_texts(node):
-            if "(?" in text:  # cheap test first: asked of every location and map entry
+            if "(?" in text:  # a named capture needs one: skips the regex otherwise
                 for match in NAMED_CAPTURE.finditer(text):
                     found.setdefault(match.group(1) or match.group(2), node)
     return found
