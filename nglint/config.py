@@ -47,10 +47,13 @@ from nglint.semantics.values import InvalidValue, parse_offset, parse_time
 if TYPE_CHECKING:
     from nglint.engine import Options
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on Python 3.10 only
-    import tomli as tomllib
+
+def _toml():  # noqa: ANN202 - the module; imported only when a file is read (start-up)
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on Python 3.10 only
+        import tomli as tomllib
+    return tomllib
 
 OWN_FILE = ".nglint.toml"
 PYPROJECT = "pyproject.toml"
@@ -261,6 +264,7 @@ class _Reader:
 
 def load(path: str) -> Config:
     """Read and validate one configuration file."""
+    tomllib = _toml()
     try:
         with open(path, "rb") as handle:
             document = tomllib.load(handle)
@@ -280,6 +284,7 @@ def load(path: str) -> Config:
 
 def _has_table(pyproject: str) -> bool:
     """Whether a pyproject.toml configures nglint (most configure other tools only)."""
+    tomllib = _toml()
     try:
         with open(pyproject, "rb") as handle:
             document = tomllib.load(handle)

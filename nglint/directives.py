@@ -135,14 +135,20 @@ def raw_table() -> dict:
 @cache
 def table() -> dict[str, tuple[Variant, ...]]:
     """Every directive name -> its variants (loaded once, on first use)."""
-    return {name: tuple(_variant(name, raw) for raw in entries)
-            for name, entries in raw_table()["directives"].items()}
+    return {name: _entry(name) for name in raw_table()["directives"]}
+
+
+@lru_cache(maxsize=8192)
+def _entry(name: str) -> tuple[Variant, ...]:
+    """One name's variants, built on first use (a small file asks for a few dozen names
+    of the table's thousand: building them all would cost more than linting the file)."""
+    return tuple(_variant(name, raw) for raw in raw_table()["directives"].get(name, ()))
 
 
 @lru_cache(maxsize=8192)
 def variants(name: str, version: Version | None = None) -> tuple[Variant, ...]:
     """The variants of ``name`` (those available in ``version`` when given)."""
-    found = table().get(name, ())
+    found = _entry(name)
     if version is None:
         return found
     return tuple(v for v in found if v.available(version))
@@ -160,8 +166,8 @@ def variants_in(name: str, context: str, version: Version | None = None) -> tupl
 @cache
 def retired_names() -> frozenset[str]:
     """Names with a variant that was removed or deprecated in some nginx version."""
-    return frozenset(name for name, found in table().items()
-                     if any(v.removed is not None or v.deprecated is not None for v in found))
+    return frozenset(name for name, entries in raw_table()["directives"].items()
+                     if any(raw.get("removed") or raw.get("deprecated") for raw in entries))
 
 
 @cache

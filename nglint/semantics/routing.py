@@ -77,7 +77,6 @@ names and URIs compare as the bytes nginx compares.
 from __future__ import annotations
 
 import re
-import socket
 import warnings
 import weakref
 from bisect import bisect_right
@@ -756,6 +755,8 @@ def _pick(servers: list[Node], default: Node, host: str) -> list[Node]:
                 continue
             name = name.lower()
             if name == "$hostname":
+                import socket  # rare: not worth its import at start-up
+
                 name = socket.gethostname().lower()
             # the first server to claim a name keeps it ("conflicting server name")
             if name.startswith("*."):
