@@ -1,4 +1,4 @@
-from nglint.cli import main
+from nglint.cli import entry
 
 if __name__ == "__main__":
-    main()
+    entry()

@@ -263,6 +263,8 @@ def checked_directives(root: Node, version: Version, extra: Iterable[str] = ()
 def _checked(root: Node, version: Version, extra: tuple[str, ...]) -> list[Target]:
     # one walk in document order; a block's "stopped" passes down to what it holds
     out: list[Target] = []
+    # (name, context) -> (variants in the target version, those allowed there)
+    looked_up: dict[tuple[str, str], tuple[tuple[Variant, ...], tuple[Variant, ...]]] = {}
     stack: list[tuple[Node, bool]] = [(root, False)]
     while stack:
         block, stopped = stack.pop()
@@ -277,8 +279,11 @@ def _checked(root: Node, version: Version, extra: tuple[str, ...]) -> list[Targe
             if name == COMMENT:
                 continue
             user_declared = bool(extra) and declared(name, extra)
-            known = variants(name, version)
-            allowed = variants_in(name, where, version)
+            entry = looked_up.get((name, where))
+            if entry is None:
+                entry = looked_up[(name, where)] = (variants(name, version),
+                                                    variants_in(name, where, version))
+            known, allowed = entry
             if child.source is not None and not user_declared:  # not a fragment's block
                 out.append(Target(child, where, known, allowed, stopped))
             if child.children is not None:

@@ -108,21 +108,20 @@ def _clean(value: str) -> str:
     return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-# One token per match, in crossplane's terms: blanks, a comment (a '#' where a token
-# starts runs to the line end), a special character, a quoted string (backslash pairs
-# kept), or a word (backslash pairs kept; quotes and '#' inside a word are plain).
+# One token per match, in crossplane's terms: the blanks before it, then a comment (a
+# '#' where a token starts runs to the line end), a special character, a quoted string
+# (backslash pairs kept), or a word (backslash pairs kept; quotes and '#' inside a word
+# are plain).  The groups of all matches put end to end are the text itself (less
+# trailing blanks), which is how offsets are counted without asking each match.
 _TOKEN = re.compile(r"""
-    \s*
+    (\s*)
     (?:
-        (?P<comment>\#[^\n]*)
-      | (?P<special>[{};])
-      | (?P<quoted>"(?:\\[\s\S]|[^"\\])*"|'(?:\\[\s\S]|[^'\\])*')
-      | (?P<word>(?:\\[\s\S]|[^\s{};\\])+)
-      | (?P<end>\Z)
+        (\#[^\n]*)
+      | ([{};])
+      | ("(?:\\[\s\S]|[^"\\])*"|'(?:\\[\s\S]|[^'\\])*')
+      | ((?:\\[\s\S]|[^\s{};\\])+)
     )
 """, re.VERBOSE)
-_COMMENT, _SPECIAL, _QUOTED, _WORD, _END = (_TOKEN.groupindex[name] for name in (
-    "comment", "special", "quoted", "word", "end"))
 _ESCAPE = re.compile(r"\\[\s\S]")
 # what the fast path leaves to crossplane's own lexer: `${...}` (its own rule),
 # Lua blocks (an extension lexer), and a backslash at the end of a comment
@@ -160,50 +159,55 @@ def _fast_tokens(text: str) -> list[Token] | None:
     make = tuple.__new__  # Token(...) without the Python-level __new__ of a NamedTuple
     # undecodable bytes are rare: test the whole text once instead of every token
     clean = (lambda value: value) if text.isascii() else _clean
-    count = text.count
     line = 1
-    counted = 0
     depth = 0
     position = 0
-    for match in _TOKEN.finditer(text):
-        if match.start() != position:
-            return None  # a character no token can start with (a lone backslash)
-        position = match.end()
-        group = match.lastindex
-        if group == _END:
-            break
-        start, end = match.span(group)
-        newlines = count("\n", counted, start)
-        if newlines:  # tokens of one line share one int object (memory)
-            line += newlines
-        counted = start
-        value = match.group(group)
-        if group == _SPECIAL:
-            if value == "{":
+    # findall gives each match's groups as strings, far cheaper than match objects;
+    # a character no token can start with is skipped by findall and caught below
+    for blanks, comment, special, quoted, word in _TOKEN.findall(text):
+        if blanks:
+            newlines = blanks.count("\n")
+            if newlines:  # tokens of one line share one int object (memory)
+                line += newlines
+            position += len(blanks)
+        start = position
+        if special:
+            position += 1
+            if special == "{":
                 depth += 1
-            elif value == "}":
+            elif special == "}":
                 depth -= 1
                 if depth < 0:
                     return None  # crossplane reports it, with its own message
-            append(make(Token, (value, line, False, start, end)))
-        elif group == _COMMENT:
-            if value.endswith("\r"):  # the text without the CR of a CRLF line end
-                value = value[:-1]
-                end -= 1
-            append(make(Token, (clean(value), line, False, start, end)))
-        elif group == _QUOTED:
-            inner = value[1:-1]
-            if "\\" in inner:
-                inner = _unescape_quoted(inner, value[0])
-            append(make(Token, (clean(inner), line, True, start, end)))
-        elif value[0] in "\"'":
-            return None  # an unterminated quote: crossplane reports it
-        else:
+            append(make(Token, (special, line, False, start, position)))
+        elif word:
+            if word[0] in "\"'":
+                return None  # an unterminated quote: crossplane reports it
+            position += len(word)
             # crossplane numbers a token from its first character pair: an escaped
             # newline there already counts
-            first_line = line + 1 if value.startswith("\\\n") else line
-            append(make(Token, (clean(value), first_line, False, start, end)))
-    if position != len(text) or depth != 0:
+            first_line = line + 1 if word.startswith("\\\n") else line
+            append(make(Token, (clean(word), first_line, False, start, position)))
+            newlines = word.count("\n")
+            if newlines:
+                line += newlines
+        elif comment:
+            position += len(comment)
+            if comment.endswith("\r"):  # the text without the CR of a CRLF line end
+                append(make(Token, (clean(comment[:-1]), line, False, start, position - 1)))
+            else:
+                append(make(Token, (clean(comment), line, False, start, position)))
+        else:
+            position += len(quoted)
+            inner = quoted[1:-1]
+            if "\\" in inner:
+                inner = _unescape_quoted(inner, quoted[0])
+            append(make(Token, (clean(inner), line, True, start, position)))
+            newlines = quoted.count("\n")
+            if newlines:
+                line += newlines
+    # every character consumed, but the trailing blanks: nothing was skipped
+    if depth != 0 or position != len(text.rstrip()):
         return None
     return tokens
 

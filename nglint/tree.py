@@ -88,17 +88,20 @@ class Node:
         """Direct children that are directives (not comments), optionally by name."""
         if name is None:
             return (c for c in self.children or () if c.directive != COMMENT)
-        if self._by_name is None:
-            # trees do not change once loaded: index the children by name on first use,
-            # so asking an http block with thousands of servers stays cheap
-            index: dict[str, list[Node]] = {}
-            for child in self.children or ():
-                index.setdefault(child.directive, []).append(child)
-            self._by_name = index
-        return iter(self._by_name.get(name, ()))
+        return iter((self._by_name or self._index_children()).get(name, ()))
 
     def first(self, name: str) -> Node | None:
-        return next(self.directives(name), None)
+        found = (self._by_name or self._index_children()).get(name)
+        return found[0] if found else None
+
+    def _index_children(self) -> dict[str, list[Node]]:
+        # trees do not change once loaded: index the children by name on first use,
+        # so asking an http block with thousands of servers stays cheap
+        index: dict[str, list[Node]] = {}
+        for child in self.children or ():
+            index.setdefault(child.directive, []).append(child)
+        self._by_name = index
+        return index
 
     def walk(self) -> Iterator[Node]:
         """This node and every node below it, in document order (iterative)."""

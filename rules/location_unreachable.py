@@ -107,10 +107,12 @@ def literal_prefix(pattern: str) -> str | None:
 
 
 def _levels(context: Context) -> Iterator[Node]:
-    for node in context.tree.walk():
-        if node.is_block and ((node.directive == "server" and node.parent is not None
-                              and node.parent.directive == "http")
-                              or node.directive == "location"):
+    """The blocks that hold locations: http servers and locations (through the index)."""
+    for node in context.tree.named("server"):
+        if node.is_block and node.parent is not None and node.parent.directive == "http":
+            yield node
+    for node in context.tree.named("location"):
+        if node.is_block:
             yield node
 
 
