@@ -20,7 +20,7 @@ from crossplane.errors import NgxParserBaseException
 from crossplane.parser import _parse_with_initial_tokens
 
 from nglint.errors import NginxSyntaxError
-from nglint.source import SourceFile, Statement, statements, tokenize
+from nglint.source import SourceFile, Statement, Tokens, statements, tokenize
 from nglint.tree import COMMENT, Node, Problem, Tree
 
 CONTEXTS = ("main", "http", "server", "location")
@@ -86,7 +86,7 @@ def parse_file(source: SourceFile) -> ParsedFile:
                                "nginx reads it as part of the first directive", path, 1)
         return parsed
     try:
-        tokens = [(token.value, token.line, token.quoted) for token in tokenize(source)]
+        tokens = tokenize(source)
         tree = statements(source)
     except NginxSyntaxError as error:
         parsed.error = Problem("syntax", error.message + _template_hint(source.text), path,
@@ -97,7 +97,7 @@ def parse_file(source: SourceFile) -> ParsedFile:
                                error.lineno)
         return parsed
     payload = _parse_with_initial_tokens(
-        iter(tokens), path, os.path.dirname(path), catch_errors=True, single=True,
+        tokens.for_crossplane(), path, os.path.dirname(path), catch_errors=True, single=True,
         comments=True, check_ctx=False, check_args=False,
     )
     config = payload["config"][0]
@@ -112,29 +112,33 @@ def parse_file(source: SourceFile) -> ParsedFile:
                                placeholder[1])
         return parsed
     parsed.ast = config["parsed"]
-    parsed.statements = tree if _aligned(parsed.ast, tree) else None
+    parsed.statements = tree if _aligned(parsed.ast, tree, tokens) else None
     return parsed
 
 
-def _aligned(ast: list[dict], tree: list[Statement]) -> bool:
+def _aligned(ast: list[dict], tree: list[Statement], tokens: Tokens) -> bool:
     """True when crossplane's statements and the span statements correspond 1:1."""
+    values, lines = tokens.values, tokens.lines
     pairs = [(ast, tree)]
     while pairs:
         items, spans = pairs.pop()
         if len(items) != len(spans):
             return False
         for item, span in zip(items, spans, strict=True):
-            comment = item["directive"] == COMMENT
-            name = "#" + item["comment"] if comment else item["directive"]
-            if name != span.directive.value:
+            directive = item["directive"]
+            first = span.first
+            if directive == COMMENT:
+                # crossplane gives a comment between arguments the line of its statement:
+                # only the text is compared
+                if values[first] != "#" + item["comment"]:
+                    return False
+            elif directive != values[first] or item["line"] != lines[first]:
                 return False
-            # crossplane gives a comment between arguments the line of its statement
-            if item["line"] != span.directive.line and not comment:
+            block = item.get("block")
+            if (block is not None) != (span.stop >= 0 and values[span.stop] == "{"):
                 return False
-            if ("block" in item) != (span.terminator is not None and span.terminator.value == "{"):
-                return False
-            if "block" in item:
-                pairs.append((item["block"], span.children))
+            if block is not None:
+                pairs.append((block, span.children))
     return True
 
 
@@ -215,23 +219,30 @@ class Loader:
             tree.broken_files.add(real)
             return
         spans = file.statements
+        source = file.source
+        lines = source.tokens.lines
         work: list[tuple[list[dict], list[Statement] | None, Node]] = [(file.ast, spans, parent)]
         while work:
             items, span_list, block = work.pop()
+            children = block.children
+            assert children is not None
             for index, item in enumerate(items):
-                if not self._spend(tree, file.source.path, item["line"]):
+                if self._budget <= 0 and not self._spend(tree, source.path, item["line"]):
                     return
+                self._budget -= 1
                 span = span_list[index] if span_list is not None else None
                 directive = item["directive"]
-                line = span.directive.line if span is not None else item["line"]
+                line = lines[span.first] if span is not None else item["line"]
                 # the args list is shared with crossplane's payload: nodes never change it
-                node = Node(directive, item["args"], line, file.source, span, block, via=via)
+                node = Node(directive, item["args"], line, source, span, block, via=via)
                 if directive == COMMENT:
                     node.comment = item["comment"]
-                block.add_child(node)
-                if "block" in item:
+                node.position = len(children)  # Node.add_child, inlined: once per node
+                children.append(node)
+                inner = item.get("block")
+                if inner is not None:
                     node.children = []
-                    work.append((item["block"], span.children if span else None, node))
+                    work.append((inner, span.children if span else None, node))
                 elif directive == "include" and len(item["args"]) == 1:
                     self._include(tree, node, block, chain)
         if len(file.source.text) > KEEP_PARSED_BYTES:

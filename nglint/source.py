@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+from array import array
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -28,7 +29,9 @@ MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 200
 
 
-class Token(NamedTuple):  # a tuple: a large file has hundreds of thousands of them
+class Token(NamedTuple):
+    """One token as crossplane reads it, with its span in the decoded text."""
+
     value: str
     line: int
     quoted: bool
@@ -36,24 +39,93 @@ class Token(NamedTuple):  # a tuple: a large file has hundreds of thousands of t
     end: int
 
 
-@dataclass(slots=True)
-class Statement:
-    """One statement as written: directive, arguments and terminator tokens."""
+class Tokens:
+    """A file's tokens, stored column-wise.
 
-    directive: Token
-    args: list[Token]
-    terminator: Token | None  # ';', '{' or None for a comment
-    close: Token | None = None  # the '}' closing a block
-    children: list[Statement] = field(default_factory=list)
+    A large tree has hundreds of thousands of tokens, and reports and fixes need the
+    spans of a few: one tuple and two int objects per token would be half of the
+    memory of a run.  Values are the strings crossplane's payload shares; lines repeat
+    one int object per line; offsets are machine integers.  ``tokens[i]`` builds the
+    ``Token`` on demand.
+    """
+
+    __slots__ = ("ends", "lines", "quoted", "starts", "values")
+
+    def __init__(self) -> None:
+        self.values: list[str] = []
+        self.lines: list[int] = []
+        self.quoted: list[bool] = []
+        self.starts = array("q")
+        self.ends = array("q")
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+    def __getitem__(self, index: int) -> Token:
+        return Token(self.values[index], self.lines[index], self.quoted[index],
+                     self.starts[index], self.ends[index])
+
+    def __iter__(self) -> Iterator[Token]:
+        return map(Token, self.values, self.lines, self.quoted, self.starts, self.ends)
+
+    def add(self, value: str, line: int, quoted: bool, start: int, end: int) -> None:
+        self.values.append(value)
+        self.lines.append(line)
+        self.quoted.append(quoted)
+        self.starts.append(start)
+        self.ends.append(end)
+
+    def for_crossplane(self) -> Iterator[tuple[str, int, bool]]:
+        """The (value, line, quoted) stream crossplane's parser reads."""
+        return zip(self.values, self.lines, self.quoted, strict=True)
+
+
+class Statement:
+    """One statement as written: directive, arguments and terminator tokens.
+
+    Holds token indices, not tokens (see ``Tokens``); the properties give ``Token``s.
+    """
+
+    __slots__ = ("children", "closing", "first", "skip", "stop", "tokens")
+
+    def __init__(self, tokens: Tokens, first: int, stop: int = -1) -> None:
+        self.tokens = tokens
+        self.first = first  # the directive (or comment) token
+        self.stop = stop  # the terminator ('{' or ';'); -1 for a comment
+        self.closing = -1  # the '}' closing a block
+        self.skip: frozenset[int] | None = None  # comments written between arguments
+        self.children: list[Statement] | tuple[()] = ()
+
+    @property
+    def directive(self) -> Token:
+        return self.tokens[self.first]
+
+    @property
+    def args(self) -> list[Token]:
+        if self.stop < 0:
+            return []
+        skip = self.skip
+        return [self.tokens[i] for i in range(self.first + 1, self.stop)
+                if skip is None or i not in skip]
+
+    @property
+    def terminator(self) -> Token | None:
+        return self.tokens[self.stop] if self.stop >= 0 else None
+
+    @property
+    def close(self) -> Token | None:
+        return self.tokens[self.closing] if self.closing >= 0 else None
 
     @property
     def start(self) -> int:
-        return self.directive.start
+        return self.tokens.starts[self.first]
 
     @property
     def end(self) -> int:
-        last = self.close or self.terminator or (self.args[-1] if self.args else self.directive)
-        return last.end
+        last = self.closing if self.closing >= 0 else self.stop
+        if last < 0:
+            last = self.first  # a comment
+        return self.tokens.ends[last]
 
 
 @dataclass(slots=True)
@@ -62,7 +134,7 @@ class SourceFile:
     raw: bytes
     text: str
     newline: str
-    tokens: list[Token] = field(default_factory=list)
+    tokens: Tokens = field(default_factory=Tokens)
 
     @classmethod
     def read(cls, path: str, overlay: Mapping[str, bytes] | None = None) -> SourceFile:
@@ -122,13 +194,14 @@ _TOKEN = re.compile(r"""
       | ((?:\\[\s\S]|[^\s{};\\])+)
     )
 """, re.VERBOSE)
+_TERMINATORS = frozenset({"{", ";", "}"})
 _ESCAPE = re.compile(r"\\[\s\S]")
 # what the fast path leaves to crossplane's own lexer: `${...}` (its own rule),
 # Lua blocks (an extension lexer), and a backslash at the end of a comment
 _SLOW_PATH = re.compile(r"\$\{|_by_lua_block|\#[^\n]*\\\r?\n")
 
 
-def tokenize(source: SourceFile) -> list[Token]:
+def tokenize(source: SourceFile) -> Tokens:
     """Fill ``source.tokens`` with crossplane's tokens and their spans.
 
     A regular expression produces exactly the tokens crossplane's lexer would
@@ -142,7 +215,7 @@ def tokenize(source: SourceFile) -> list[Token]:
         if tokens is not None:
             source.tokens = tokens
             return tokens
-    source.tokens = []
+    source.tokens = Tokens()
     for _ in lex(source):
         pass
     return source.tokens
@@ -153,10 +226,11 @@ def _unescape_quoted(inner: str, quote: str) -> str:
     return _ESCAPE.sub(lambda m: quote if m.group()[1] == quote else m.group(), inner)
 
 
-def _fast_tokens(text: str) -> list[Token] | None:
-    tokens: list[Token] = []
-    append = tokens.append
-    make = tuple.__new__  # Token(...) without the Python-level __new__ of a NamedTuple
+def _fast_tokens(text: str) -> Tokens | None:
+    tokens = Tokens()
+    add_value, add_line = tokens.values.append, tokens.lines.append
+    add_quoted, add_start, add_end = tokens.quoted.append, tokens.starts.append, \
+        tokens.ends.append
     # undecodable bytes are rare: test the whole text once instead of every token
     clean = (lambda value: value) if text.isascii() else _clean
     line = 1
@@ -170,7 +244,7 @@ def _fast_tokens(text: str) -> list[Token] | None:
             if newlines:  # tokens of one line share one int object (memory)
                 line += newlines
             position += len(blanks)
-        start = position
+        add_start(position)
         if special:
             position += 1
             if special == "{":
@@ -179,30 +253,42 @@ def _fast_tokens(text: str) -> list[Token] | None:
                 depth -= 1
                 if depth < 0:
                     return None  # crossplane reports it, with its own message
-            append(make(Token, (special, line, False, start, position)))
+            add_value(special)
+            add_line(line)
+            add_quoted(False)
+            add_end(position)
         elif word:
             if word[0] in "\"'":
                 return None  # an unterminated quote: crossplane reports it
             position += len(word)
+            add_value(clean(word))
             # crossplane numbers a token from its first character pair: an escaped
             # newline there already counts
-            first_line = line + 1 if word.startswith("\\\n") else line
-            append(make(Token, (clean(word), first_line, False, start, position)))
+            add_line(line + 1 if word[0] == "\\" and word[1] == "\n" else line)
+            add_quoted(False)
+            add_end(position)
             newlines = word.count("\n")
             if newlines:
                 line += newlines
         elif comment:
             position += len(comment)
+            add_line(line)
+            add_quoted(False)
             if comment.endswith("\r"):  # the text without the CR of a CRLF line end
-                append(make(Token, (clean(comment[:-1]), line, False, start, position - 1)))
+                add_value(clean(comment[:-1]))
+                add_end(position - 1)
             else:
-                append(make(Token, (clean(comment), line, False, start, position)))
+                add_value(clean(comment))
+                add_end(position)
         else:
             position += len(quoted)
             inner = quoted[1:-1]
             if "\\" in inner:
                 inner = _unescape_quoted(inner, quoted[0])
-            append(make(Token, (clean(inner), line, True, start, position)))
+            add_value(clean(inner))
+            add_line(line)
+            add_quoted(True)
+            add_end(position)
             newlines = quoted.count("\n")
             if newlines:
                 line += newlines
@@ -249,9 +335,9 @@ def lex(source: SourceFile) -> Iterator[tuple[str, int, bool]]:
                 if end > start + 1 and text[end - 1] == "\r":
                     end -= 1
                 value = text[start:end]
-        tokens.append(Token(_clean(value), line, quoted, start, end))
+        tokens.add(_clean(value), line, quoted, start, end)
         previous_end = end
-        yield tokens[-1].value, line, quoted
+        yield tokens.values[-1], line, quoted
 
 
 def statements(source: SourceFile) -> list[Statement]:
@@ -262,50 +348,59 @@ def statements(source: SourceFile) -> list[Statement]:
     a stray ``;`` or ``{`` where a directive name belongs.
     """
     tokens = source.tokens
+    values, lines, quoted = tokens.values, tokens.lines, tokens.quoted
     root: list[Statement] = []
     stack: list[list[Statement]] = [root]
     open_blocks: list[Statement] = []
     index = 0
-    count = len(tokens)
+    count = len(values)
     while index < count:
-        token = tokens[index]
+        first = index
+        value = values[index]
         index += 1
-        if not token.quoted and token.value == "}":
-            if not open_blocks:
-                raise NginxSyntaxError('unexpected "}"', token.line)
-            open_blocks.pop().close = token
-            stack.pop()
-            continue
-        if not token.quoted and token.value.startswith("#"):
-            stack[-1].append(Statement(token, [], None))
-            continue
-        if not token.quoted and token.value in ("{", ";"):
-            raise NginxSyntaxError(f'unexpected "{token.value}"', token.line)
-        statement = Statement(token, [], None)
+        if not quoted[first]:  # unquoted tokens are never empty
+            if value == "}":
+                if not open_blocks:
+                    raise NginxSyntaxError('unexpected "}"', lines[first])
+                open_blocks.pop().closing = first
+                stack.pop()
+                continue
+            if value[0] == "#":
+                stack[-1].append(Statement(tokens, first))
+                continue
+            if value == "{" or value == ";":
+                raise NginxSyntaxError(f'unexpected "{value}"', lines[first])
+        statement = Statement(tokens, first)
         comments: list[Statement] = []
+        stop = -1
         while index < count:
-            arg = tokens[index]
+            at = index
             index += 1
-            if not arg.quoted and arg.value in ("{", ";", "}"):
-                statement.terminator = arg
-                break
-            if not arg.quoted and arg.value.startswith("#"):
-                comments.append(Statement(arg, [], None))
-            else:
-                statement.args.append(arg)
-        terminator = statement.terminator
-        if terminator is None:
-            raise NginxSyntaxError('unexpected end of file, expecting ";" or "}"', token.line)
-        if terminator.value == "}":
-            raise NginxSyntaxError('unexpected "}"', terminator.line)
+            if not quoted[at]:
+                arg_value = values[at]
+                if arg_value in _TERMINATORS:
+                    stop = at
+                    break
+                if arg_value[0] == "#":
+                    comments.append(Statement(tokens, at))
+        if stop < 0:
+            raise NginxSyntaxError('unexpected end of file, expecting ";" or "}"',
+                                   lines[first])
+        terminator = values[stop]
+        if terminator == "}":
+            raise NginxSyntaxError('unexpected "}"', lines[stop])
+        statement.stop = stop
         stack[-1].append(statement)
-        stack[-1].extend(comments)
-        if terminator.value == "{":
+        if comments:
+            statement.skip = frozenset(c.first for c in comments)
+            stack[-1].extend(comments)
+        if terminator == "{":
             if len(open_blocks) >= MAX_DEPTH:
                 raise NginxSyntaxError(
-                    f"blocks nested deeper than {MAX_DEPTH} levels", terminator.line
+                    f"blocks nested deeper than {MAX_DEPTH} levels", lines[stop]
                 )
             open_blocks.append(statement)
+            statement.children = []
             stack.append(statement.children)
     if open_blocks:
         line = open_blocks[-1].directive.line

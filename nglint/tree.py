@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from nglint.source import SourceFile, Statement
 
 COMMENT = "#"
+# blocks with at most this many children are scanned, larger ones indexed by name
+SCAN_LIMIT = 12
 
 
 class Node:
@@ -86,17 +88,32 @@ class Node:
 
     def directives(self, name: str | None = None) -> Iterator[Node]:
         """Direct children that are directives (not comments), optionally by name."""
+        children = self.children
         if name is None:
-            return (c for c in self.children or () if c.directive != COMMENT)
+            return (c for c in children or () if c.directive != COMMENT)
+        if children is None:
+            return iter(())
+        if len(children) <= SCAN_LIMIT:
+            return (c for c in children if c.directive == name)
         return iter((self._by_name or self._index_children()).get(name, ()))
 
     def first(self, name: str) -> Node | None:
+        children = self.children
+        if children is None:
+            return None
+        if len(children) <= SCAN_LIMIT:
+            for child in children:
+                if child.directive == name:
+                    return child
+            return None
         found = (self._by_name or self._index_children()).get(name)
         return found[0] if found else None
 
     def _index_children(self) -> dict[str, list[Node]]:
-        # trees do not change once loaded: index the children by name on first use,
-        # so asking an http block with thousands of servers stays cheap
+        # trees do not change once loaded: index the children of a large block by name
+        # on first use, so asking an http block with thousands of servers stays cheap
+        # (small blocks are scanned: an index per block would cost more memory than the
+        # tree's nodes themselves)
         index: dict[str, list[Node]] = {}
         for child in self.children or ():
             index.setdefault(child.directive, []).append(child)
