@@ -113,6 +113,7 @@ def parse_file(source: SourceFile) -> ParsedFile:
         return parsed
     parsed.ast = config["parsed"]
     parsed.statements = tree if _aligned(parsed.ast, tree, tokens) else None
+    source.drop_raw()
     return parsed
 
 

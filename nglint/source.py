@@ -131,7 +131,7 @@ class Statement:
 @dataclass(slots=True)
 class SourceFile:
     path: str  # as reached (given on the command line or resolved through include)
-    raw: bytes
+    _raw: bytes | None  # dropped once parsed (memory): the text encodes back to it exactly
     text: str
     newline: str
     tokens: Tokens = field(default_factory=Tokens)
@@ -151,7 +151,17 @@ class SourceFile:
     def from_bytes(cls, path: str, raw: bytes) -> SourceFile:
         text = raw.decode("utf-8", "surrogateescape")
         newline = "\r\n" if "\r\n" in text[:65536] else "\n"
-        return cls(path=path, raw=raw, text=text, newline=newline)
+        return cls(path=path, _raw=raw, text=text, newline=newline)
+
+    @property
+    def raw(self) -> bytes:
+        """The file's bytes (surrogateescape makes text -> bytes exact, PEP 383)."""
+        if self._raw is not None:
+            return self._raw
+        return self.text.encode("utf-8", "surrogateescape")
+
+    def drop_raw(self) -> None:
+        self._raw = None
 
     @property
     def is_binary(self) -> bool:
