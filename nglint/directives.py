@@ -18,7 +18,8 @@ from __future__ import annotations
 import difflib
 import fnmatch
 import json
-from collections.abc import Iterable
+from array import array
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
 from importlib import resources
@@ -229,6 +230,33 @@ class Target(NamedTuple):
     stopped: bool  # inside a block nginx stops at (unknown, misplaced or declared)
 
 
+Shape = tuple[str, tuple[Variant, ...], tuple[Variant, ...], bool]
+
+
+class Targets:
+    """The directives of a tree as ``Target``s, stored compactly: a tree has tens of
+    thousands of directives but a few hundred distinct (name, context, stopped)
+    shapes, so each directive keeps its node and the index of its shape."""
+
+    __slots__ = ("kinds", "nodes", "shapes")
+
+    def __init__(self) -> None:
+        self.nodes: list[Node] = []
+        self.kinds = array("I")
+        self.shapes: list[Shape] = []
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def __iter__(self) -> Iterator[tuple[Node, str, tuple[Variant, ...], tuple[Variant, ...],
+                                         bool]]:
+        """(node, where, known, allowed, stopped), ``Target``'s fields, as plain tuples
+        (a NamedTuple costs a Python-level call per directive per rule)."""
+        shapes = self.shapes
+        for node, kind in zip(self.nodes, self.kinds, strict=True):
+            yield (node, *shapes[kind])
+
+
 class _TreeMemo:
     """Answers about one tree, kept while that tree is the one being linted.
 
@@ -238,7 +266,7 @@ class _TreeMemo:
 
     root: Node | None = None
     targets: list[tuple[Node, str]] | None = None
-    checked: ClassVar[dict[tuple[Version, tuple[str, ...]], list[Target]]] = {}
+    checked: ClassVar[dict[tuple[Version, tuple[str, ...]], Targets]] = {}
 
     @classmethod
     def of(cls, root: Node) -> type[_TreeMemo]:
@@ -248,7 +276,7 @@ class _TreeMemo:
 
 
 def checked_directives(root: Node, version: Version, extra: Iterable[str] = ()
-                       ) -> list[Target]:
+                       ) -> Targets:
     """Every directive the validation rules check, with its table entries: the one
     pass NG006, NG007, NG008, NG010 and NG011 share (computed once per tree, target
     version and ``extra-directives``).  Directives the user declared are left out."""
@@ -260,11 +288,13 @@ def checked_directives(root: Node, version: Version, extra: Iterable[str] = ()
     return found
 
 
-def _checked(root: Node, version: Version, extra: tuple[str, ...]) -> list[Target]:
+def _checked(root: Node, version: Version, extra: tuple[str, ...]) -> Targets:
     # one walk in document order; a block's "stopped" passes down to what it holds
-    out: list[Target] = []
+    out = Targets()
+    add_node, add_kind = out.nodes.append, out.kinds.append
     # (name, context) -> (variants in the target version, those allowed there)
     looked_up: dict[tuple[str, str], tuple[tuple[Variant, ...], tuple[Variant, ...]]] = {}
+    kinds: dict[tuple[str, str, bool], int] = {}  # (name, context, stopped) -> shape index
     stack: list[tuple[Node, bool]] = [(root, False)]
     while stack:
         block, stopped = stack.pop()
@@ -285,7 +315,12 @@ def _checked(root: Node, version: Version, extra: tuple[str, ...]) -> list[Targe
                                                     variants_in(name, where, version))
             known, allowed = entry
             if child.source is not None and not user_declared:  # not a fragment's block
-                out.append(Target(child, where, known, allowed, stopped))
+                kind = kinds.get((name, where, stopped))
+                if kind is None:
+                    kind = kinds[(name, where, stopped)] = len(out.shapes)
+                    out.shapes.append((where, known, allowed, stopped))
+                add_node(child)
+                add_kind(kind)
             if child.children is not None:
                 # nginx stops at a block it does not know or does not allow here
                 unknown = user_declared or (child.source is not None and not allowed)
