@@ -5,7 +5,10 @@
 Every measurement is a fresh process (so start-up and imports count the same
 for both sides), repeated ``--runs`` times; the median wall time and the peak
 resident memory (from ``wait4``) are reported, with ratios against the
-baseline measured in the same run.  Targets (issue "Speed"): on a 2,000-server
+baseline measured in the same run.  The runs are interleaved (baseline, then
+each subject, round after round) and a ratio is the median of the per-round
+ratios: on a shared machine whose speed drifts, both sides of a ratio then see
+the same conditions.  Targets (issue "Speed"): on a 2,000-server
 tree, ``nglint check`` at most 1.3x ``crossplane.parse`` in time and 2x in
 memory; a warm re-run at most 0.3x the cold run; a 20-line file end to end
 within 100 ms.  Cost must grow linearly with size (1k, 10k, 100k lines).
@@ -58,24 +61,46 @@ http {
 @dataclass
 class Measure:
     label: str
-    seconds: float
-    peak_kib: int
+    seconds: float  # median wall time
+    peak_kib: int  # largest peak resident memory over the runs
+    times: list[float]
+
+    def ratio(self, base: Measure) -> float:
+        """Median of the per-round ratios to ``base`` (measured interleaved with it)."""
+        return statistics.median(t / b for t, b in zip(self.times, base.times, strict=True))
 
 
-def measure(label: str, argv: list[str], runs: int, env: dict[str, str] | None = None,
-            prepare: list[str] | None = None) -> Measure:
-    times, peaks = [], []
+@dataclass
+class Subject:
+    label: str
+    argv: list[str]
+    prepare: list[str] | None = None  # run before each measured run (a warm cache)
+
+
+def _once(subject: Subject, env: dict[str, str] | None) -> tuple[float, int]:
+    if subject.prepare:
+        subprocess.run(subject.prepare, capture_output=True, env=env, check=False)
+    start = time.perf_counter()
+    process = subprocess.Popen(subject.argv, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, env=env)
+    _, _, usage = os.wait4(process.pid, 0)
+    elapsed = time.perf_counter() - start
+    process.returncode = 0  # reaped by wait4
+    return elapsed, usage.ru_maxrss
+
+
+def measure(subjects: list[Subject], runs: int,
+            env: dict[str, str] | None = None) -> list[Measure]:
+    """Run every subject ``runs`` times, interleaved round by round."""
+    times: list[list[float]] = [[] for _ in subjects]
+    peaks: list[list[int]] = [[] for _ in subjects]
     for _ in range(runs):
-        if prepare:
-            subprocess.run(prepare, capture_output=True, env=env, check=False)
-        start = time.perf_counter()
-        process = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                   env=env)
-        _, _, usage = os.wait4(process.pid, 0)
-        times.append(time.perf_counter() - start)
-        peaks.append(usage.ru_maxrss)
-        process.returncode = 0  # reaped by wait4
-    return Measure(label, statistics.median(times), max(peaks))
+        for index, subject in enumerate(subjects):
+            elapsed, peak = _once(subject, env)
+            times[index].append(elapsed)
+            peaks[index].append(peak)
+    return [Measure(s.label, statistics.median(t), max(p), t)
+            for s, t, p in zip(subjects, times, peaks, strict=True)]
 
 
 def nglint(*args: str) -> list[str]:
@@ -110,34 +135,34 @@ def main() -> None:
         big = work / "big"
         lines = generate(big, args.servers)
         conf = str(big / "nginx.conf")
-        floor = measure("crossplane.parse", [PYTHON, "-c", PARSE, conf], args.runs, env)
         cold_args = ["check", "--format", "json", str(big)]
         if cache:
             cold_args.insert(1, "--no-cache")
-        cold = measure("nglint check (all rules)", nglint(*cold_args), args.runs, env)
-        diff = measure("nglint check --diff", nglint("check", "--diff", str(big)), args.runs, env)
-        results = [floor, cold, diff]
+        subjects = [Subject("crossplane.parse", [PYTHON, "-c", PARSE, conf]),
+                    Subject("nglint check (all rules)", nglint(*cold_args)),
+                    Subject("nglint check --diff", nglint("check", "--diff", str(big)))]
         if cache:
             warm_argv = nglint("check", "--format", "json", str(big))
-            warm = measure("nglint check, warm re-run", warm_argv, args.runs, env,
-                           prepare=warm_argv)
-            results.append(warm)
+            subjects.append(Subject("nglint check, warm re-run", warm_argv, warm_argv))
         gixy = shutil.which("gixy")
         if gixy:
-            results.append(measure("gixy (Gixy-Next)", [gixy, conf], args.runs, env))
+            subjects.append(Subject("gixy (Gixy-Next)", [gixy, conf]))
+        results = measure(subjects, args.runs, env)
+        floor, cold = results[0], results[1]
         for result in results:
             rows.append((f"{result.label} ({lines:,} lines, {args.servers:,} servers)",
-                         f"{result.seconds:.3f} s", f"{result.seconds / floor.seconds:.2f}x",
+                         f"{result.seconds:.3f} s", f"{result.ratio(floor):.2f}x",
                          f"{result.peak_kib / 1024:.0f} MiB "
                          f"({result.peak_kib / floor.peak_kib:.2f}x)"))
         if cache:
-            rows.append(("warm / cold", "", f"{warm.seconds / cold.seconds:.2f}x", ""))
+            warm = results[3]
+            rows.append(("warm / cold", "", f"{warm.ratio(cold):.2f}x", ""))
 
         small = work / "small.conf"
         small.write_text(SMALL)
-        noop = measure("python -c pass", [PYTHON, "-c", "pass"], args.runs * 2, env)
-        tiny = measure("nglint check, 20-line file", nglint("check", str(small)),
-                       args.runs * 2, env)
+        noop, tiny = measure([Subject("python -c pass", [PYTHON, "-c", "pass"]),
+                              Subject("nglint check, 20-line file", nglint("check", str(small)))],
+                             args.runs * 2, env)
         rows.append((noop.label, f"{noop.seconds * 1000:.0f} ms", "", ""))
         rows.append((tiny.label, f"{tiny.seconds * 1000:.0f} ms",
                      f"+{(tiny.seconds - noop.seconds) * 1000:.0f} ms over python", ""))
@@ -146,14 +171,14 @@ def main() -> None:
             servers = max(1, round(target_lines / 30.6))
             tree = work / f"scale-{target_lines}"
             real_lines = generate(tree, servers)
-            base = measure("parse", [PYTHON, "-c", PARSE, str(tree / "nginx.conf")],
-                           args.runs, env)
             scale_args = ["check", "--format", "json", str(tree)]
             if cache:
                 scale_args.insert(1, "--no-cache")
-            check = measure("check", nglint(*scale_args), args.runs, env)
+            base, check = measure(
+                [Subject("parse", [PYTHON, "-c", PARSE, str(tree / "nginx.conf")]),
+                 Subject("check", nglint(*scale_args))], args.runs, env)
             rows.append((f"scaling: {real_lines:,} lines", f"{check.seconds:.3f} s",
-                         f"{check.seconds / base.seconds:.2f}x parse "
+                         f"{check.ratio(base):.2f}x parse "
                          f"({base.seconds:.3f} s)",
                          f"{check.seconds / real_lines * 1e6:.1f} us/line"))
     finally:

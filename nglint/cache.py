@@ -10,13 +10,13 @@ it; ``--fix`` and ``--diff`` never use it.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import hashlib
 import json
 import os
-import tempfile
+import time
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from nglint import __version__
@@ -26,9 +26,9 @@ from nglint.tree import Tree
 FORMAT = 2
 
 
-def directory() -> Path:
+def directory() -> str:
     base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "nglint"
+    return os.path.join(base, "nglint")
 
 
 def digest(path: str | None) -> str | None:
@@ -93,7 +93,8 @@ def _still_valid(state: dict[str, Any], paths: Sequence[str]) -> bool:
 def load(name: str, paths: Sequence[str]) -> tuple[list[Finding], list[str], int] | None:
     """The cached findings, each one's fail-on level and the file count, or None."""
     try:
-        entry = json.loads((directory() / f"{name}.json").read_text(encoding="utf-8"))
+        with open(os.path.join(directory(), f"{name}.json"), encoding="utf-8") as handle:
+            entry = json.load(handle)
     except (OSError, ValueError):
         return None
     if entry.get("format") != FORMAT or not _still_valid(entry["state"], paths):
@@ -111,11 +112,15 @@ def store(name: str, paths: Sequence[str], trees: Sequence[Tree],
              "findings": [f.as_dict() for f in findings], "fail_on": list(fail_on),
              "unsafe": [f.unsafe_fixable for f in findings]}
     folder = directory()
+    # a name no other process uses, created exclusively (tempfile would cost more
+    # start-up than a small file's whole lint)
+    temporary = os.path.join(folder, f".entry-{os.getpid()}-{time.monotonic_ns()}")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=".entry-")
+        os.makedirs(folder, exist_ok=True)
+        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             json.dump(entry, out)
-        os.replace(temporary, folder / f"{name}.json")
-    except OSError:
-        pass  # a read-only home or a full disk must not fail the lint
+        os.replace(temporary, os.path.join(folder, f"{name}.json"))
+    except OSError:  # a read-only home or a full disk must not fail the lint
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)

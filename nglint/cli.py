@@ -8,7 +8,6 @@ import gc
 import json
 import os
 import sys
-import traceback
 from collections.abc import Callable, Iterator
 from typing import IO, Any
 
@@ -36,6 +35,8 @@ def guarded(command: Callable[..., int]) -> Callable[..., None]:
             status = command(*args, **kwargs)
         except NglintError as error:
             if debug:
+                import traceback
+
                 traceback.print_exc()
             click.echo(f"nglint: error: {error}", err=True)
             sys.exit(EXIT_ERROR)
@@ -43,6 +44,8 @@ def guarded(command: Callable[..., int]) -> Callable[..., None]:
             sys.exit(EXIT_ERROR)
         except Exception as error:
             if debug:
+                import traceback
+
                 traceback.print_exc()
             click.echo(f"nglint: internal error: {type(error).__name__}: {error} "
                        "(run with --debug for a traceback)", err=True)

@@ -15,14 +15,13 @@ crossplane's mask names (``NGX_CONF_TAKE12`` is ``TAKE1`` + ``TAKE2``).
 
 from __future__ import annotations
 
-import difflib
 import fnmatch
 import json
+import os
 from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from importlib import resources
 from typing import ClassVar, NamedTuple
 
 from nglint.tree import COMMENT, Node
@@ -129,6 +128,14 @@ def _variant(name: str, raw: dict) -> Variant:
 
 @cache
 def raw_table() -> dict:
+    # next to this module in every install nglint supports (a wheel unpacked on disk);
+    # importlib.resources only when it is not (it costs more start-up than the read)
+    path = os.path.join(os.path.dirname(__file__), "data", "directives.json")
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    from importlib import resources
+
     text = resources.files("nglint.data").joinpath("directives.json").read_text("utf-8")
     return json.loads(text)
 
@@ -179,6 +186,8 @@ def _names_at(version: Version) -> tuple[str, ...]:
 
 def suggest(name: str, version: Version) -> str | None:
     """The closest known directive name (a typo's likely intent)."""
+    import difflib  # only for unknown names
+
     matches = difflib.get_close_matches(name, _names_at(version), n=1, cutoff=0.75)
     return matches[0] if matches else None
 

@@ -21,7 +21,7 @@ def _check(*args: str):
 
 def _entries() -> list[str]:
     folder = cache.directory()
-    return sorted(os.listdir(folder)) if folder.exists() else []
+    return sorted(os.listdir(folder)) if os.path.exists(folder) else []
 
 
 def test_warm_run_answers_the_same_from_the_cache(tmp_path, monkeypatch):
