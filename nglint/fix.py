@@ -22,7 +22,7 @@ from nglint.edits import Edit, apply, overlaps
 from nglint.errors import NglintError
 from nglint.findings import Finding
 from nglint.fixes import not_fixed
-from nglint.load import parse_file
+from nglint.load import Overlay, parse_file
 from nglint.source import SourceFile
 from nglint.tree import Tree
 
@@ -91,7 +91,7 @@ def withhold_broken(trees: Sequence[Tree], findings: Sequence[Finding]) -> None:
 
 def fix_to_fixed_point(lint: Lint, unsafe: bool = False) -> FixResult:
     result = FixResult()
-    overlay: dict[str, bytes] = {}
+    overlay = Overlay()
     for _ in range(MAX_ROUNDS):
         trees, findings = lint(overlay)
         withhold_broken(trees, findings)
@@ -110,9 +110,10 @@ def fix_to_fixed_point(lint: Lint, unsafe: bool = False) -> FixResult:
             result.originals.setdefault(real, _disk_bytes(real, source))
             text = apply(source.text, edits)
             data = text.encode("utf-8", "surrogateescape")
-            if parse_file(SourceFile.from_bytes(source.path, data)).error is not None:
+            parsed = parse_file(SourceFile.from_bytes(source.path, data))
+            if parsed.error is not None:
                 continue  # never leave a file nginx cannot parse
-            overlay[real] = data
+            overlay.put(real, data, parsed)
             applied.add(real)
             result.applied.append((real, tuple(sorted(edits))))
         for finding in chosen:

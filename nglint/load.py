@@ -143,6 +143,20 @@ def _aligned(ast: list[dict], tree: list[Statement], tokens: Tokens) -> bool:
     return True
 
 
+class Overlay(dict[str, bytes]):
+    """Edited, unwritten file contents (real path -> bytes), as ``--fix`` builds them
+    round after round, with the parse of each edit it already checked: the next
+    round's loader takes that parse instead of parsing the same bytes again."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parsed: dict[str, ParsedFile] = {}
+
+    def put(self, real: str, data: bytes, parsed: ParsedFile) -> None:
+        self[real] = data
+        self.parsed[real] = parsed
+
+
 class Loader:
     """Reads files once and expands includes per site, as nginx resolves them."""
 
@@ -180,7 +194,14 @@ class Loader:
     def parsed(self, path: str) -> ParsedFile:
         real = self._realpath(path)
         if real not in self.cache:
-            self.cache[real] = parse_file(SourceFile.read(path, self.overlay))
+            # taken once: a second loader of the round parses again (the payload is freed
+            # after expansion, and a parse must not be shared by two loaders)
+            ready = self.overlay.parsed.pop(real, None) if isinstance(
+                self.overlay, Overlay) else None
+            if ready is not None and ready.source.path == path:
+                self.cache[real] = ready
+            else:
+                self.cache[real] = parse_file(SourceFile.read(path, self.overlay))
         cached = self.cache[real]
         if cached.source.path != path:  # the same file reached under another name
             return ParsedFile(

@@ -188,7 +188,16 @@ class Tree:
     def nodes(self) -> list[Node]:
         """Every node, in document order (listed on first use: many rules walk it all)."""
         if self._nodes is None:
-            self._nodes = list(self.root.walk())
+            # Node.walk without a generator: one resumption per node adds up here
+            nodes: list[Node] = []
+            add, stack = nodes.append, [self.root]
+            pop, push = stack.pop, stack.extend
+            while stack:
+                node = pop()
+                add(node)
+                if node.children:
+                    push(reversed(node.children))
+            self._nodes = nodes
         return self._nodes
 
     def walk(self) -> Iterator[Node]:

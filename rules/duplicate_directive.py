@@ -62,8 +62,8 @@ def check(context: Context) -> Iterator[Report]:
     seen: dict[tuple[int, str], Node] = {}
     # (name, context, argument count) -> whether nginx takes it once per block
     once: dict[tuple[str, str, int], bool] = {}
-    for node, where, _known, allowed, stopped in directives.checked_directives(
-            context.tree.root, version, extra):
+    for node, (where, _known, allowed, stopped) in directives.checked_directives(
+            context.tree.root, version, extra).rows():
         if not allowed or node.parent is None:
             continue
         name = node.directive

@@ -234,8 +234,8 @@ def check(context: Context) -> Iterator[Report]:
     # directives thousands of times: each is worked out once per shape and per value
     shapes: dict[tuple[str, str, int, bool], tuple[str, bool]] = {}
     values: dict[tuple[str, str, tuple[str, ...]], list[str]] = {}
-    for node, where, _known, found, stopped in directives.checked_directives(
-            context.tree.root, version, extra):
+    for node, (where, _known, found, stopped) in directives.checked_directives(
+            context.tree.root, version, extra).rows():
         name = node.directive
         if not found or stopped or name.endswith("_by_lua_block"):
             continue

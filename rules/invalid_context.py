@@ -56,8 +56,8 @@ FIXABLE = False
 def check(context: Context) -> Iterator[Report]:
     version = context.options.nginx_version
     extra = directives.extra_directives(context.options.rule_options)
-    for node, where, known, allowed_here, stopped in directives.checked_directives(
-            context.tree.root, version, extra):
+    for node, (where, known, allowed_here, stopped) in directives.checked_directives(
+            context.tree.root, version, extra).rows():
         if not known or allowed_here or stopped:
             continue
         name = node.directive

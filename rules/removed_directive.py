@@ -119,8 +119,8 @@ def check(context: Context) -> Iterator[Report]:
     target = directives.format_version(version)
     extra = directives.extra_directives(context.options.rule_options)
     retired = directives.retired_names()
-    for node, where, known, _allowed, _stopped in directives.checked_directives(
-            context.tree.root, version, extra):
+    for node, (where, known, _allowed, _stopped) in directives.checked_directives(
+            context.tree.root, version, extra).rows():
         name = node.directive
         if name not in retired and name != "listen":
             continue  # the usual case: nothing to say about this name in any version

@@ -62,8 +62,8 @@ def check(context: Context) -> Iterator[Report]:
     version = context.options.nginx_version
     extra = directives.extra_directives(context.options.rule_options)
     target = directives.format_version(version)
-    for node, _where, known, _allowed, stopped in directives.checked_directives(
-            context.tree.root, version, extra):
+    for node, (_where, known, _allowed, stopped) in directives.checked_directives(
+            context.tree.root, version, extra).rows():
         if known or stopped:
             continue
         name = node.directive
