@@ -239,10 +239,8 @@ def _unescape_quoted(inner: str, quote: str) -> str:
 def _fast_tokens(text: str) -> Tokens | None:
     tokens = Tokens()
     add_value, add_line = tokens.values.append, tokens.lines.append
-    add_quoted, add_start, add_end = tokens.quoted.append, tokens.starts.append, \
-        tokens.ends.append
-    # undecodable bytes are rare: test the whole text once instead of every token
-    clean = (lambda value: value) if text.isascii() else _clean
+    add_start, add_end = tokens.starts.append, tokens.ends.append
+    quoted_at: list[int] = []  # quoted tokens are few: their flags are set at the end
     line = 1
     depth = 0
     position = 0
@@ -265,17 +263,15 @@ def _fast_tokens(text: str) -> Tokens | None:
                     return None  # crossplane reports it, with its own message
             add_value(special)
             add_line(line)
-            add_quoted(False)
             add_end(position)
         elif word:
             if word[0] in "\"'":
                 return None  # an unterminated quote: crossplane reports it
             position += len(word)
-            add_value(clean(word))
+            add_value(word)
             # crossplane numbers a token from its first character pair: an escaped
             # newline there already counts
             add_line(line + 1 if word[0] == "\\" and word[1] == "\n" else line)
-            add_quoted(False)
             add_end(position)
             newlines = word.count("\n")
             if newlines:
@@ -283,21 +279,20 @@ def _fast_tokens(text: str) -> Tokens | None:
         elif comment:
             position += len(comment)
             add_line(line)
-            add_quoted(False)
             if comment.endswith("\r"):  # the text without the CR of a CRLF line end
-                add_value(clean(comment[:-1]))
+                add_value(comment[:-1])
                 add_end(position - 1)
             else:
-                add_value(clean(comment))
+                add_value(comment)
                 add_end(position)
         else:
+            quoted_at.append(len(tokens.values))
             position += len(quoted)
             inner = quoted[1:-1]
             if "\\" in inner:
                 inner = _unescape_quoted(inner, quoted[0])
-            add_value(clean(inner))
+            add_value(inner)
             add_line(line)
-            add_quoted(True)
             add_end(position)
             newlines = quoted.count("\n")
             if newlines:
@@ -305,6 +300,11 @@ def _fast_tokens(text: str) -> Tokens | None:
     # every character consumed, but the trailing blanks: nothing was skipped
     if depth != 0 or position != len(text.rstrip()):
         return None
+    flags = tokens.quoted = [False] * len(tokens.values)
+    for index in quoted_at:
+        flags[index] = True
+    if not text.isascii():  # undecodable bytes: as crossplane sees them (rare)
+        tokens.values = [_clean(value) for value in tokens.values]
     return tokens
 
 
