@@ -60,8 +60,8 @@ def entry() -> None:
     """The ``nglint`` program (console script and ``python -m nglint``).
 
     Runs the command, flushes its output and leaves with ``os._exit``: tearing down a
-    large tree's millions of objects one by one at interpreter exit would add a
-    fifth to the run (mypy leaves the same way).  Nothing nglint does needs the
+    large tree's millions of objects one by one at interpreter exit would add about a
+    sixth to the run (mypy leaves the same way).  Nothing nglint does needs the
     teardown: files are written and closed before the command returns.
     """
     status: int | None = 0

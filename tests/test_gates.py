@@ -178,3 +178,45 @@ def test_within_tree_stops_at_the_repository_root(tmp_path: Path) -> None:
     site = write(repo / "conf.d", SITE, "jupyter.conf")
     _, out, _ = check("--format", "json", *ABOUT, "--within-tree", str(site))
     assert found(out) == ["NG004"]
+
+
+def _many_servers(count: int) -> str:
+    """A tree with ``count`` broken Jupyter servers: hundreds of findings."""
+    servers = "".join(f"""
+    server {{
+        listen 80;
+        server_name lab{index}.example.com;
+        location / {{
+            proxy_pass http://127.0.0.1:8888;
+            proxy_set_header Host $host;
+        }}
+    }}""" for index in range(count))
+    return f"events {{}}\nhttp {{{servers}\n}}\n"
+
+
+def test_the_program_leaves_only_after_its_output_is_complete(tmp_path: Path) -> None:
+    """The program exits with os._exit (no interpreter teardown): everything it
+    prints or writes must be complete first, and a reader that goes away early
+    must not cause a traceback."""
+    conf = write(tmp_path, _many_servers(300))
+    expected = json.loads(CliRunner().invoke(main, ["check", "--no-cache", "--format", "json",
+                                                    str(conf)]).stdout)
+    assert len(expected["findings"]) > 600  # the control: a large output
+    program = [sys.executable, "-m", "nglint", "check", "--no-cache", "--format", "json"]
+    proc = subprocess.run([*program, str(conf)], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    assert json.loads(proc.stdout) == expected
+    target = tmp_path / "report.json"
+    proc = subprocess.run([*program, "--output", str(target), str(conf)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    assert json.loads(target.read_text()) == expected
+    # a reader that stops after the first bytes (| head -c 10)
+    reader = subprocess.Popen([*program, str(conf)], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE)
+    assert reader.stdout is not None and reader.stderr is not None
+    assert reader.stdout.read(10)
+    reader.stdout.close()
+    error = reader.stderr.read().decode()
+    assert reader.wait(timeout=120) in (1, 2)
+    assert "Traceback" not in error
