@@ -47,7 +47,7 @@ class FixResult:
 
 def _choose(findings: Sequence[Finding], unsafe: bool) -> list[Finding]:
     chosen: list[Finding] = []
-    taken: list[Edit] = []
+    taken: dict[str, list[Edit]] = {}  # by file: edits in two files never overlap
     seen: set[tuple[Edit, ...]] = set()
     for finding in findings:
         fix = finding.fix
@@ -56,10 +56,12 @@ def _choose(findings: Sequence[Finding], unsafe: bool) -> list[Finding]:
         key = tuple(sorted(fix.edits))
         if key in seen:
             continue  # the same file reached from two include sites
-        if any(overlaps(edit, other) for edit in fix.edits for other in taken):
+        if any(overlaps(edit, other) for edit in fix.edits
+               for other in taken.get(edit.path, ())):
             continue  # next round, on the text this round produces
         seen.add(key)
-        taken.extend(fix.edits)
+        for edit in fix.edits:
+            taken.setdefault(edit.path, []).append(edit)
         chosen.append(finding)
     return chosen
 
