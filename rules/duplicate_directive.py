@@ -13,6 +13,12 @@ in the block of the include.  Which directives nginx refuses twice is taken
 from the directive table (probed on a real nginx, see
 `tools/build_directives.py`).
 
+It also reports the values nginx takes only once, even from directives that
+may repeat: the same `listen` address twice in one server (`listen 8081;` and
+`listen *:8081;` are both `0.0.0.0:8081`), a `log_format` name defined twice
+(`combined` is predefined), and a `limit_req_zone` or `limit_conn_zone` zone
+name declared twice.
+
 ## Why is this bad?
 `nginx -t` fails with `"proxy_read_timeout" directive is duplicate`.  Usually
 a value was copied into a block that already set it (often through an
@@ -36,10 +42,17 @@ location / {
 ## Sources
 - nginx `src/core/ngx_conf_file.c` (`ngx_conf_set_flag_slot`, `ngx_conf_set_str_slot`,
   `ngx_conf_set_msec_slot`, ...: `return "is duplicate"`)
+- nginx `src/http/ngx_http.c` (`ngx_http_add_server`: `a duplicate listen`),
+  `src/http/modules/ngx_http_log_module.c` (`duplicate "log_format" name`),
+  `ngx_http_limit_req_module.c` / `ngx_http_limit_conn_module.c` (`is already bound
+  to key`), `src/core/ngx_cycle.c` (`ngx_shared_memory_add`: `already declared for a
+  different use`); each message checked against `nginx -t` in
+  `tests/test_validation_nginx.py`
 """
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterator
 
 from nglint import directives
@@ -83,3 +96,70 @@ def check(context: Context) -> Iterator[Report]:
             continue
         yield Report(f'"{name}" directive is duplicate: already set at {_where(first)}; '
                      "nginx takes it once per block", node=node)
+    yield from _value_duplicates(context)
+
+
+def _listen_key(address: str) -> str:
+    """A listen address as nginx prints it (``8081``, ``*:8081`` -> ``0.0.0.0:8081``)."""
+    if address.startswith("unix:"):
+        return address
+    if address.startswith("["):
+        host, _, port = address[1:].partition("]")
+        try:
+            host = str(ipaddress.IPv6Address(host))
+        except ValueError:
+            return address
+        return f"[{host}]:{port.lstrip(':') or '80'}"
+    host, colon, port = address.rpartition(":")
+    if not colon:
+        host, port = ("", address) if address.isdigit() else (address, "80")
+    return f"{'0.0.0.0' if host in ('', '*') else host}:{port}"
+
+
+def _zone(node: Node) -> str | None:
+    return next((arg[len("zone="):].rpartition(":")[0] or arg[len("zone="):]
+                 for arg in node.args if arg.startswith("zone=")), None)
+
+
+def _value_duplicates(context: Context) -> Iterator[Report]:
+    """Values nginx takes once even from directives that may repeat."""
+    tree = context.tree
+    for server in tree.blocks("server"):
+        if server.parent is None or server.parent.directive != "http":
+            continue
+        listening: dict[str, Node] = {}
+        for listen in server.directives("listen"):
+            if not listen.args or "$" in listen.args[0]:
+                continue
+            key = _listen_key(listen.args[0])
+            first = listening.setdefault(key, listen)
+            if first is not listen:
+                yield Report(f"a duplicate listen {key}: this server already listens there "
+                             f"({_where(first)})", node=listen)
+    formats: dict[str, Node | None] = {"combined": None}  # predefined by nginx
+    for node in tree.named("log_format"):
+        if not node.args or node.parent is None or node.parent.directive != "http":
+            continue
+        name = node.args[0]
+        if name in formats:
+            first = formats[name]
+            where = f"already at {_where(first)}" if first else "nginx predefines it"
+            yield Report(f'duplicate "log_format" name "{name}" ({where})', node=node)
+        else:
+            formats[name] = node
+    zones: dict[str, Node] = {}
+    for directive in ("limit_req_zone", "limit_conn_zone"):
+        for node in tree.named(directive):
+            name = _zone(node)
+            if not name or "$" in name or node.parent is None \
+                    or node.parent.directive != "http":
+                continue
+            first = zones.setdefault(name, node)
+            if first is node:
+                continue
+            if first.directive == directive:
+                yield Report(f'{directive} "{name}" is already declared at {_where(first)}: '
+                             "nginx refuses a zone bound twice", node=node)
+            else:
+                yield Report(f'the shared memory zone "{name}" is already declared for a '
+                             f"different use ({first.directive} at {_where(first)})", node=node)

@@ -13,7 +13,16 @@ For every known directive in a context that allows it, checks what nginx's
   `flush=` of `access_log`, `zone=` and `rate=` of `limit_req_zone`, the second
   argument of `proxy_buffers`, the time of `proxy_cache_valid`...;
 - the parameters of `listen` (`listen 443 ssl http3;` is refused:
-  `invalid parameter "http3"`) and the location modifier (`location ~~ /x`).
+  `invalid parameter "http3"`; `listen ssl;` has lost its address) and the
+  location modifier (`location ~~ /x`);
+- arguments nginx takes from a fixed list, without regard to case:
+  `gzip_static on|off|always`, `server_tokens`, `satisfy`, `if_modified_since`,
+  `lingering_close`, and each word of `ssl_protocols`, `proxy_next_upstream`,
+  `proxy_cache_use_stale`, `gzip_proxied`, `keepalive_disable`;
+- the levels after `error_log`'s file (one level, or `debug_*` ones only), the
+  word after `add_header`/`add_trailer` (`always`) and `fastcgi_param`
+  (`if_not_empty`), `expires` (`[modified] epoch|max|off|[@|-]time`), the
+  address of `allow`/`deny`, and the parameters of `limit_req`.
 
 The first arguments of time and size directives are NG003's.
 
@@ -38,7 +47,12 @@ http2 on;
 ```
 
 ## Sources
-- nginx `src/core/ngx_conf_file.c` (`ngx_conf_handler`, `ngx_conf_set_flag_slot`)
+- nginx `src/core/ngx_conf_file.c` (`ngx_conf_handler`, `ngx_conf_set_flag_slot`,
+  `ngx_conf_set_enum_slot`, `ngx_conf_set_bitmask_slot`), `src/core/ngx_log.c`
+  (`ngx_log_set_levels`), `ngx_http_headers_filter_module.c` (`expires`,
+  `add_header`), `ngx_http_access_module.c`, `ngx_http_limit_req_module.c`; every
+  value of these tables, and values outside them, are checked against the
+  installed nginx by `tests/test_validation_nginx.py`
 - nginx `src/http/ngx_http_core_module.c` (`ngx_http_core_listen`,
   `ngx_http_core_location`), `src/http/ngx_http_file_cache.c`
   (`ngx_http_file_cache_set_slot`), `src/http/modules/ngx_http_log_module.c`,
@@ -48,6 +62,7 @@ http2 on;
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable, Iterator
 
@@ -148,6 +163,12 @@ def _listen_problems(node: Node, where: str, version: Version) -> Iterator[str]:
     known = LISTEN.get(where)
     if known is None or not node.args:
         return
+    address = node.args[0]
+    if address.partition("=")[0] in known:
+        # `listen ssl;`: nginx reads the parameter as a host name and fails to resolve it
+        yield (f'the address of "listen" is missing: "{address}" is a parameter (nginx '
+               'looks it up as a host name and fails: host not found)')
+        return
     for arg in node.args[1:]:
         name, equals, value = arg.partition("=")
         spec = known.get(name)
@@ -202,8 +223,156 @@ def _value_problems(node: Node) -> Iterator[str]:
             yield f"location: {info.reason}"
 
 
+# ---------------------------------------------------------------- keyword arguments
+# The tables of nginx's ngx_conf_enum_t / ngx_conf_bitmask_t arguments (compared
+# without case, like ngx_conf_set_enum_slot and ngx_conf_set_bitmask_slot do), for
+# the http variants of these directives; tests/test_validation_nginx.py checks every
+# value, and a value not in the table, against the installed nginx.
+HTTP_CONTEXTS = frozenset({"http", "server", "location", "if_in_server", "if_in_location",
+                           "limit_except"})
+UPSTREAM_ERRORS = ("error", "timeout", "invalid_header", "http_500", "http_502", "http_503",
+                   "http_504", "http_403", "http_404", "http_429", "off")
+ENUMS: dict[str, tuple[str, ...]] = {  # one argument, one of these
+    "gzip_static": ("on", "off", "always"),  # ngx_http_gzip_static_module.c
+    "server_tokens": ("on", "off", "build"),  # ngx_http_core_module.c
+    "satisfy": ("all", "any"),
+    "if_modified_since": ("off", "exact", "before"),
+    "lingering_close": ("off", "on", "always"),
+}
+BITMASKS: dict[str, tuple[str, ...]] = {  # one or more arguments, each one of these
+    "ssl_protocols": ("SSLv2", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"),
+    "proxy_ssl_protocols": ("SSLv2", "SSLv3", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"),
+    "proxy_next_upstream": (*UPSTREAM_ERRORS, "non_idempotent"),
+    "proxy_cache_use_stale": (*UPSTREAM_ERRORS, "updating"),
+    "gzip_proxied": ("off", "expired", "no-cache", "no-store", "private", "no_last_modified",
+                     "no_etag", "auth", "any"),
+    "keepalive_disable": ("none", "msie6", "safari"),
+}
+# ngx_log_set_levels: what may follow error_log's file (compared exactly)
+LOG_LEVELS = ("debug", "info", "notice", "warn", "error", "crit", "alert", "emerg",
+              "debug_core", "debug_alloc", "debug_mutex", "debug_event", "debug_http",
+              "debug_mail", "debug_stream")
+# a last argument that must be this one word (compared exactly, ngx_strcmp)
+LAST_WORD = {"add_header": ("always", 3), "add_trailer": ("always", 3),
+             "fastcgi_param": ("if_not_empty", 3), "uwsgi_param": ("if_not_empty", 3),
+             "scgi_param": ("if_not_empty", 3)}
+IPV4_CIDR = re.compile(r"(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:/(\d{1,2}))?")
+
+
+def _keyword_problems(name: str, args: list[str], where: str) -> Iterator[str]:
+    """Arguments nginx takes from a fixed list, and a few small parsers (expires,
+    allow/deny addresses, limit_req parameters)."""
+    # no variables here: nginx compares these words as written (only expires takes a
+    # variable, see below)
+    http = where in HTTP_CONTEXTS
+    if name in ENUMS and http and len(args) == 1:
+        if args[0].lower() not in ENUMS[name]:
+            yield (f'invalid value "{args[0]}" in "{name}" directive, it must be one of: '
+                   + ", ".join(ENUMS[name]))
+    elif name in BITMASKS and (http or name == "ssl_protocols"):
+        known = {value.lower() for value in BITMASKS[name]}
+        for arg in args:
+            if arg.lower() not in known:
+                yield (f'invalid value "{arg}" in "{name}" directive, each must be one of: '
+                       + ", ".join(BITMASKS[name]))
+                break
+    elif name == "error_log":
+        yield from _log_level_problems(args[1:])
+    elif name in LAST_WORD:
+        word, count = LAST_WORD[name]
+        if len(args) == count and args[-1] != word:
+            yield f'invalid parameter "{args[-1]}" in "{name}": only "{word}" may follow'
+    elif name == "expires" and http and not any(map(_has_variable, args)):
+        yield from _expires_problems(args)  # with a variable: worked out per request
+    elif name in ("allow", "deny") and http and not _address_ok(args[0]):
+        yield f'invalid parameter "{args[0]}" in "{name}": an address, a CIDR, "unix:" or "all"'
+    elif name == "limit_req" and http:
+        yield from _limit_req_problems(args)
+
+
+def _log_level_problems(levels: list[str]) -> Iterator[str]:
+    # ngx_log_set_levels: one level, or debug_* levels only (no level: "error")
+    level = ""
+    debug = False
+    for word in levels:
+        if word in LOG_LEVELS[:8]:
+            if level or debug:
+                yield f'duplicate log level "{word}" in "error_log"'
+                return
+            level = word
+        elif word in LOG_LEVELS[8:]:
+            if level:
+                yield (f'invalid log level "{word}" in "error_log": debug_* levels go '
+                       "without another level")
+                return
+            debug = True
+        else:
+            yield (f'invalid log level "{word}" in "error_log" (levels: '
+                   f'{", ".join(LOG_LEVELS[:8])}, or debug_* ones)')
+            return
+
+
+def _expires_problems(args: list[str]) -> Iterator[str]:
+    # ngx_http_headers_expires: [modified] epoch|max|off|[@|-]time
+    if len(args) == 2 and args[0] != "modified":
+        yield f'invalid value "{args[0]}" in "expires": only "modified" may come first'
+        return
+    value = args[-1]
+    if len(args) == 1 and value in ("epoch", "max", "off"):
+        return
+    daily = value.startswith("@")
+    text = value[1:] if value[:1] in ("@", "-") else value
+    try:
+        seconds = values.parse_time(text, is_sec=True)
+    except values.InvalidValue:
+        yield f'invalid value "{value}" in "expires"'
+        return
+    if daily and len(args) == 2:
+        yield '"expires" directive daily time cannot be used with "modified" parameter'
+    elif daily and seconds >= 24 * 60 * 60:
+        yield f'invalid value "{value}" in "expires": a daily time must be under 24 hours'
+
+
+def _address_ok(text: str) -> bool:
+    """ngx_http_access_rule: "all", "unix:", or what ngx_ptocidr reads."""
+    if text in ("all", "unix:"):
+        return True
+    if ":" in text:
+        try:
+            ipaddress.IPv6Network(text, strict=False)
+        except ValueError:
+            return False
+        return True
+    match = IPV4_CIDR.fullmatch(text)
+    if match is None:
+        return False
+    octets_ok = all(int(octet) <= 255 for octet in match.groups()[:4])
+    return octets_ok and (match.group(5) is None or int(match.group(5)) <= 32)
+
+
+def _limit_req_problems(args: list[str]) -> Iterator[str]:
+    # ngx_http_limit_req: zone=name [burst=number] [nodelay | delay=number]
+    zone = False
+    for arg in args:
+        key, equals, value = arg.partition("=")
+        if key == "zone" and equals and value:
+            zone = True
+        elif key in ("burst", "delay") and equals:
+            if not value.isdigit() or (key == "burst" and int(value) == 0):
+                yield f'invalid {key} value "{value}" in "limit_req"'
+                return
+        elif arg != "nodelay":
+            yield f'invalid parameter "{arg}" in "limit_req"'
+            return
+    if not zone:
+        yield '"limit_req" must have "zone" parameter'
+
+
+KEYWORDS_CHECKED = frozenset({*ENUMS, *BITMASKS, *LAST_WORD, "error_log", "expires", "allow",
+                              "deny", "limit_req"})
 # directives whose argument values are checked beyond their count and flags
-VALUES_CHECKED = frozenset({"listen", "location", *PARAMETERS, *BUFFERS, *CACHE_VALID})
+VALUES_CHECKED = frozenset({"listen", "location", *PARAMETERS, *BUFFERS, *CACHE_VALID,
+                            *KEYWORDS_CHECKED})
 
 
 def _shape(name: str, count: int, is_block: bool,
@@ -224,6 +393,8 @@ def _shape(name: str, count: int, is_block: bool,
 def _values(node: Node, where: str, version: Version) -> list[str]:
     problems = list(_listen_problems(node, where, version)) if node.directive == "listen" \
         else []
+    if node.directive in KEYWORDS_CHECKED:
+        problems += _keyword_problems(node.directive, node.args, where)
     return problems + list(_value_problems(node))
 
 

@@ -1,0 +1,50 @@
+"""NG008's keyword arguments and NG011's values taken once: each bad line of the
+fixtures is reported on its own line, and the good fixtures stay silent."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import FIXTURES, findings
+
+KEYWORDS = FIXTURES / "rules" / "invalid-arguments" / "keywords.conf"
+VALUES = FIXTURES / "rules" / "duplicate-directive" / "values.conf"
+
+
+def _lines(path, code: str) -> dict[int, str]:
+    return {f.line: f.message for f in findings(path) if f.code == code}
+
+
+@pytest.mark.parametrize(("needle", "message"), [
+    ("error_log stderr always", 'invalid log level "always"'),
+    ("listen ssl", 'the address of "listen" is missing'),
+    ("TLSv1.4", 'invalid value "TLSv1.4" in "ssl_protocols"'),
+    ("gzip_static yes", 'invalid value "yes" in "gzip_static"'),
+    ("expires 7d http2", 'only "modified" may come first'),
+    ("public sometimes", 'invalid parameter "sometimes" in "add_header"'),
+    ("SCRIPT_FILENAME on", 'invalid parameter "$document_root$fastcgi_script_name"'),
+    ("deny ON", 'invalid parameter "ON" in "deny"'),
+    ("limit_req 1", 'invalid parameter "1" in "limit_req"'),
+    ("http_418", 'invalid value "http_418" in "proxy_next_upstream"'),
+])
+def test_each_bad_keyword_is_reported_on_its_line(needle: str, message: str) -> None:
+    line = next(i for i, text in enumerate(KEYWORDS.read_text().splitlines(), 1)
+                if needle in text)
+    found = _lines(KEYWORDS, "NG008")
+    assert line in found, f"no NG008 on line {line} ({needle}): {found}"
+    assert message in found[line]
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    (4, 'duplicate "log_format" name "main"'),
+    (5, 'duplicate "log_format" name "combined" (nginx predefines it)'),
+    (7, 'limit_req_zone "one" is already declared'),
+    (8, 'the shared memory zone "one" is already declared for a different use'),
+    (11, "a duplicate listen 0.0.0.0:8081"),
+    (13, "a duplicate listen [::]:8081"),
+])
+def test_each_value_taken_once_is_reported(line: int, message: str) -> None:
+    found = _lines(VALUES, "NG011")
+    assert line in found, f"no NG011 on line {line}: {found}"
+    assert message in found[line]
+    assert set(found) == {4, 5, 7, 8, 11, 13}  # and nothing else
