@@ -50,6 +50,7 @@ NO_PROXY = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 WS_TIMEOUT = 5.0  # connect and single-frame waits
 EXECUTE_TIMEOUT = 20.0  # a fresh kernel answering its first execute_request
+TERMINAL_TIMEOUT = 20.0  # a fresh shell printing the echo (returns as soon as it does)
 SHORT_READ_TIMEOUT = 3.0  # proxy_read_timeout of case f
 HTTP_1_1_DEFAULT = (1, 29, 7)  # nginx proxies with HTTP/1.1 by default from here on
 
@@ -259,7 +260,7 @@ def terminal_echo(browser: Browser, name: str) -> Outcome:
     output = ""
     try:
         sock.send(json.dumps(["stdin", "echo nglint-$((6*7))-ok\r"]))
-        deadline = start + 10
+        deadline = start + TERMINAL_TIMEOUT
         while (remaining := deadline - time.monotonic()) > 0:
             sock.settimeout(remaining)
             raw = sock.recv()
