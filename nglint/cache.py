@@ -56,10 +56,32 @@ def _walk(paths: Sequence[str]) -> dict[str, list[str]]:
 
 
 def key(paths: Sequence[str], settings: Any) -> str:
-    """The entry's name: version, settings and the paths asked for (absolute)."""
-    text = json.dumps([FORMAT, __version__, [os.path.abspath(p) for p in paths], settings],
+    """The entry's name: version, nglint's own code, settings and the paths asked for."""
+    text = json.dumps([FORMAT, __version__, code_fingerprint(),
+                       [os.path.abspath(p) for p in paths], settings],
                       sort_keys=True, default=repr)
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def code_fingerprint() -> list[tuple[str, int, int]]:
+    """Name, size and modification time of every file of nglint and its rules: a
+    changed rule answers differently even when the version number stays the same (an
+    editable install, a patched package).  About a hundred stat calls."""
+    import nglint
+    import rules
+
+    found = []
+    for package in (nglint, rules):
+        for root in package.__path__:
+            for folder, subfolders, files in os.walk(root):
+                subfolders[:] = sorted(d for d in subfolders if d != "__pycache__")
+                for name in sorted(files):
+                    if name.endswith((".py", ".json")):
+                        path = os.path.join(folder, name)
+                        stat = os.stat(path)
+                        found.append((os.path.relpath(path, root), stat.st_size,
+                                      stat.st_mtime_ns))
+    return found
 
 
 def _state(trees: Sequence[Tree], paths: Sequence[str]) -> dict[str, Any]:

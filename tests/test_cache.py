@@ -95,3 +95,18 @@ def test_no_cache_bypasses(tmp_path, monkeypatch):
 
 def test_unchanged_tree_is_not_parsed_again(tmp_path, monkeypatch):
     assert not _invalidated_by(tmp_path, monkeypatch, lambda tree: None)
+
+
+def test_a_change_to_nglint_itself_is_part_of_the_key(tmp_path, monkeypatch):
+    """A rule edited without a new version number (an editable install) must not be
+    answered by results cached before the edit."""
+    key = cache.key([str(tmp_path)], ["settings"])
+    assert cache.key([str(tmp_path)], ["settings"]) == key  # the control: stable
+    rule = os.path.join(os.path.dirname(cache.__file__), "..", "rules",
+                        "websocket_http_version.py")
+    stat = os.stat(rule)
+    try:
+        os.utime(rule, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+        assert cache.key([str(tmp_path)], ["settings"]) != key
+    finally:
+        os.utime(rule, ns=(stat.st_atime_ns, stat.st_mtime_ns))
