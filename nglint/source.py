@@ -1,11 +1,12 @@
 """Source files: bytes on disk, text for the lexer, and exact token spans.
 
 crossplane's AST carries only the line of each directive name.  Reports need
-columns and fixes need exact offsets, so the loader lexes every file once with
-crossplane's own lexer while counting the characters it consumes: each token
-gets a ``[start, end)`` span in the decoded text, and the same token stream is
-handed to crossplane's parser.  The spans therefore describe exactly the tokens
-the AST was built from.
+columns and fixes need exact offsets, so the loader lexes every file once, each
+token getting a ``[start, end)`` span in the decoded text, and hands the same
+token stream to crossplane's parser: the spans describe exactly the tokens the
+AST was built from.  A regular expression gives crossplane's tokens (tested
+against crossplane's lexer); what only crossplane's lexer handles (``${``, Lua
+blocks) goes through that lexer, with the characters it consumes counted.
 
 Text is decoded as UTF-8 with ``surrogateescape`` so that every byte of the
 file, valid UTF-8 or not, maps to one character and encodes back to the same
