@@ -22,7 +22,10 @@ For every known directive in a context that allows it, checks what nginx's
 - the levels after `error_log`'s file (one level, or `debug_*` ones only), the
   word after `add_header`/`add_trailer` (`always`) and `fastcgi_param`
   (`if_not_empty`), `expires` (`[modified] epoch|max|off|[@|-]time`), the
-  address of `allow`/`deny`, and the parameters of `limit_req`.
+  address of `allow`/`deny`, and the parameters of `limit_req`;
+- an address without a port for the handlers that have no default port
+  (`fastcgi_pass 127.0.0.1;`: `no port in upstream`), unless an `upstream` block
+  of that name exists (checked in whole trees only).
 
 The first arguments of time and size directives are NG003's.
 
@@ -398,6 +401,32 @@ def _values(node: Node, where: str, version: Version) -> list[str]:
     return problems + list(_value_problems(node))
 
 
+# handlers whose upstream address has no default port: `fastcgi_pass backend;` needs an
+# `upstream backend {}` or a port (proxy_pass's http:// defaults to 80)
+NO_DEFAULT_PORT = ("fastcgi_pass", "uwsgi_pass", "scgi_pass", "memcached_pass", "grpc_pass")
+
+
+def _missing_ports(context: Context) -> Iterator[Report]:
+    """`fastcgi_pass 127.0.0.1;`: nginx -t fails with `no port in upstream`.  Only in a
+    whole tree that resolved every include: elsewhere the upstream block may exist."""
+    tree = context.tree
+    if tree.context != "main" or any(p.kind == "include" for p in tree.problems):
+        return
+    upstreams = {u.args[0] for u in tree.blocks("upstream") if u.args}
+    for name in NO_DEFAULT_PORT:
+        for node in tree.named(name):
+            if len(node.args) != 1 or "$" in node.args[0]:
+                continue
+            address = node.args[0].partition("://")[2] or node.args[0]
+            if address.startswith("unix:") or address in upstreams:
+                continue
+            host_end = address.rfind("]") if address.startswith("[") else -1
+            if ":" in address[host_end + 1:]:
+                continue  # a port is given
+            yield Report(f'no port in upstream "{address}": {name} has no default port; '
+                         f'add one or define "upstream {address} {{ ... }}"', node=node)
+
+
 def check(context: Context) -> Iterator[Report]:
     version = context.options.nginx_version
     extra = directives.extra_directives(context.options.rule_options)
@@ -430,3 +459,4 @@ def check(context: Context) -> Iterator[Report]:
                 problems = values[value_key] = _values(node, where, version)
             for problem in problems:
                 yield Report(problem, node=node)
+    yield from _missing_ports(context)

@@ -26,6 +26,7 @@ def _lines(path, code: str) -> dict[int, str]:
     ("deny ON", 'invalid parameter "ON" in "deny"'),
     ("limit_req 1", 'invalid parameter "1" in "limit_req"'),
     ("http_418", 'invalid value "http_418" in "proxy_next_upstream"'),
+    ("fastcgi_pass 127.0.0.1", 'no port in upstream "127.0.0.1"'),
 ])
 def test_each_bad_keyword_is_reported_on_its_line(needle: str, message: str) -> None:
     line = next(i for i, text in enumerate(KEYWORDS.read_text().splitlines(), 1)
@@ -48,3 +49,15 @@ def test_each_value_taken_once_is_reported(line: int, message: str) -> None:
     assert line in found, f"no NG011 on line {line}: {found}"
     assert message in found[line]
     assert set(found) == {4, 5, 7, 8, 11, 13}  # and nothing else
+
+
+def test_a_port_less_upstream_is_not_judged_in_a_fragment(tmp_path) -> None:
+    """A site file linted alone: its upstream block may live in the main config."""
+    site = tmp_path / "site.conf"
+    site.write_text("server {\n    listen 80;\n    location / {\n        fastcgi_pass php;\n"
+                    "    }\n}\n")
+    assert not [f for f in findings(site) if f.code == "NG008"]
+    main = tmp_path / "nginx.conf"
+    main.write_text("events {}\nhttp {\n    include site.conf;\n}\n")
+    found = [f for f in findings(main) if f.code == "NG008"]
+    assert [f.message.split(":")[0] for f in found] == ['no port in upstream "php"']
