@@ -61,3 +61,33 @@ def test_a_port_less_upstream_is_not_judged_in_a_fragment(tmp_path) -> None:
     main.write_text("events {}\nhttp {\n    include site.conf;\n}\n")
     found = [f for f in findings(main) if f.code == "NG008"]
     assert [f.message.split(":")[0] for f in found] == ['no port in upstream "php"']
+
+
+@pytest.mark.parametrize(("http", "server", "expected"), [
+    ("", "", 'no "ssl_certificate" is defined for the "listen ... ssl" directive'),
+    ("ssl_certificate /c.pem;", "", 'no "ssl_certificate_key" is defined for certificate '
+                                    '"/c.pem"'),
+    ("ssl_certificate /c.pem; ssl_certificate_key /c.key;", "", None),
+    ("", "ssl_certificate /c.pem; ssl_certificate_key /c.key;", None),
+    ("ssl_certificate_key /c.key;", "ssl_certificate /a.pem; ssl_certificate /b.pem;",
+     'no "ssl_certificate_key" is defined for certificate "/b.pem"'),
+    ("", "ssl_reject_handshake on;", None),
+    ("ssl_reject_handshake on;", "", None),
+])
+def test_an_ssl_listen_needs_a_certificate_in_force(tmp_path, http: str, server: str,
+                                                     expected: str | None) -> None:
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(f"events {{}}\nhttp {{\n    {http}\n    server {{\n        listen 443 ssl;"
+                    f"\n        {server}\n    }}\n}}\n")
+    found = [f for f in findings(conf) if f.code == "NG008"]
+    if expected is None:
+        assert not found, [f.message for f in found]
+    else:
+        assert [f.line for f in found] == [5]
+        assert expected in found[0].message
+
+
+def test_an_ssl_listen_is_not_judged_in_a_fragment(tmp_path) -> None:
+    site = tmp_path / "site.conf"
+    site.write_text("server {\n    listen 443 ssl;\n}\n")
+    assert not [f for f in findings(site) if f.code == "NG008"]

@@ -144,7 +144,8 @@ def _codes(path: Path, version: tuple[int, int, int], **options: object) -> list
 
 def test_new_directive_is_unknown_for_an_older_target(tmp_path):
     path = write(tmp_path, "events {}\nhttp {\n  server {\n    listen 443 ssl;\n"
-                           "    http2 on;\n  }\n}\n")
+                           "    http2 on;\n    ssl_certificate c.pem;\n"
+                           "    ssl_certificate_key c.key;\n  }\n}\n")
     assert _codes(path, LATEST) == []
     assert _codes(path, V1221) == [("NG006", 5, Severity.ERROR)]
     [finding] = [f for f in findings(path, options=Options(nginx_version=V1221))

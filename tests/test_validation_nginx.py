@@ -70,18 +70,13 @@ PASSES = {"proxy_pass", "fastcgi_pass", "uwsgi_pass", "scgi_pass", "grpc_pass",
 OPAQUE = {"map", "geo", "types", "split_clients", "charset_map", "match"}
 
 # Why nglint and nginx -t still disagree, by class (the test lists each case below).
-SSL_CERT = ("nginx -t refuses a `listen ... ssl` server with no ssl_certificate in force; "
-            "no NG001-NG012 rule checks that a certificate is configured")
 HOSTS = ("nginx resolves host names at start-up (an upstream server named like its upstream, "
          "a parameter read as a host); the stub rewrites only plain host names")
 HANDLER_COUNT = "the handler checks its argument count itself (index with no file)"
 
 # case id -> why nglint and nginx -t disagree there (each must still disagree)
 EXPECTED_DISAGREEMENTS: dict[str, str] = {
-    "fixtures/websocket-http-version/commented_out.conf": SSL_CERT,
-    "fixtures/websocket-http-version/commented_out.fixed.conf": SSL_CERT,
     "corpus/general/getsentry__self-hosted__nginx.conf.conf": HOSTS,
-    "corpus/general/h5bp__server-configs-nginx__conf.d__templates__example.com.conf": SSL_CERT,
     "core:add:51": HOSTS,  # host not found in resolver "on"
     "static:drop:38": HANDLER_COUNT,  # invalid number of arguments in "index" directive
 }
@@ -539,7 +534,7 @@ def test_zz_agreement_rate(env: Env) -> None:
                   f"{RESULTS['expected disagreement']} listed disagreement(s), "
                   f"{len(NOT_COMPARABLE)} not comparable{': ' + skipped if skipped else ''}",
                   stacklevel=1)
-    assert rate >= 0.97  # 98.5% with nginx 1.22.1 (the listed cases above)
+    assert rate >= 0.98  # 99.3% with nginx 1.22.1 (the listed cases above)
 
 
 # --------------------------------------------------------------------------- keyword tables
