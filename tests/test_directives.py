@@ -189,3 +189,20 @@ def test_directive_only_allowed_in_if_in_location(tmp_path):
     path = write(tmp_path, "events {}\nhttp {\n  server {\n    if ($x) {\n"
                            "      add_header X-A a;\n    }\n  }\n}\n")
     assert _codes(path, LATEST) == [("NG007", 5, Severity.ERROR)]
+
+
+def test_no_probe_artefacts_in_the_table():
+    """A probe whose modules nginx refused once made strings of the module binaries
+    (`version`, `error`, `alloc`...) look like directives allowed everywhere, and
+    misread `index` and `hash`.  No nginx directive is allowed in both main and events
+    except `include`."""
+    both = sorted(name for name, found in directives.table().items()
+                  if any({"main", "events"} <= v.contexts for v in found))
+    assert both == ["include"]
+    for name in ("version", "error", "value", "alloc", "ndk_http_module"):
+        assert not directives.variants(name), name
+    [index] = directives.variants("index")
+    assert index.contexts == {"http", "server", "location"}
+    assert index.args == ("NGX_CONF_1MORE",)
+    assert {c for v in directives.variants("hash") for c in v.contexts} == {
+        "upstream", "stream_upstream"}

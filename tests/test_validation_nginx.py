@@ -72,13 +72,11 @@ OPAQUE = {"map", "geo", "types", "split_clients", "charset_map", "match"}
 # Why nglint and nginx -t still disagree, by class (the test lists each case below).
 HOSTS = ("nginx resolves host names at start-up (an upstream server named like its upstream, "
          "a parameter read as a host); the stub rewrites only plain host names")
-HANDLER_COUNT = "the handler checks its argument count itself (index with no file)"
 
 # case id -> why nglint and nginx -t disagree there (each must still disagree)
 EXPECTED_DISAGREEMENTS: dict[str, str] = {
     "corpus/general/getsentry__self-hosted__nginx.conf.conf": HOSTS,
     "core:add:51": HOSTS,  # host not found in resolver "on"
-    "static:drop:38": HANDLER_COUNT,  # invalid number of arguments in "index" directive
 }
 
 RESULTS: Counter[str] = Counter()

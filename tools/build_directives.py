@@ -267,11 +267,19 @@ class Nginx:
             if kind == (fam if fam in ("stream", "mail") else "http") and module not in chosen:
                 chosen.append(module)
         if any("lua" in m or "set_misc" in m or "srcache" in m for m in chosen):
-            chosen = [m for m in self.modules if "/ndk_" in m] + chosen
+            # the devel kit first, and once: loaded twice, nginx refuses every probe with
+            # 'module "ndk_http_module" is already loaded', which once made ~130 strings of
+            # the modules' binaries look like directives allowed everywhere
+            kit = [m for m in self.modules if "/ndk_" in m]
+            chosen = kit + [m for m in chosen if m not in kit]
         return chosen
 
     def test(self, body: str, modules: list[str] | None = None) -> tuple[bool, str, int]:
-        """(passed, stderr, line offset of body) for one configuration."""
+        """(passed, stderr, line offset of body) for one configuration.
+
+        Raises when nginx refuses the modules themselves: every probe would then fail
+        for a reason that says nothing about the directive probed.
+        """
         prefix = "".join(f"load_module {m};\n" for m in
                          (self.modules if modules is None else modules))
         with tempfile.NamedTemporaryFile("w", suffix=".conf", dir=self.workdir,
@@ -286,6 +294,9 @@ class Nginx:
         finally:
             os.unlink(path)
         self.runs += 1
+        emerg, line = error_line(proc.stderr)
+        if line is not None and line <= prefix.count("\n"):
+            raise RuntimeError(f"nginx refuses the modules of a probe: {emerg}")
         return proc.returncode == 0, proc.stderr, prefix.count("\n")
 
     def version(self) -> str:
@@ -429,7 +440,9 @@ def duplicate_verdict(nginx: Nginx, name: str, context: str, args: list[str]) ->
     result: dict = {"duplicate": "error" if line == target and refused
                     else ("ok" if line != target else "unknown")}
     if line == target and not refused:
-        result["duplicate_message"] = message.split("] ", 1)[-1].rsplit(" in ", 1)[0]
+        text = message.split("] ", 1)[-1].rsplit(" in ", 1)[0]
+        # without nginx's "pid#tid: " prefix: the table stays the same from run to run
+        result["duplicate_message"] = re.sub(r"^\d+#\d+: ", "", text)
     if warn:
         result["warning"] = re.sub(r" in \S+:\d+$", "", warn.split(": ", 1)[-1])
     return result
