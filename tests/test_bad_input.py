@@ -15,7 +15,6 @@ import shutil
 import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -178,9 +177,8 @@ def test_glob_include_cycles_stay_bounded(tmp_path: Path) -> None:
     """Twelve files that all ``include *.conf``: 12! include chains unless bounded."""
     for index in range(12):
         write(tmp_path, f"f{index:02d}.conf", "include *.conf;\n")
-    started = time.monotonic()
+    # bounded, not timed: a run that explodes hits the subprocess timeout and fails
     findings = check("f00.conf", cwd=tmp_path, expect=1, timeout=60)
-    assert time.monotonic() - started < 30
     assert any("cycle" in f["message"] for f in findings)
     assert len(findings) < 1000  # one report per include site and target, not per chain
 
@@ -293,9 +291,7 @@ def test_fifty_megabyte_file(tmp_path: Path) -> None:
         handle.write(line * count)
         handle.write(b"}\n")
     assert path.stat().st_size >= 50 * 1024 * 1024
-    started = time.monotonic()
     findings = check("huge.conf", cwd=tmp_path, expect=1, timeout=60)
-    assert time.monotonic() - started < 60
     finding = only(findings, "NG001", "huge.conf", 1)
     assert "MiB" in finding["message"] or "large" in finding["message"]
 
@@ -304,9 +300,7 @@ def test_ten_thousand_nested_blocks(tmp_path: Path) -> None:
     name = write(tmp_path, "deep.conf",
                  "events {}\nhttp { server {\n" + "location /a { " * 10_000 + "\n"
                  + "}" * 10_000 + "\n} }\n")
-    started = time.monotonic()
     finding = only(check(name, cwd=tmp_path, expect=1, timeout=60), "NG001", name, 3)
-    assert time.monotonic() - started < 60
     assert "nest" in finding["message"]
     assert "template" not in finding["message"]
 

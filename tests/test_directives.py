@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -89,7 +88,7 @@ def test_suggestion():
     assert directives.suggest("zzzz", LATEST) is None
 
 
-def test_loaded_lazily_once_and_fast():
+def test_loaded_lazily_once():
     code = ("import nglint.registry as r, nglint.directives as d; r.all_rules(); "
             "print(d.raw_table.cache_info().currsize)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -97,9 +96,6 @@ def test_loaded_lazily_once_and_fast():
     assert out == "0"
     directives.raw_table.cache_clear()
     directives.table.cache_clear()
-    start = time.perf_counter()
-    directives.table()
-    assert time.perf_counter() - start < 1.0
     assert directives.table() is directives.table()
 
 
