@@ -15,7 +15,9 @@ from the directive table (probed on a real nginx, see
 
 It also reports the values nginx takes only once, even from directives that
 may repeat: the same `listen` address twice in one server (`listen 8081;` and
-`listen *:8081;` are both `0.0.0.0:8081`), a `log_format` name defined twice
+`listen *:8081;` are both `0.0.0.0:8081`), two servers that are both the
+`default_server` of one address (two `sites-enabled` files copied from the
+default site), a `log_format` name defined twice
 (`combined` is predefined), and a `limit_req_zone` or `limit_conn_zone` zone
 name declared twice.
 
@@ -42,7 +44,8 @@ location / {
 ## Sources
 - nginx `src/core/ngx_conf_file.c` (`ngx_conf_set_flag_slot`, `ngx_conf_set_str_slot`,
   `ngx_conf_set_msec_slot`, ...: `return "is duplicate"`)
-- nginx `src/http/ngx_http.c` (`ngx_http_add_server`: `a duplicate listen`),
+- nginx `src/http/ngx_http.c` (`ngx_http_add_server`: `a duplicate listen`;
+  `ngx_http_add_addresses`: `a duplicate default server`),
   `src/http/modules/ngx_http_log_module.c` (`duplicate "log_format" name`),
   `ngx_http_limit_req_module.c` / `ngx_http_limit_conn_module.c` (`is already bound
   to key`), `src/core/ngx_cycle.c` (`ngx_shared_memory_add`: `already declared for a
@@ -124,6 +127,7 @@ def _zone(node: Node) -> str | None:
 def _value_duplicates(context: Context) -> Iterator[Report]:
     """Values nginx takes once even from directives that may repeat."""
     tree = context.tree
+    defaults: dict[str, Node] = {}  # address -> the listen that made a server its default
     for server in tree.blocks("server"):
         if server.parent is None or server.parent.directive != "http":
             continue
@@ -136,6 +140,12 @@ def _value_duplicates(context: Context) -> Iterator[Report]:
             if first is not listen:
                 yield Report(f"a duplicate listen {key}: this server already listens there "
                              f"({_where(first)})", node=listen)
+                continue
+            if "default_server" in listen.args[1:] or "default" in listen.args[1:]:
+                default = defaults.setdefault(key, listen)
+                if default is not listen and default.parent is not server:
+                    yield Report(f"a duplicate default server for {key}: the server at "
+                                 f"{_where(default)} is already the default there", node=listen)
     formats: dict[str, Node | None] = {"combined": None}  # predefined by nginx
     for node in tree.named("log_format"):
         if not node.args or node.parent is None or node.parent.directive != "http":

@@ -43,12 +43,13 @@ def test_each_bad_keyword_is_reported_on_its_line(needle: str, message: str) -> 
     (8, 'the shared memory zone "one" is already declared for a different use'),
     (11, "a duplicate listen 0.0.0.0:8081"),
     (13, "a duplicate listen [::]:8081"),
+    (19, "a duplicate default server for 0.0.0.0:80"),
 ])
 def test_each_value_taken_once_is_reported(line: int, message: str) -> None:
     found = _lines(VALUES, "NG011")
     assert line in found, f"no NG011 on line {line}: {found}"
     assert message in found[line]
-    assert set(found) == {4, 5, 7, 8, 11, 13}  # and nothing else
+    assert set(found) == {4, 5, 7, 8, 11, 13, 19}  # and nothing else
 
 
 def test_a_port_less_upstream_is_not_judged_in_a_fragment(tmp_path) -> None:
