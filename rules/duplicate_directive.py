@@ -55,11 +55,11 @@ location / {
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Iterator
 
 from nglint import directives
 from nglint.engine import Context, Report
+from nglint.semantics.routing import parse_listen
 from nglint.tree import Node
 
 CODE = "NG011"
@@ -102,23 +102,6 @@ def check(context: Context) -> Iterator[Report]:
     yield from _value_duplicates(context)
 
 
-def _listen_key(address: str) -> str:
-    """A listen address as nginx prints it (``8081``, ``*:8081`` -> ``0.0.0.0:8081``)."""
-    if address.startswith("unix:"):
-        return address
-    if address.startswith("["):
-        host, _, port = address[1:].partition("]")
-        try:
-            host = str(ipaddress.IPv6Address(host))
-        except ValueError:
-            return address
-        return f"[{host}]:{port.lstrip(':') or '80'}"
-    host, colon, port = address.rpartition(":")
-    if not colon:
-        host, port = ("", address) if address.isdigit() else (address, "80")
-    return f"{'0.0.0.0' if host in ('', '*') else host}:{port}"
-
-
 def _zone(node: Node) -> str | None:
     return next((arg[len("zone="):].rpartition(":")[0] or arg[len("zone="):]
                  for arg in node.args if arg.startswith("zone=")), None)
@@ -135,13 +118,14 @@ def _value_duplicates(context: Context) -> Iterator[Report]:
         for listen in server.directives("listen"):
             if not listen.args or "$" in listen.args[0]:
                 continue
-            key = _listen_key(listen.args[0])
+            address = parse_listen(listen)
+            key = address.text
             first = listening.setdefault(key, listen)
             if first is not listen:
                 yield Report(f"a duplicate listen {key}: this server already listens there "
                              f"({_where(first)})", node=listen)
                 continue
-            if "default_server" in listen.args[1:] or "default" in listen.args[1:]:
+            if address.default:
                 default = defaults.setdefault(key, listen)
                 if default is not listen and default.parent is not server:
                     yield Report(f"a duplicate default server for {key}: the server at "

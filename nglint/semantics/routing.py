@@ -76,6 +76,7 @@ names and URIs compare as the bytes nginx compares.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import warnings
 import weakref
@@ -87,6 +88,7 @@ from functools import lru_cache
 from nglint.tree import Node, Tree
 
 __all__ = [
+    "Listen",
     "LocationInfo",
     "Match",
     "ServerRouter",
@@ -94,6 +96,7 @@ __all__ = [
     "location_info",
     "nginx_token",
     "normalize_uri",
+    "parse_listen",
     "route",
     "router_for",
     "select_servers",
@@ -683,22 +686,31 @@ def http_servers(tree: Tree) -> list[Node]:
 
 
 @dataclass(frozen=True)
-class _Listen:
+class Listen:
+    """A ``listen`` address as nginx reads it."""
+
     address: str  # "*", "127.0.0.1", "[::]", "unix:/path", a host name
     port: int | None
-    default: bool
+    default: bool  # default_server (or the old "default")
+
+    @property
+    def text(self) -> str:
+        """As nginx prints it in messages: ``0.0.0.0:8081``, ``[::]:8081``."""
+        if self.port is None:
+            return self.address
+        return f"{'0.0.0.0' if self.address == '*' else self.address}:{self.port}"
 
 
-def _parse_listen(node: Node) -> _Listen:
+def parse_listen(node: Node) -> Listen:
     args = [nginx_token(arg) for arg in node.args]
     text = args[0] if args else ""
     default = any(arg in ("default_server", "default") for arg in args[1:])
     if text.startswith("unix:"):
-        return _Listen(text, None, default)
+        return Listen(text, None, default)
     address, port = "*", 80
     if text.startswith("["):
         end = text.find("]")
-        address = text[:end + 1].lower()
+        address = _ipv6(text[1:end])
         rest = text[end + 1:]
         if rest.startswith(":") and rest[1:].isdigit():
             port = int(rest[1:])
@@ -712,13 +724,21 @@ def _parse_listen(node: Node) -> _Listen:
         address = text.lower()
     if address in ("*", "0.0.0.0"):
         address = "*"
-    return _Listen(address, port, default)
+    return Listen(address, port, default)
 
 
-def _listens(server: Node) -> list[_Listen]:
-    found = [_parse_listen(node) for node in server.directives("listen")]
+def _ipv6(host: str) -> str:
+    """``[::0]`` and ``[::]`` are one address: nginx compares the parsed sockaddr."""
+    try:
+        return f"[{ipaddress.IPv6Address(host)}]"
+    except ValueError:
+        return f"[{host.lower()}]"
+
+
+def _listens(server: Node) -> list[Listen]:
+    found = [parse_listen(node) for node in server.directives("listen")]
     # ngx_http_core_merge_srv_conf: no listen means *:80 (as root)
-    return found or [_Listen("*", 80, False)]
+    return found or [Listen("*", 80, False)]
 
 
 def _server_names(server: Node) -> list[str]:
