@@ -76,7 +76,6 @@ from nglint import directives
 from nglint.directives import Version
 from nglint.engine import Context, Report
 from nglint.semantics import values
-from nglint.semantics.inherit import levels
 from nglint.semantics.routing import location_info
 from nglint.tree import Node
 
@@ -431,41 +430,32 @@ def _missing_ports(context: Context) -> Iterator[Report]:
                          f'add one or define "upstream {address} {{ ... }}"', node=node)
 
 
-def _in_force(server: Node, directive: str) -> list[Node]:
-    """The level's list of ``directive`` that applies at ``server`` (all or nothing)."""
-    for level in levels(server):
-        found = list(level.directives(directive))
-        if found:
-            return found
-    return []
-
-
 def _missing_certificates(context: Context) -> Iterator[Report]:
     """`listen 443 ssl;` with no ssl_certificate (or key) in force: nginx -t fails.  Only
     in a whole tree that resolved every include (a certificate may be included)."""
     tree = context.tree
     if tree.context != "main" or any(p.kind == "include" for p in tree.problems):
         return
+    model = context.model
     for server in tree.blocks("server"):
         if server.parent is None or server.parent.directive != "http":
             continue
         listen = next((n for n in server.directives("listen") if "ssl" in n.args[1:]), None)
         if listen is None:
             continue
-        reject = _in_force(server, "ssl_reject_handshake")
-        if reject and reject[0].args[:1] == ["on"]:
+        reject = model.effective(server, "ssl_reject_handshake")
+        if reject is not None and reject.value == "on":
             continue  # 1.19.4+: a server that refuses every handshake needs no certificate
-        certificates = _in_force(server, "ssl_certificate")
+        certificates = model.array(server, "ssl_certificate")
         if not certificates:
             yield Report('no "ssl_certificate" is defined for the "listen ... ssl" directive '
                          "(none in this server or in http)", node=listen)
             continue
-        keys = _in_force(server, "ssl_certificate_key")
+        keys = model.array(server, "ssl_certificate_key")
         if len(keys) < len(certificates):
             missing = certificates[len(keys)]
-            name = missing.args[0] if missing.args else ""
-            yield Report(f'no "ssl_certificate_key" is defined for certificate "{name}" '
-                         f"(set at {missing.path}:{missing.line})", node=listen)
+            yield Report(f'no "ssl_certificate_key" is defined for certificate '
+                         f'"{missing.value}" (set at {missing.where()})', node=listen)
 
 
 def check(context: Context) -> Iterator[Report]:

@@ -37,6 +37,8 @@ ARRAY_DIRECTIVES = frozenset({
     "scgi_param", "grpc_set_header", "allow", "deny", "error_page", "limit_conn",
     "limit_req", "ssl_conf_command", "sub_filter", "xslt_param", "proxy_hide_header",
     "proxy_pass_header",
+    # ngx_http_ssl_merge_srv_conf: ngx_conf_merge_ptr_value on each list, independently
+    "ssl_certificate", "ssl_certificate_key",
 })
 # (nginx carries a location's proxy_pass into its `if` and `limit_except` blocks, the
 # "noname" locations: ``Model.handler`` answers for those through their location)
