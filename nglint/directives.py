@@ -276,13 +276,12 @@ class _TreeMemo:
     """
 
     root: Node | None = None
-    targets: list[tuple[Node, str]] | None = None
     checked: ClassVar[dict[tuple[Version, tuple[str, ...]], Targets]] = {}
 
     @classmethod
     def of(cls, root: Node) -> type[_TreeMemo]:
         if cls.root is not root:
-            cls.root, cls.targets, cls.checked = root, None, {}
+            cls.root, cls.checked = root, {}
         return cls
 
 
@@ -348,32 +347,3 @@ def allowed_contexts(found: Iterable[Variant]) -> list[str]:
     order = list(CONTEXT_LABELS)
     contexts = {c for v in found for c in v.contexts}
     return [label(c) for c in order if c in contexts]
-
-
-def lint_targets(root: Node) -> list[tuple[Node, str]]:
-    """Every directive node with its context, skipping opaque bodies and comments
-    (computed once per tree: every validation rule asks for the same list)."""
-    memo = _TreeMemo.of(root)
-    if memo.targets is None:
-        memo.targets = list(_lint_targets(root))
-    return memo.targets
-
-
-def _lint_targets(root: Node) -> Iterable[tuple[Node, str]]:
-    stack = [root]
-    while stack:
-        block = stack.pop()
-        context = None if block.parent is not None and (
-            block.directive in OPAQUE_BLOCKS or block.directive.endswith("_by_lua_block")
-        ) else _block_context(block)
-        if context is None:
-            continue
-        blocks = []
-        for child in block.children or ():
-            if child.directive == COMMENT:
-                continue
-            if child.source is not None:  # not a fragment's implied block
-                yield child, context
-            if child.children is not None:
-                blocks.append(child)
-        stack.extend(reversed(blocks))

@@ -114,7 +114,7 @@ def _corpus_names() -> dict[str, str]:
         if not path.is_file() or path.suffix == ".tsv":
             continue
         for tree in discover([str(path)]):
-            for node, _context in directives.lint_targets(tree.root):
+            for node in directives.checked_directives(tree.root, LATEST).nodes:
                 names.setdefault(node.directive, str(path))
     return names
 
