@@ -121,13 +121,27 @@ class Node:
         return index
 
     def walk(self) -> Iterator[Node]:
-        """This node and every node below it, in document order (iterative)."""
+        """This node and every node below it, in document order, lazily (callers that
+        stop at the first match do not pay for the rest of the block)."""
         stack: list[Node] = [self]
         while stack:
             node = stack.pop()
             yield node
             if node.children:
                 stack.extend(reversed(node.children))
+
+    def subtree(self) -> list[Node]:
+        """``walk`` as a list, built without a generator: for a whole tree, one
+        generator resumption per node adds up."""
+        nodes: list[Node] = []
+        add, stack = nodes.append, [self]
+        pop, push = stack.pop, stack.extend
+        while stack:
+            node = pop()
+            add(node)
+            if node.children:
+                push(reversed(node.children))
+        return nodes
 
     def ancestors(self) -> Iterator[Node]:
         node = self.parent
@@ -188,16 +202,7 @@ class Tree:
     def nodes(self) -> list[Node]:
         """Every node, in document order (listed on first use: many rules walk it all)."""
         if self._nodes is None:
-            # Node.walk without a generator: one resumption per node adds up here
-            nodes: list[Node] = []
-            add, stack = nodes.append, [self.root]
-            pop, push = stack.pop, stack.extend
-            while stack:
-                node = pop()
-                add(node)
-                if node.children:
-                    push(reversed(node.children))
-            self._nodes = nodes
+            self._nodes = self.root.subtree()
         return self._nodes
 
     def walk(self) -> Iterator[Node]:
