@@ -208,20 +208,21 @@ class Tree:
     def walk(self) -> Iterator[Node]:
         return iter(self.nodes)
 
-    def named(self, name: str) -> list[Node]:
-        """Every node of a directive, in document order (indexed on first use)."""
-        if self._index is None:
+    def _by_directive(self) -> dict[str, list[Node]]:
+        if self._index is None:  # indexed on first use
             index: dict[str, list[Node]] = {}
             for node in self.nodes:
                 index.setdefault(node.directive, []).append(node)
             self._index = index
-        return self._index.get(name, [])
+        return self._index
+
+    def named(self, name: str) -> list[Node]:
+        """Every node of a directive, in document order."""
+        return self._by_directive().get(name, [])
 
     def directive_names(self) -> list[str]:
         """The names of every node of the tree (directives, and '#' for comments)."""
-        self.named("")
-        assert self._index is not None
-        return list(self._index)
+        return list(self._by_directive())
 
     def blocks(self, name: str) -> Iterator[Node]:
         return (n for n in self.named(name) if n.is_block)

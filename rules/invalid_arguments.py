@@ -77,7 +77,7 @@ from nglint.directives import Version
 from nglint.engine import Context, Report
 from nglint.semantics import values
 from nglint.semantics.routing import location_info
-from nglint.tree import Node
+from nglint.tree import Node, Tree
 
 CODE = "NG008"
 NAME = "invalid-arguments"
@@ -409,11 +409,17 @@ def _values(node: Node, where: str, version: Version) -> list[str]:
 NO_DEFAULT_PORT = ("fastcgi_pass", "uwsgi_pass", "scgi_pass", "memcached_pass", "grpc_pass")
 
 
+def _whole(tree: Tree) -> bool:
+    """A main configuration whose includes all resolved: everything it defines is in
+    sight (in a fragment the upstream block or the certificate may be elsewhere)."""
+    return tree.context == "main" and not any(p.kind == "include" for p in tree.problems)
+
+
 def _missing_ports(context: Context) -> Iterator[Report]:
     """`fastcgi_pass 127.0.0.1;`: nginx -t fails with `no port in upstream`.  Only in a
     whole tree that resolved every include: elsewhere the upstream block may exist."""
     tree = context.tree
-    if tree.context != "main" or any(p.kind == "include" for p in tree.problems):
+    if not _whole(tree):
         return
     upstreams = {u.args[0] for u in tree.blocks("upstream") if u.args}
     for name in NO_DEFAULT_PORT:
@@ -434,7 +440,7 @@ def _missing_certificates(context: Context) -> Iterator[Report]:
     """`listen 443 ssl;` with no ssl_certificate (or key) in force: nginx -t fails.  Only
     in a whole tree that resolved every include (a certificate may be included)."""
     tree = context.tree
-    if tree.context != "main" or any(p.kind == "include" for p in tree.problems):
+    if not _whole(tree):
         return
     model = context.model
     for server in tree.blocks("server"):

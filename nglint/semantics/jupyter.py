@@ -180,7 +180,7 @@ def _survey(server: Node) -> tuple[list[Node], str]:
     (outside location paths and proxy_pass targets, which are judged per location)."""
     found: list[Node] = []
     texts = [*_comments_about(server)]
-    for node in server.walk():
+    for node in server.subtree():
         directive = node.directive
         if directive == "location":
             if node.children is not None:
