@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from nglint.semantics import routing
+from nglint.semantics import locations, routing
 from nglint.semantics.inherit import Model, Value
 from nglint.tree import Node, Tree
 
@@ -49,7 +49,7 @@ def route(trees: Sequence[Tree], uris: Sequence[str], host: str | None,
                     "effective": effective(model, location or server),
                 }
                 if location is not None:
-                    info = routing.location_info(location)
+                    info = locations.location_info(location)
                     answer["location"] = {"file": location.path, "line": location.line,
                                           "modifier": info.modifier, "path": info.path}
                 answers.append(answer)

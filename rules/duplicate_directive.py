@@ -59,7 +59,7 @@ from collections.abc import Iterator
 
 from nglint import directives
 from nglint.engine import Context, Report
-from nglint.semantics.routing import parse_listen
+from nglint.semantics.servers import parse_listen
 from nglint.tree import Node
 
 CODE = "NG011"

@@ -76,7 +76,7 @@ from nglint import directives
 from nglint.directives import Version
 from nglint.engine import Context, Report
 from nglint.semantics import values
-from nglint.semantics.routing import location_info
+from nglint.semantics.locations import location_info
 from nglint.tree import Node, Tree
 
 CODE = "NG008"

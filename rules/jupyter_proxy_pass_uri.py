@@ -44,7 +44,7 @@ import re
 from collections.abc import Iterator
 
 from nglint.engine import Context, Report
-from nglint.semantics import routing
+from nglint.semantics import locations
 
 CODE = "NG110"
 NAME = "jupyter-proxy-pass-uri"
@@ -68,7 +68,7 @@ def check(context: Context) -> Iterator[Report]:
         if match is None or "$" in target or match.group("uri") is None:
             continue  # no URI part (or variables: nginx passes the URI as built)
         uri = match.group("uri")
-        info = routing.location_info(location)
+        info = locations.location_info(location)
         if info.modifier not in ("", "^~") or uri == info.path:
             continue
         seen.add(id(location))

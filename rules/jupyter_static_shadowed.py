@@ -39,7 +39,7 @@ from collections.abc import Iterator
 from nglint.edits import Edit, EditError, insert_arg
 from nglint.engine import Context, Report
 from nglint.fixes import make_fix, not_fixed
-from nglint.semantics import routing
+from nglint.semantics import locations
 from nglint.semantics.jupyter import STATIC_SAMPLES, display
 from nglint.tree import Node
 
@@ -51,7 +51,7 @@ FIXABLE = True
 
 def caret_tilde(location: Node) -> list[Edit]:
     """``location /jupyter/`` becomes ``location ^~ /jupyter/``."""
-    if routing.location_info(location).modifier != "" or len(location.args) != 1:
+    if locations.location_info(location).modifier != "" or len(location.args) != 1:
         raise EditError("the Jupyter location is not a plain prefix location")
     return [insert_arg(location, 0, "^~")]
 
@@ -69,7 +69,7 @@ def check(context: Context) -> Iterator[Report]:
             location, unknown, _ = view.route(deployment.server, uri)
             if location is None or unknown or model.handler(location) is not None:
                 continue
-            if routing.location_info(location).modifier not in ("~", "~*"):
+            if locations.location_info(location).modifier not in ("~", "~*"):
                 continue
             if (id(location), id(base_location)) in seen:
                 continue

@@ -3,7 +3,7 @@
 ## What it does
 Looks at the locations of every server (and of every location holding
 locations), with nglint's model of nginx's location search
-(`nglint.semantics.routing`), and reports:
+(`nglint.semantics.locations`), and reports:
 
 - two `=` locations with the same URI, or two prefix locations (plain or
   `^~`) with the same path: nginx refuses the configuration
@@ -50,7 +50,7 @@ from collections.abc import Iterator
 
 from nglint.engine import Context, Report
 from nglint.findings import Severity
-from nglint.semantics.routing import LocationInfo, location_info
+from nglint.semantics.locations import LocationInfo, location_info
 from nglint.tree import Node
 
 CODE = "NG012"

@@ -43,7 +43,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from nglint.engine import Context, Report
-from nglint.semantics.routing import location_info
+from nglint.semantics.locations import location_info
 
 CODE = "NG013"
 NAME = "unsupported-regex"

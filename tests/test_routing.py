@@ -15,19 +15,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from nglint.load import Loader
-from nglint.semantics import routing
-from nglint.semantics.routing import (
-    Match,
-    ServerRouter,
-    http_servers,
-    location_info,
-    nginx_token,
-    normalize_uri,
-    route,
-    router_for,
-    select_servers,
-    translate_pcre,
-)
+from nglint.semantics import locations
+from nglint.semantics.locations import Match, ServerRouter, location_info, router_for
+from nglint.semantics.pcre import translate_pcre
+from nglint.semantics.routing import route
+from nglint.semantics.servers import http_servers, select_servers
+from nglint.semantics.tokens import nginx_token
+from nglint.semantics.uri import normalize_uri
 from nglint.tree import Node, Tree
 
 
@@ -613,10 +607,10 @@ def test_router_is_cached_per_tree(tmp_path):
     assert router_for(tree, server) is router_for(tree, server)
     route(tree, "/")
     key = id(tree)
-    assert key in routing._ROUTERS
+    assert key in locations._ROUTERS
     del tree, server
     gc.collect()
-    assert key not in routing._ROUTERS
+    assert key not in locations._ROUTERS
 
 
 def big_server(tmp_path, names: list[str]) -> Node:

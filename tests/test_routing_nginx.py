@@ -30,7 +30,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nglint.load import Loader
-from nglint.semantics.routing import http_servers, normalize_uri, route, select_servers
+from nglint.semantics.routing import route
+from nglint.semantics.servers import http_servers, select_servers
+from nglint.semantics.uri import normalize_uri
 from nglint.tree import Node, Tree
 
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)

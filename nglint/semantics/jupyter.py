@@ -43,8 +43,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from nglint.semantics import routing
+from nglint.semantics import locations, servers
 from nglint.semantics.inherit import Model
+from nglint.semantics.uri import normalize_uri
 from nglint.tree import COMMENT, Node, Tree
 
 SAMPLE_USER = "nglint"
@@ -298,7 +299,7 @@ def server_evidence(server: Node, text: str | None = None) -> Evidence:
 
 def _base_from_location(location: Node) -> str | None:
     """The Jupyter base URL a proxying location implies: the text before any endpoint."""
-    info = routing.location_info(location)
+    info = locations.location_info(location)
     if info.modifier not in ("", "^~", "~", "~*"):
         return None
     path = info.path
@@ -322,7 +323,7 @@ class JupyterView:
         self.tree = tree
         self.model = model
         self.prefixes = tuple(p if p.endswith("/") else p + "/" for p in prefixes)
-        self._routers: dict[int, routing.ServerRouter] = {}
+        self._routers: dict[int, locations.ServerRouter] = {}
         self.deployments = list(self._find())
         self.landings = [landing for d in self.deployments for landing in self._land(d)]
 
@@ -330,7 +331,7 @@ class JupyterView:
         upstreams = upstream_index(self.tree)
         # `# nglint: app=jupyter` is rare: look for it per block only when the tree has one
         markers = any(MARKER.search(c.comment or "") for c in self.tree.named(COMMENT))
-        for server in routing.http_servers(self.tree):
+        for server in servers.http_servers(self.tree):
             all_locations, text = _survey(server)
             proxying = [loc for loc in all_locations if self.model.handler(loc)]
             explicit = markers and (marked(server) or any(marked(loc) for loc in all_locations))
@@ -378,12 +379,12 @@ class JupyterView:
 
     def route(self, server: Node, uri: str) -> tuple[Node | None, bool, Node | None]:
         """The location serving ``uri`` on ``server``, following try_files to @named."""
-        normalized = routing.normalize_uri(uri)
+        normalized = normalize_uri(uri)
         if normalized is None:
             return None, True, None
         router = self._routers.get(id(server))
         if router is None:
-            router = self._routers[id(server)] = routing.ServerRouter(server)
+            router = self._routers[id(server)] = locations.ServerRouter(server)
         match = router.find(normalized)
         location = match.location
         if location is None or match.unknown:

@@ -1,0 +1,188 @@
+"""nginx regexes (PCRE2, no UTF mode) as Python byte patterns.
+
+nginx compiles location and server_name regexes with PCRE2 and no UTF mode
+(``src/core/ngx_regex.c``, ``ngx_regex_compile``), so they match bytes with
+ASCII-only classes and case folding; ``translate_pcre`` turns them into
+Python byte patterns and refuses what Python would read differently.  nginx
+unescapes ``\\\\ \\" \\' \\t \\r \\n`` in every token before the regex compiler
+sees it (``nglint.semantics.tokens``).
+
+PCRE2 syntax: https://www.pcre.org/current/doc/html/pcre2syntax.html and
+https://www.pcre.org/current/doc/html/pcre2pattern.html.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+from functools import lru_cache
+
+from nglint.semantics.uri import to_bytes
+
+__all__ = ["translate_pcre"]
+
+# escapes with the same meaning in PCRE2 (no UTF) and in Python bytes patterns
+_SAME_ESCAPES = frozenset("AbBdDsSwWafnrt0123456789")
+_SAME_CLASS_ESCAPES = frozenset("dDsSwWbafnrt01234567")
+_POSIX_CLASSES = {
+    "alpha": "a-zA-Z", "digit": "0-9", "alnum": "a-zA-Z0-9", "upper": "A-Z",
+    "lower": "a-z", "space": "\\t\\n\\x0b\\f\\r ", "blank": " \\t",
+    "punct": "!-/:-@\\[-`{-~", "xdigit": "0-9A-Fa-f", "word": "\\w",
+    "cntrl": "\\x00-\\x1f\\x7f", "print": " -~", "graph": "!-~",
+}
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_QUANTIFIER = re.compile(r"\{\d+(?:,\d*)?\}")
+
+
+_TEMPLATE_PLACEHOLDER = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}|(?<!\\[pP])\{[A-Z][A-Z0-9_]+\}")
+
+
+class _Unsupported(Exception):
+    pass
+
+
+def _translate(pattern: str) -> str:
+    out: list[str] = []
+    i = 0
+    n = len(pattern)
+    in_class = False
+    class_start = 0  # index just after '[' or '[^' (where a literal ']' may stand)
+    while i < n:
+        char = pattern[i]
+        if char == "\\":
+            if i + 1 >= n:
+                raise _Unsupported("pattern ends with a backslash")
+            nxt = pattern[i + 1]
+            if nxt == "Q":
+                end = pattern.find("\\E", i + 2)
+                literal = pattern[i + 2:] if end < 0 else pattern[i + 2:end]
+                if in_class:
+                    raise _Unsupported("\\Q...\\E inside a character class")
+                out.append(re.escape(literal))
+                i = n if end < 0 else end + 2
+                continue
+            if not (nxt.isascii() and nxt.isalnum()):
+                out.append(pattern[i:i + 2])  # an escaped symbol (or byte) is itself
+            elif in_class:
+                if nxt == "x" and pattern[i + 2:i + 3] != "{":
+                    out.append("\\x")
+                elif nxt in _SAME_CLASS_ESCAPES:
+                    out.append(pattern[i:i + 2])
+                else:
+                    raise _Unsupported(f"\\{nxt} inside a character class")
+            elif nxt in _SAME_ESCAPES:
+                out.append(pattern[i:i + 2])
+            elif nxt == "x" and pattern[i + 2:i + 3] != "{":
+                out.append("\\x")  # Python insists on two hex digits; it rejects fewer
+            elif nxt == "z":
+                out.append("\\Z")  # PCRE \z is the very end, Python's \Z
+            elif nxt == "Z":
+                out.append("(?=\\n?\\Z)")  # PCRE \Z also matches before a final newline
+            elif nxt == "k" and i + 2 < n and pattern[i + 2] in "<'{":
+                close = {"<": ">", "'": "'", "{": "}"}[pattern[i + 2]]
+                end = pattern.find(close, i + 3)
+                name = pattern[i + 3:end] if end > 0 else ""
+                if not _NAME.fullmatch(name):
+                    raise _Unsupported("\\k with a malformed name")
+                out.append(f"(?P={name})")
+                i = end + 1
+                continue
+            else:
+                what = "\\x{...}" if nxt == "x" else f"\\{nxt}"
+                raise _Unsupported(f"{what} has no Python equivalent")
+            i += 2
+            continue
+        if in_class:
+            if char == "]" and i != class_start:
+                in_class = False
+            elif char == "[" and pattern[i + 1:i + 2] in (":", ".", "="):
+                kind = pattern[i + 1]
+                end = pattern.find(kind + "]", i + 2)
+                if end < 0:
+                    out.append("\\[")  # a lone '[' is a literal in both
+                    i += 1
+                    continue
+                name = pattern[i + 2:end]
+                if kind != ":" or name not in _POSIX_CLASSES:
+                    raise _Unsupported(f"POSIX class [{kind}{name}{kind}]")
+                out.append(_POSIX_CLASSES[name])
+                i = end + 2
+                continue
+            elif char == "[":
+                out.append("\\[")  # literal in PCRE; Python would warn about nesting
+                i += 1
+                continue
+            out.append(char)
+            i += 1
+            continue
+        if char == "[":
+            in_class = True
+            start = i + 1
+            if pattern[start:start + 1] == "^":
+                start += 1
+            if pattern[start:start + 1] == ":" and re.match(r":\^?[a-z]+:\]", pattern[start:]):
+                raise _Unsupported("POSIX class outside brackets (a PCRE error)")
+            class_start = start
+            out.append(pattern[i:start])
+            i = start
+            continue
+        if char == "{" and not _QUANTIFIER.match(pattern, i):
+            out.append("\\{")  # PCRE2 10.42 reads "{,3}" as text; Python as a quantifier
+            i += 1
+            continue
+        if char == "(" and pattern[i + 1:i + 2] == "?":
+            rest = pattern[i + 2:]
+            named = re.match(r"<([A-Za-z_][A-Za-z0-9_]*)>|'([A-Za-z_][A-Za-z0-9_]*)'", rest)
+            if named:
+                out.append(f"(?P<{named.group(1) or named.group(2)}>")
+                i += 2 + named.end()
+                continue
+            if rest.startswith("#"):
+                end = pattern.find(")", i)
+                if end < 0:
+                    raise _Unsupported("unterminated comment")
+                i = end + 1  # a comment: drop it
+                continue
+            if rest.startswith("("):
+                if not re.match(r"\(\d+\)", rest):
+                    raise _Unsupported("conditional group on a name or an assertion")
+            else:
+                flags = re.match(r"([-a-zA-Z^]*)[:)]", rest)
+                if flags and "x" in flags.group(1):
+                    # comments and blanks: not worth a second parser for them
+                    raise _Unsupported("extended mode (?x)")
+        out.append(char)
+        i += 1
+    if in_class:
+        raise _Unsupported("unterminated character class")
+    return "".join(out)
+
+
+@lru_cache(maxsize=4096)
+def translate_pcre(pattern: str, caseless: bool = False) -> tuple[re.Pattern[bytes] | None, str]:
+    """Compile an nginx (PCRE2, no UTF) regex for Python, matching bytes.
+
+    Returns ``(pattern, "")``, or ``(None, reason)`` when Python's ``re``
+    rejects the translation or could read it differently from PCRE2
+    (``\\K``, recursion, ``(*VERB)``, ``\\g``, ``\\h``, ``\\v``, named
+    conditions, ``(?x)``...).  Named groups ``(?<n>`` / ``(?'n'``, ``\\Q..\\E``,
+    ``\\z``, ``\\Z``, POSIX classes, atomic groups and possessive quantifiers
+    are translated.
+    """
+    placeholder = _TEMPLATE_PLACEHOLDER.search(pattern)
+    if placeholder:
+        # `${user_name}` is an envsubst placeholder: the file is a template rendered before
+        # nginx reads it, so the raw pattern says nothing about the deployed one
+        return None, f"template placeholder {placeholder.group()} in the pattern"
+    try:
+        translated = _translate(pattern)
+    except _Unsupported as error:
+        return None, str(error)
+    flags = re.IGNORECASE if caseless else 0
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # "possible nested set" and friends
+            compiled = re.compile(to_bytes(translated), flags)
+    except (re.error, OverflowError, RecursionError) as error:
+        return None, f"Python re rejects it: {error}"
+    return compiled, ""
