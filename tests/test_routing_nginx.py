@@ -7,35 +7,28 @@ the request target reaches nginx byte for byte.  Any disagreement fails with
 a table of (uri, nginx, model).
 
 Skipped only when no nginx exists (``nginx`` on PATH or /usr/sbin/nginx) and
-the CI environment variable is unset; with CI set, a missing nginx fails.
+the CI environment variable is unset; with CI set, a missing nginx fails
+(``tests/nginx_harness.py`` runs nginx and holds that rule).
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
-import tempfile
 import textwrap
-import time
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nglint.load import Loader
 from nglint.semantics.routing import route
 from nglint.semantics.servers import http_servers, select_servers
 from nglint.semantics.uri import normalize_uri
 from nglint.tree import Node, Tree
+from tests.nginx_harness import CONFIG, Instance, nginx_launcher
 
-NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if os.path.exists("/usr/sbin/nginx") else None)
 # generated configurations (x10 generated URIs for normalization); a fixed seed by
 # default so CI is reproducible, NGLINT_NGINX_RANDOM=1 to explore new examples
 EXAMPLES = int(os.environ.get("NGLINT_NGINX_EXAMPLES", "100"))
@@ -57,131 +50,10 @@ EXPECTED_DISAGREEMENTS: dict[str, str] = {
               "holding a location name longer than 255 bytes (see above)",
 }
 
-CONFIG = """\
-worker_processes 1;
-master_process off;
-error_log {prefix}/error.log;
-pid {prefix}/nginx.pid;
-events {{ worker_connections 64; }}
-http {{
-    access_log off;
-    client_body_temp_path {prefix}/client_body;
-    proxy_temp_path {prefix}/proxy;
-    fastcgi_temp_path {prefix}/fastcgi;
-    uwsgi_temp_path {prefix}/uwsgi;
-    scgi_temp_path {prefix}/scgi;
-    default_type text/plain;
-    root {prefix}/empty;
-{servers}
-}}
-"""
-
-
-@dataclass
-class Response:
-    status: int
-    headers: dict[str, str]
-    body: bytes
-
-
-@dataclass(repr=False)
-class Instance:
-    port: int
-    tree: Tree
-    prefix: Path
-
-    def __repr__(self) -> str:
-        return f"<nginx on 127.0.0.1:{self.port}>"
-
-    def get(self, target: bytes, host: bytes = b"localhost") -> Response:
-        with socket.create_connection(("127.0.0.1", self.port), timeout=5) as conn:
-            conn.sendall(b"GET " + target + b" HTTP/1.1\r\nHost: " + host
-                         + b"\r\nConnection: close\r\n\r\n")
-            data = b""
-            while chunk := conn.recv(65536):
-                data += chunk
-        head, _, body = data.partition(b"\r\n\r\n")
-        lines = head.decode("latin-1").split("\r\n")
-        headers = {}
-        for line in lines[1:]:
-            name, _, value = line.partition(":")
-            headers[name.strip().lower()] = value.strip()
-        return Response(int(lines[0].split()[1]), headers, body)
-
-
-@dataclass
-class Launcher:
-    binary: str
-    base: Path
-    running: list[subprocess.Popen] = field(default_factory=list)
-
-    @contextmanager
-    def start(self, servers: str) -> Iterator[Instance]:
-        prefix = Path(tempfile.mkdtemp(dir=self.base))
-        (prefix / "empty").mkdir()  # root: no file, so "no location" is a 404 (403 for "/")
-        port = free_port()
-        conf = prefix / "nginx.conf"
-        conf.write_text(CONFIG.format(prefix=prefix, servers=servers.replace("PORT", str(port))),
-                        encoding="utf-8")
-        tree = Loader(str(prefix)).load(str(conf))
-        assert not tree.problems, tree.problems
-        with open(prefix / "stderr.log", "wb") as stderr:
-            process = subprocess.Popen(
-                [self.binary, "-p", str(prefix), "-c", str(conf), "-g", "daemon off;"],
-                stdout=subprocess.DEVNULL, stderr=stderr)
-        self.running.append(process)
-        try:
-            wait_for_port(process, port, prefix)
-            yield Instance(port, tree, prefix)
-        finally:
-            stop(process)
-            self.running.remove(process)
-
-    def stop_all(self) -> None:
-        for process in list(self.running):
-            stop(process)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_for_port(process: subprocess.Popen, port: int, prefix: Path) -> None:
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            log = "".join(p.read_text() for p in (prefix / "stderr.log", prefix / "error.log")
-                          if p.exists())
-            pytest.fail(f"nginx exited with {process.returncode}:\n{log}")
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.02)
-    pytest.fail(f"nginx did not accept connections on port {port} within 10 s")
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=5)
-
 
 @pytest.fixture(scope="module")
 def launcher(tmp_path_factory):
-    if NGINX is None:
-        if os.environ.get("CI"):
-            pytest.fail("CI is set but nginx is missing (neither `nginx` on PATH nor "
-                        "/usr/sbin/nginx): the routing model cannot be checked")
-        pytest.skip("nginx is not installed (no `nginx` on PATH, no /usr/sbin/nginx); "
-                    "set CI=1 to make this a failure")
-    started = Launcher(NGINX, tmp_path_factory.mktemp("nginx"))
+    started = nginx_launcher(tmp_path_factory.mktemp("nginx"), "the routing model")
     yield started
     started.stop_all()  # whatever happened to the tests
 
@@ -580,7 +452,8 @@ def test_configs_are_valid_for_nginx_t(launcher, tmp_path):
     for servers in (TRICKY_SERVER, NO_CATCH_ALL, SERVER_NAMES):
         conf = tmp_path / "nginx.conf"
         (tmp_path / "empty").mkdir(exist_ok=True)
-        conf.write_text(CONFIG.format(prefix=tmp_path, servers=servers.replace("PORT", "1")),
+        conf.write_text(CONFIG.format(prefix=tmp_path, http="",
+                                      servers=servers.replace("PORT", "1")),
                         encoding="utf-8")
         result = subprocess.run([launcher.binary, "-t", "-p", str(tmp_path), "-c", str(conf)],
                                 capture_output=True, text=True, check=False)
