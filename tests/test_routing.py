@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 from nglint.load import Loader
 from nglint.semantics import locations
 from nglint.semantics.locations import Match, ServerRouter, location_info, router_for
-from nglint.semantics.pcre import translate_pcre
 from nglint.semantics.routing import route
 from nglint.semantics.servers import http_servers, select_servers
 from nglint.semantics.tokens import nginx_token
@@ -177,52 +176,6 @@ def test_location_info_invalid(tmp_path):
 ])
 def test_nginx_token(arg, expected):
     assert nginx_token(arg) == expected
-
-
-# --------------------------------------------------------------------------- PCRE translation
-
-@pytest.mark.parametrize(("pcre", "python"), [
-    (r"\.php$", rb"\.php$"),
-    (r"^/(?<user>\w+)/(?'tab'\d+)$", rb"^/(?P<user>\w+)/(?P<tab>\d+)$"),
-    (r"(?<=a)b(?<!c)", rb"(?<=a)b(?<!c)"),  # lookbehinds are not named groups
-    (r"(?P<x>a)(?P=x)\k<x>\k'x'\k{x}", rb"(?P<x>a)(?P=x)(?P=x)(?P=x)(?P=x)"),
-    (r"\Qa.b*\E+", rb"a\.b\*+"),
-    (r"a\z", rb"a\Z"),
-    (r"a\Z", rb"a(?=\n?\Z)"),
-    (r"[[:alpha:]_]+", rb"[a-zA-Z_]+"),
-    (r"x{,3}", rb"x\{,3}"),  # a literal for PCRE2 10.42, a quantifier for Python
-    (r"x{2,3}y{2}z{1,}", rb"x{2,3}y{2}z{1,}"),
-    (r"(?>a+)b++c*+", rb"(?>a+)b++c*+"),
-    (r"[]a]", rb"[]a]"),
-    (r"[^]a[]", rb"[^]a\[]"),
-    (r"(?i)abc", rb"(?i)abc"),
-    (r"a(?#note)b", rb"ab"),
-    (r"(a)?(?(1)b|c)", rb"(a)?(?(1)b|c)"),
-    ("\\é\\_", "\\é\\_".encode()),  # escaped bytes and symbols are themselves
-])
-def test_translate_pcre(pcre, python):
-    compiled, reason = translate_pcre(pcre)
-    assert reason == ""
-    assert compiled is not None and compiled.pattern == python
-
-
-@pytest.mark.parametrize("pcre", [
-    r"^/files/\K.*", r"^(\((?R)?\))$", r"(a)(?1)", r"(?<n>a)(?&n)", r"(*UTF)a", r"(*SKIP)a",
-    r"\g{1}", r"(a)\g1", r"a\hb", r"a\vb", r"\R", r"\N", r"\x{41}", r"\e", r"\cA",
-    r"(?<n>a)?(?(<n>)b|c)", r"(?(R)a|b)", r"(?(?=a)a|b)", r"(?x) a b", r"a(?i)b", r"(?|a|b)",
-    r"\p{L}", r"[[:^alpha:]]", r"[[.a.]]", r"[\h]", r"(", r"a**",
-])
-def test_translate_pcre_unsupported(pcre):
-    compiled, reason = translate_pcre(pcre)
-    assert compiled is None and reason
-
-
-def test_translated_regexes_match_bytes_like_pcre_without_utf():
-    one_byte, _ = translate_pcre(r"^/.$")
-    assert one_byte is not None
-    assert one_byte.search("/é".encode()) is None  # two bytes: PCRE (no UTF) sees two
-    word, _ = translate_pcre(r"^/\w+$", caseless=True)
-    assert word is not None and word.search(b"/Ab_9") and not word.search("/é".encode())
 
 
 # --------------------------------------------------------------------------- routing

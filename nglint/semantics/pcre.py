@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from dataclasses import dataclass
 from functools import lru_cache
 
 from nglint.semantics.uri import to_bytes
@@ -41,14 +42,75 @@ class _Unsupported(Exception):
     pass
 
 
-def _translate(pattern: str) -> str:
+@dataclass(frozen=True)
+class _Options:
+    """The PCRE2 options this translation follows: caseless, dotall, multiline."""
+
+    i: bool = False
+    s: bool = False
+    m: bool = False
+
+    def apply(self, text: str) -> _Options:
+        """The options after ``(?text)`` / ``(?text:``: pcre2pattern, "Internal option setting".
+
+        ``(?^)`` unsets i, m, n, s, x first; letters before ``-`` set, after it unset.
+        ``x``, ``xx``, ``n``, ``J``, ``U`` and anything unusual are refused.
+        """
+        if not _OPTION_TEXT.fullmatch(text) or text in ("", "-", "^-") or (
+                text.startswith("^") and "-" in text):
+            raise _Unsupported(f"inline option setting (?{text}) (only i, s, m are translated)")
+        on, _, off = text.removeprefix("^").partition("-")
+        current = _Options() if text.startswith("^") else self
+        return _Options(
+            i=("i" in on or current.i) and "i" not in off,
+            s=("s" in on or current.s) and "s" not in off,
+            m=("m" in on or current.m) and "m" not in off)
+
+    def python_switch(self, target: _Options) -> str:
+        """A Python scoped group opening ``(?i-s:`` that turns these i/s options into target's.
+
+        ``m`` is never handed to Python: ``^`` and ``$`` are rewritten instead.
+        """
+        on = "".join(flag for flag in "is" if getattr(target, flag) and not getattr(self, flag))
+        off = "".join(flag for flag in "is" if getattr(self, flag) and not getattr(target, flag))
+        return f"(?{on}{'-' if off else ''}{off}:" if on or off else ""
+
+
+_OPTION_TEXT = re.compile(r"\^?[ims]*(?:-[ims]*)?")
+_OPTION_SETTING = re.compile(r"([-a-zA-Z^]*)([:)])")
+# PCRE2 with (?m): '^' after an internal newline only (not after a final one, unlike
+# Python's MULTILINE), '$' before any newline or at the end (pcre2pattern, "Circumflex
+# and dollar")
+_MULTILINE_CARET = r"(?:\A|(?<=\n)(?!\Z))"
+_MULTILINE_DOLLAR = r"(?=\n|\Z)"
+
+
+@dataclass
+class _Group:
+    """An open group while translating: where option settings inside it stop applying.
+
+    In PCRE2 an option setting lasts to the end of its group, later alternatives
+    included (``a(?i)b|c`` is ``a(?i:b)|(?i:c)``); Python only has scoped
+    ``(?i:...)`` groups past the start, so each alternative after a setting is
+    wrapped in one (``opened`` counts the wrappers of the current alternative).
+    """
+
+    start: _Options  # in force where the group opened (and in Python at each '|')
+    options: _Options  # in force now
+    opened: int = 0
+
+
+def _translate(pattern: str, caseless: bool = False) -> str:
     out: list[str] = []
     i = 0
     n = len(pattern)
     in_class = False
     class_start = 0  # index just after '[' or '[^' (where a literal ']' may stand)
+    top = _Options(i=caseless)
+    groups = [_Group(top, top)]
     while i < n:
         char = pattern[i]
+        group = groups[-1]
         if char == "\\":
             if i + 1 >= n:
                 raise _Unsupported("pattern ends with a backslash")
@@ -130,11 +192,34 @@ def _translate(pattern: str) -> str:
             out.append("\\{")  # PCRE2 10.42 reads "{,3}" as text; Python as a quantifier
             i += 1
             continue
+        if char == "|":
+            out.append(")" * group.opened + "|")
+            switch = group.start.python_switch(group.options)
+            out.append(switch)
+            group.opened = 1 if switch else 0
+            i += 1
+            continue
+        if char == ")":
+            if len(groups) == 1:
+                raise _Unsupported("unmatched closing parenthesis")
+            out.append(")" * group.opened + ")")
+            groups.pop()
+            i += 1
+            continue
+        if char == "^" and group.options.m:
+            out.append(_MULTILINE_CARET)
+            i += 1
+            continue
+        if char == "$" and group.options.m:
+            out.append(_MULTILINE_DOLLAR)
+            i += 1
+            continue
         if char == "(" and pattern[i + 1:i + 2] == "?":
             rest = pattern[i + 2:]
             named = re.match(r"<([A-Za-z_][A-Za-z0-9_]*)>|'([A-Za-z_][A-Za-z0-9_]*)'", rest)
             if named:
                 out.append(f"(?P<{named.group(1) or named.group(2)}>")
+                groups.append(_Group(group.options, group.options))
                 i += 2 + named.end()
                 continue
             if rest.startswith("#"):
@@ -143,18 +228,35 @@ def _translate(pattern: str) -> str:
                     raise _Unsupported("unterminated comment")
                 i = end + 1  # a comment: drop it
                 continue
-            if rest.startswith("("):
-                if not re.match(r"\(\d+\)", rest):
-                    raise _Unsupported("conditional group on a name or an assertion")
-            else:
-                flags = re.match(r"([-a-zA-Z^]*)[:)]", rest)
-                if flags and "x" in flags.group(1):
+            if rest.startswith("(") and not re.match(r"\(\d+\)", rest):
+                raise _Unsupported("conditional group on a name or an assertion")
+            setting = _OPTION_SETTING.match(rest)
+            if setting and (setting.group(1) or setting.group(2) == ")"):
+                if setting.group(1) == "R":
+                    raise _Unsupported("recursion (?R)")
+                if "x" in setting.group(1):
                     # comments and blanks: not worth a second parser for them
                     raise _Unsupported("extended mode (?x)")
+                options = group.options.apply(setting.group(1))
+                switch = group.options.python_switch(options)
+                if setting.group(2) == ")":  # (?i): to the end of the enclosing group
+                    out.append(switch)
+                    group.opened += 1 if switch else 0
+                    group.options = options
+                else:  # (?i:...): that group only
+                    out.append(switch or "(?:")
+                    groups.append(_Group(options, options))
+                i += 2 + setting.end()
+                continue
+        if char == "(":
+            groups.append(_Group(group.options, group.options))
         out.append(char)
         i += 1
     if in_class:
         raise _Unsupported("unterminated character class")
+    if len(groups) > 1:
+        raise _Unsupported("missing closing parenthesis")
+    out.append(")" * groups[0].opened)
     return "".join(out)
 
 
@@ -175,7 +277,7 @@ def translate_pcre(pattern: str, caseless: bool = False) -> tuple[re.Pattern[byt
         # nginx reads it, so the raw pattern says nothing about the deployed one
         return None, f"template placeholder {placeholder.group()} in the pattern"
     try:
-        translated = _translate(pattern)
+        translated = _translate(pattern, caseless)
     except _Unsupported as error:
         return None, str(error)
     flags = re.IGNORECASE if caseless else 0
