@@ -11,6 +11,10 @@ slash (merged, and ``%2E%2E`` is a real ``..``); decoded ``%``, ``#`` and
 above the root are a 400.  Checked against a running nginx
 (``tests/test_routing_nginx.py``).
 
+``validate_host`` re-implements ``ngx_http_validate_host``
+(``src/http/ngx_http_request.c``), the check nginx runs on the Host header and
+on the host of an absolute request target.
+
 Strings: a URI here is text decoded from its bytes as UTF-8 with
 ``surrogateescape``, the way nglint decodes configuration files, so location
 names and URIs compare as the bytes nginx compares.
@@ -21,7 +25,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-__all__ = ["from_bytes", "normalize_uri", "to_bytes"]
+__all__ = ["from_bytes", "normalize_uri", "to_bytes", "validate_host"]
 
 
 def to_bytes(text: str) -> bytes:
@@ -162,3 +166,56 @@ def normalize_uri(raw: str, merge_slashes: bool = True) -> str | None:
             return None
     path = _parse_complex(data, merge_slashes)
     return None if path is None else from_bytes(path)
+
+
+# ---------------------------------------------------------------------------
+# Host (ngx_http_validate_host)
+# ---------------------------------------------------------------------------
+
+_ASCII_LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
+
+
+@lru_cache(maxsize=4096)
+def validate_host(host: str) -> str | None:
+    """The host name nginx looks servers up by, or None when nginx answers 400.
+
+    Re-implements ``ngx_http_validate_host`` (``src/http/ngx_http_request.c``);
+    ``host`` is the header value as ``ngx_http_parse_header_line`` hands it
+    over (spaces around it already dropped), in nglint's text form (bytes as
+    UTF-8 with ``surrogateescape``).  Checked on a running nginx
+    (``tests/test_servers.py``).
+
+    * A dot right after a dot (``a..b``), a ``/``, a control byte (NUL
+      included), space or DEL anywhere in the value, port included, is a 400.
+    * The port goes: the host ends at the first ``:``, or after the ``]`` of a
+      value starting with ``[`` (an IPv6 literal keeps its colons).
+    * One trailing dot goes, but only when the value's last dot ends the host
+      (``a.:80`` is ``a``; ``a:80.`` is ``a``; ``a.:8.0`` stays ``a.``).
+    * An empty host (``""``, ``:80``, ``.``) is a 400.
+    * ASCII letters are lower-cased (nginx's ``ngx_strlow``); other bytes stay.
+    """
+    data = to_bytes(host)
+    last_dot = -2  # "no dot yet": never right before an index
+    end = len(data)
+    literal = rest = False
+    for index, byte in enumerate(data):
+        if byte == _DOT_B:
+            if last_dot == index - 1:
+                return None
+            last_dot = index
+        elif byte == 0x3A:  # ':'
+            if not literal and not rest:
+                end, rest = index, True
+        elif byte == 0x5B:  # '['
+            if index == 0:
+                literal = True
+        elif byte == 0x5D:  # ']'
+            if literal and not rest:
+                end, rest = index + 1, True
+        elif byte == _SLASH_B or byte <= 0x20 or byte == 0x7F:
+            return None
+    if last_dot == end - 1:
+        end -= 1
+    if end <= 0:
+        return None
+    return from_bytes(data[:end].translate(_ASCII_LOWER))
