@@ -79,12 +79,43 @@ def http_get(address: str, port: int, target: bytes, host: bytes | None = b"loca
     for name, value in headers:
         head += f"{name}: {value}\r\n".encode("latin-1")
     head += b"Connection: close\r\n\r\n"
-    with socket.create_connection((address, port), timeout=timeout) as conn:
-        conn.sendall(head)
+    response = exchange(address, port, head, timeout)
+    assert response is not None, f"nothing listens on {address}:{port}"
+    return response
+
+
+def exchange(address: str, port: int, request: bytes, timeout: float = 5) -> Response | None:
+    """Send raw ``request`` bytes, read one response (None: connection refused).
+
+    The response ends at its ``Content-Length``, its last chunk or the close,
+    so the request need not ask for ``Connection: close``.
+    """
+    try:
+        conn = socket.create_connection((address, port), timeout=timeout)
+    except ConnectionRefusedError:
+        return None
+    with conn:
+        conn.sendall(request)
         data = b""
         while chunk := conn.recv(65536):
             data += chunk
+            if complete(data):
+                break
     return parse_response(data)
+
+
+def complete(data: bytes) -> bool:
+    head, found, body = data.partition(b"\r\n\r\n")
+    if not found:
+        return False
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        name = name.strip().lower()
+        if name == b"content-length":
+            return len(body) >= int(value.strip())
+        if name == b"transfer-encoding" and value.strip().lower() == b"chunked":
+            return body.endswith(b"0\r\n\r\n")
+    return head.startswith(b"HTTP/1.1 304") or head.split(b" ")[1:2] == [b"204"]
 
 
 def parse_response(data: bytes) -> Response:
