@@ -313,7 +313,12 @@ def explain(rule: str) -> int:
 @main.command("route")
 @click.argument("path", type=click.Path())
 @click.argument("uris", nargs=-1, required=True)
-@click.option("--host", help="Host header of the request (default: every server).")
+@click.option("--host", help="Host header of the request (default: every server; a full "
+              "URL gives its own).")
+@click.option("--listen", "listen", metavar="ADDR:PORT",
+              help="Where the request arrives (127.0.0.1:8080, [::1]:443, 8080).")
+@click.option("--header", "headers", multiple=True, metavar="'NAME: VALUE'",
+              help="A client header, e.g. 'Upgrade: websocket' (repeatable).")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
               show_default=True)
 @click.option("--context", type=click.Choice(["main", "http", "server", "location"]))
@@ -323,20 +328,30 @@ def explain(rule: str) -> int:
 @click.option("--config", "config_file", type=click.Path(dir_okay=False),
               help="Configuration file to use instead of the one found upward.")
 @guarded
-def route_command(path: str, uris: tuple[str, ...], host: str | None, output_format: str,
-                  context: str | None, conf_prefix: str | None,
-                  nginx_version: str | None, config_file: str | None) -> int:
-    """Show which server and location serve each URI, and the proxy settings there."""
+def route_command(path: str, uris: tuple[str, ...], host: str | None, listen: str | None,
+                  headers: tuple[str, ...], output_format: str, context: str | None,
+                  conf_prefix: str | None, nginx_version: str | None,
+                  config_file: str | None) -> int:
+    """Show what nginx does with each request (URI or full URL): server, location,
+    internal redirects, if branches, and what is sent upstream."""
     from nglint import config
     from nglint.discover import discover
     from nglint.route import render_text, route
     from nglint.semantics.inherit import Model
+    from nglint.semantics.request import parse_listen_option, requests_for
 
+    try:
+        address, port = parse_listen_option(listen) if listen else (None, None)
+        requests = requests_for(uris, host, address, port, headers)
+    except ValueError as error:
+        raise NglintError(str(error)) from None
     [(found, _)] = config.group([path], config_file)
     settings = config.settle(found, nginx_version=nginx_version)
     trees = discover([path], context=context, conf_prefix=conf_prefix)
+    # given a tree, only what nginx loads: not the fragments nothing includes
+    whole = [tree for tree in trees if tree.context == "main"]
     model = Model(settings.options.nginx_version)
-    answers = route(trees, uris, host, model)
+    answers = route(whole or trees, requests, model)
     if output_format == "json":
         click.echo(json.dumps(answers, indent=2, ensure_ascii=False))
     else:

@@ -46,11 +46,24 @@ def _commented_out(block: Node, directive: str) -> Node | None:
                  and opens_line(child)), None)
 
 
+def settings_block(block: Node) -> Node:
+    """Where a proxy setting for ``block`` is written: an ``if`` block's location.
+
+    ``proxy_set_header``, ``proxy_http_version`` and the proxy timeouts are not
+    allowed in ``if`` (their context is http, server, location: nginx docs), and
+    an ``if`` block inherits them from its location.
+    """
+    while block.directive == "if" and block.parent is not None:
+        block = block.parent
+    return block
+
+
 def set_directive(block: Node, directive: str, args: Sequence[str],
                   after: Node | None = None) -> list[Edit]:
     """The block's own directive set to ``args``: replaced, or inserted below the line
     that comments it out, else after ``after`` when it is written in the block, else at
-    the block's end."""
+    the block's end (an ``if`` block's settings go to its location)."""
+    block = settings_block(block)
     own = block.first(directive)
     if own is not None:
         if own.source is not block.source or own.via is not block.via:
@@ -95,16 +108,20 @@ def set_proxy_header(model: Model, block: Node, name: str, value: str,
     the tree, a block in a file included from several places is changed only when
     every place inherits the same headers.
     """
+    block = settings_block(block)
     own = list(block.directives("proxy_set_header"))
+    same = [node for node in own if node.args and node.args[0].lower() == name.lower()]
+    if len(same) > 1:
+        raise EditError(f"the {name} header is set {len(same)} times at this level (NG015): "
+                        "remove the extra lines first")
     if own:
-        for node in own:
-            if node.args and node.args[0].lower() == name.lower():
-                if node.source is not block.source or node.via is not block.via:
-                    raise EditError(f"the {name} header is set in an included file "
-                                    f"({node.path}:{node.line})")
-                if len(node.args) < 2:
-                    raise EditError(f"proxy_set_header {name} has no value (NG008)")
-                return [replace_arg(node, 1, value)]
+        for node in same:
+            if node.source is not block.source or node.via is not block.via:
+                raise EditError(f"the {name} header is set in an included file "
+                                f"({node.path}:{node.line})")
+            if len(node.args) < 2:
+                raise EditError(f"proxy_set_header {name} has no value (NG008)")
+            return [replace_arg(node, 1, value)]
         written = [n for n in own if n in own_statements(block)]
         anchor = written[-1] if written else None
         return [insert_statements(block, [render("proxy_set_header", [name, value])], anchor)]

@@ -50,6 +50,7 @@ from collections.abc import Iterator
 
 from nglint.engine import Context, Report
 from nglint.fixes import make_fix, not_fixed, set_proxy_header
+from nglint.semantics.upstream import upstream_for
 from nglint.tree import Node
 
 CODE = "NG106"
@@ -73,12 +74,17 @@ def listen_ports(server: Node) -> set[int]:
 
 def check(context: Context) -> Iterator[Report]:
     for group in context.jupyter.proxied_groups():
-        headers = context.model.proxy_headers(group.location)
-        origin = headers.get("origin")
-        if origin is not None and origin.args[1] == "":
+        upstream = upstream_for(context.model, group.location)
+        if upstream is None:
+            continue  # not proxy_pass: nglint does not model what it sends
+        origins = upstream.named("Origin")
+        if origins and all(header.blank for header in origins):
             continue  # Origin blanked: Jupyter skips the check (NG107 reports that)
-        host = headers["host"]
-        value = host.args[1]
+        hosts = upstream.may_send("Host")
+        if len(hosts) != 1:
+            continue  # Host sent twice (NG015) or not at all: that is the defect to fix first
+        host = hosts[0]
+        value = host.value
         if "$http_host" in value or re.search(r"\$host:.+", value):
             continue
         where = "nginx default" if host.is_default else host.where()

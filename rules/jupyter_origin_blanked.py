@@ -38,12 +38,14 @@ from collections.abc import Iterator
 
 from nglint.edits import Edit, EditError, remove_statement, replace_args
 from nglint.engine import Context, Report
-from nglint.fixes import make_fix, not_fixed, set_proxy_header
+from nglint.fixes import make_fix, not_fixed, set_proxy_header, settings_block
 from nglint.semantics.inherit import Model
+from nglint.semantics.upstream import upstream_for
 from nglint.tree import Node
 
 
 def unblank(model: Model, location: Node, origin: Node | None) -> list[Edit]:
+    location = settings_block(location)
     if origin is None or origin.parent is not location:
         raise EditError("Origin is blanked at an outer level; change it there")
     if origin.source is not location.source or origin.via is not location.via:
@@ -63,9 +65,11 @@ FIXABLE = True
 
 def check(context: Context) -> Iterator[Report]:
     for group in context.jupyter.proxied_groups():
-        origin = context.model.proxy_headers(group.location).get("origin")
-        if origin is None or origin.args[1] != "":
-            continue
+        upstream = upstream_for(context.model, group.location)
+        origins = upstream.named("Origin") if upstream is not None else []
+        if not origins or not all(header.blank for header in origins):
+            continue  # Origin passes through (or is set): Jupyter checks it
+        origin = origins[-1]
         fix, why = make_fix("stop blanking Origin, send Host $http_host", unblank, context.model,
                             group.location, origin.node, unsafe=True)
         yield Report(

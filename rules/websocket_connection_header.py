@@ -61,6 +61,7 @@ from nglint.engine import Context, Report
 from nglint.findings import Severity
 from nglint.fixes import ensure_upgrade_map, make_fix, not_fixed, set_proxy_header
 from nglint.semantics.inherit import Model
+from nglint.semantics.upstream import upstream_for
 from nglint.tree import Node, Tree
 
 CODE = "NG103"
@@ -77,26 +78,32 @@ def connection_fix(model: Model, tree: Tree, location: Node) -> list[Edit]:
 def check(context: Context) -> Iterator[Report]:
     for group in context.jupyter.proxied_groups():
         location = group.location
-        header = context.model.proxy_headers(location).get("connection")
-        value = header.args[1] if header else ""
-        if "$" in value:
+        upstream = upstream_for(context.model, location)
+        if upstream is None:
+            continue  # not proxy_pass: nglint does not model what it sends
+        entries = upstream.named("Connection")
+        sent = [header for header in entries if not header.blank]
+        if any("$" in header.value for header in sent):
             continue  # a variable: $connection_upgrade (NG004 checks it is defined) or similar
+        upgrades = [h for h in sent if "upgrade" in h.value.lower().replace(",", " ").split()]
         fix, why = make_fix("forward Connection through the upgrade map", connection_fix,
                             context.model, context.tree, location)
-        if value.lower() == "upgrade":
+        if upgrades:
             yield Report(
-                f"Connection is hard-coded to {value!r} (set at {header.where()}): plain "
-                "requests of this location are sent as upgrades too; use "
+                f"Connection is hard-coded to {upgrades[-1].value!r} (set at "
+                f"{upgrades[-1].where()}): plain requests of this location are sent as "
+                "upgrades too; use "
                 "`map $http_upgrade $connection_upgrade { default upgrade; '' close; }` and "
                 "`proxy_set_header Connection $connection_upgrade`" + not_fixed(why),
                 node=group.anchor, fix=fix,
                 severity=Severity.WARNING,
             )
             continue
-        sent = f"'{value}'" if value else "nothing"
-        origin = "nginx default" if header is None or header.is_default else header.where()
+        last = (sent or entries or [None])[-1]
+        shown = f"'{sent[-1].value}'" if sent else "nothing"
+        origin = "nginx default" if last is None or last.is_default else last.where()
         yield Report(
-            f"Connection is not forwarded as upgrade here (nginx sends {sent}, {origin}): "
+            f"Connection is not forwarded as upgrade here (nginx sends {shown}, {origin}): "
             f"{group.describe()} fail with 400 '\"Connection\" must be \"Upgrade\"' and "
             f"{group.symptom}" + not_fixed(why),
             node=group.anchor, fix=fix,

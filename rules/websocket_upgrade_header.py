@@ -2,8 +2,10 @@
 
 ## What it does
 At the location that really serves each Jupyter websocket endpoint, checks
-that the effective `proxy_set_header` list forwards the client's `Upgrade`
-header (`proxy_set_header Upgrade $http_upgrade;`).  Reports an error when it
+that what nginx sends upstream from there forwards the client's `Upgrade`
+header (`proxy_set_header Upgrade $http_upgrade;`).  nginx sends every line of
+the list in force whose value is not empty, so a later `Upgrade ""` does not
+cancel an earlier `Upgrade $http_upgrade` (`nglint.semantics.upstream`).  Reports an error when it
 is not forwarded, and a warning when it is hard-coded (`Upgrade "websocket"`).
 
 ## Why is this bad?
@@ -50,6 +52,7 @@ from collections.abc import Iterator
 from nglint.engine import Context, Report
 from nglint.findings import Severity
 from nglint.fixes import make_fix, not_fixed, set_proxy_header
+from nglint.semantics.upstream import upstream_for
 
 CODE = "NG102"
 NAME = "websocket-upgrade-header"
@@ -60,10 +63,15 @@ FIXABLE = True
 def check(context: Context) -> Iterator[Report]:
     for group in context.jupyter.proxied_groups():
         location = group.location
-        header = context.model.proxy_headers(location).get("upgrade")
-        value = header.args[1] if header else ""
-        if value and "$" in value:
+        upstream = upstream_for(context.model, location)
+        if upstream is None:
+            continue  # not proxy_pass: nglint does not model what it sends
+        # every Upgrade line nginx may send (lines written empty are never sent)
+        sent = upstream.may_send("Upgrade")
+        if any("$" in header.value for header in sent):
             continue
+        header = sent[-1] if sent else None
+        value = header.value if header else ""
         fix, why = make_fix("forward Upgrade", set_proxy_header, context.model, location,
                             "Upgrade", "$http_upgrade", context.tree)
         if not value:

@@ -43,9 +43,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from nglint.semantics import locations, servers
+from nglint.semantics import locations, request, servers
 from nglint.semantics.inherit import Model
-from nglint.semantics.uri import normalize_uri
 from nglint.tree import COMMENT, Node, Tree
 
 SAMPLE_USER = "nglint"
@@ -72,6 +71,8 @@ ENDPOINTS = (
     # jupyter-lsp's handler is a jupyter_server WebSocketMixin: it pings like kernels
     Endpoint("lsp", "language server", "lsp/ws/pylsp", True),
 )
+# what a browser sends when it opens a websocket (the sample requests' headers)
+WEBSOCKET_HEADERS = (("Upgrade", "websocket"), ("Connection", "Upgrade"))
 STATIC_SAMPLES = ("static/lab/main.3b1f.js", "static/notebook/app.css")
 CONTENTS_SAMPLE = "api/contents/Untitled.ipynb"
 
@@ -323,7 +324,7 @@ class JupyterView:
         self.tree = tree
         self.model = model
         self.prefixes = tuple(p if p.endswith("/") else p + "/" for p in prefixes)
-        self._routers: dict[int, locations.ServerRouter] = {}
+        self._outcomes: dict[tuple[int, str], list[request.Outcome]] = {}
         self.deployments = list(self._find())
         self.landings = [landing for d in self.deployments for landing in self._land(d)]
 
@@ -377,38 +378,37 @@ class JupyterView:
                 if base.endswith(f"/user/{SAMPLE_USER}/"):
                     yield Deployment(server, f"{base}{SAMPLE_NAMED_SERVER}/", total.reason)
 
-    def route(self, server: Node, uri: str) -> tuple[Node | None, bool, Node | None]:
-        """The location serving ``uri`` on ``server``, following try_files to @named."""
-        normalized = normalize_uri(uri)
-        if normalized is None:
-            return None, True, None
-        router = self._routers.get(id(server))
-        if router is None:
-            router = self._routers[id(server)] = locations.ServerRouter(server)
-        match = router.find(normalized)
-        location = match.location
-        if location is None or match.unknown:
-            return location, match.unknown, None
-        fallback = self._named_fallback(server, location)
-        if fallback is not None:
-            return fallback, False, location
-        return location, False, None
+    def outcomes(self, server: Node, uri: str) -> list[request.Outcome]:
+        """What ``server`` does with a websocket request for ``uri`` (the request model),
+        ``if`` branches with a content handler included."""
+        key = (id(server), uri)
+        found = self._outcomes.get(key)
+        if found is None:
+            sample = request.Request(uri=uri, headers=WEBSOCKET_HEADERS)
+            found = request.serving(request.on_server(self.tree, server, sample, self.model),
+                                    self.model)
+            self._outcomes[key] = found
+        return found
 
-    def _named_fallback(self, server: Node, location: Node) -> Node | None:
-        if self.model.handler(location) is not None:
-            return None
-        try_files = location.first("try_files")
-        if try_files is None or not try_files.args or not try_files.args[-1].startswith("@"):
-            return None
-        name = try_files.args[-1]
-        return next((loc for loc in server.directives("location")
-                     if loc.args and loc.args[0] == name), None)
+    def route(self, server: Node, uri: str) -> tuple[Node | None, bool, Node | None]:
+        """The block serving ``uri`` on ``server`` (after try_files, error_page and
+        rewrites), whether that is unknown, and the location the request was first
+        routed to when an internal redirect moved it."""
+        first = self.outcomes(server, uri)[0]
+        if first.unknown:
+            return None, True, None
+        block = first.block if first.block is not server else None
+        via = first.steps[0].node.parent if first.steps else None
+        return block, False, via
 
     def _land(self, deployment: Deployment) -> Iterator[Landing]:
         for endpoint in ENDPOINTS:
             uri = deployment.base + endpoint.path
-            location, unknown, via = self.route(deployment.server, uri)
-            yield Landing(deployment, endpoint, uri, location, unknown, via)
+            for outcome in self.outcomes(deployment.server, uri):
+                block = outcome.block if outcome.block is not deployment.server else None
+                via = outcome.steps[0].node.parent if outcome.steps else None
+                yield Landing(deployment, endpoint, uri, None if outcome.unknown else block,
+                              outcome.unknown, via)
 
     def groups(self) -> list[ServingGroup]:
         """Landings grouped by (server, serving location), in configuration order."""

@@ -1,0 +1,586 @@
+"""The request model: for a request, what nginx does with it, step by step.
+
+For a ``Request`` (target, Host, the address and port it arrives on, client
+headers) ``simulate`` answers, per address:port group that can receive it:
+the server (``nglint.semantics.servers``), a 400 for a target or Host nginx
+rejects, the location (``nglint.semantics.locations``), the rewrite phase
+(``return``, ``rewrite``, ``break`` and ``if``, whose block then holds the
+configuration in force), ``try_files`` and ``error_page`` internal redirects
+(to ``@named`` locations or URIs), and what is finally sent upstream
+(``nglint.semantics.upstream``).
+
+What nginx does, re-implemented (never copied):
+
+- Phases: server rewrite, find config, location rewrite, try_files, content
+  (``ngx_http_core_module.c``: ``ngx_http_core_find_config_phase``,
+  ``ngx_http_core_post_rewrite_phase``; ``ngx_http_rewrite_module.c``).  An
+  internal redirect to a URI starts again at the server rewrite phase; one to
+  a named location starts at its location rewrite phase
+  (``ngx_http_internal_redirect``, ``ngx_http_named_location``).  More than
+  10 internal redirects (``NGX_HTTP_MAX_URI_CHANGES``) are a 500.
+- ``if``: when the condition holds, the ``if`` block's configuration replaces
+  the location's from then on (the last ``if`` that holds wins) and its own
+  rewrite directives run; its ``proxy_pass`` (or the location's, when it has
+  none) serves.  ``try_files`` is not merged into it
+  (``ngx_http_try_files_module.c`` has no merge function).
+- ``try_files`` runs before the content handler whatever it is, so a
+  location with ``proxy_pass`` and ``try_files $uri @app`` is served by
+  ``@app`` for a URI that is not a file.  The model assumes **no file
+  exists** (see ``nglint.semantics.evaluate``): the last parameter decides
+  (``@name``, ``=code`` or a URI).
+- ``error_page`` (an array directive) applies to a status nginx produces
+  itself (``return code;`` without text, ``try_files ... =code``, a missing
+  static file); with ``recursive_error_pages off`` only once.
+- A location without a content handler serves static files: with no file, a
+  404 (a 403 for a URI ending in ``/``, the index module's directory).
+
+Documentation: https://nginx.org/en/docs/http/ngx_http_rewrite_module.html,
+https://nginx.org/en/docs/http/ngx_http_core_module.html#try_files,
+https://nginx.org/en/docs/http/ngx_http_core_module.html#error_page.
+Checked against a running nginx by ``tests/test_request_nginx.py``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+
+from nglint.semantics.evaluate import Evaluator
+from nglint.semantics.inherit import Model
+from nglint.semantics.locations import router_for
+from nglint.semantics.pcre import translate_pcre
+from nglint.semantics.servers import Listen, Selection, merge_slashes, parse_listen, select
+from nglint.semantics.tokens import nginx_token
+from nglint.semantics.upstream import Upstream, upstream_for
+from nglint.semantics.uri import normalize_uri, to_bytes
+from nglint.tree import Node, Tree
+
+__all__ = ["Outcome", "Request", "Step", "branches", "on_server", "parse_listen_option",
+           "parse_target", "requests_for", "served", "serving", "simulate"]
+
+MAX_URI_CHANGES = 10  # NGX_HTTP_MAX_URI_CHANGES
+REWRITE_DIRECTIVES = frozenset({"return", "rewrite", "if", "break", "set"})
+_URL = re.compile(r"(?P<scheme>https?)://(?P<host>\[[^\]]*\]|[^/:?#]*)(?::(?P<port>\d+))?"
+                  r"(?P<rest>[/?#].*)?\Z", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Request:
+    """A request as a client sends it.
+
+    ``uri`` is the request target (``/a/b?x=1``); ``host`` the Host header
+    (None: not known, every server may get it); ``address``/``port`` where it
+    arrives (None: any); ``headers`` the client's other headers, in order.
+    """
+
+    uri: str = "/"
+    host: str | None = None
+    address: str | None = None
+    port: int | None = None
+    method: str = "GET"
+    headers: tuple[tuple[str, str], ...] = ()
+    scheme: str = "http"
+    remote_addr: str | None = None
+
+    @property
+    def target(self) -> str:
+        return self.uri
+
+    @property
+    def path_and_query(self) -> str:
+        """``$request_uri``: the target without a fragment."""
+        return self.uri.partition("#")[0]
+
+
+def parse_target(text: str) -> dict[str, object]:
+    """``/path?q`` or ``http://host:port/path?q`` as ``Request`` fields.
+
+    Raises ValueError (with the reason) for anything else: a target nginx
+    would not route (``path`` without its leading slash).
+    """
+    if text.startswith("/"):
+        return {"uri": text}
+    match = _URL.match(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a URI: it must start with '/' "
+                         "or be a full URL (http://host:port/path)")
+    scheme = match.group("scheme").lower()
+    port = int(match.group("port")) if match.group("port") else None
+    host = match.group("host") + (f":{port}" if port is not None else "")
+    rest = match.group("rest") or "/"
+    if not rest.startswith("/"):
+        rest = "/" + rest
+    return {"uri": rest, "host": host, "scheme": scheme,
+            "port": port if port is not None else (443 if scheme == "https" else 80)}
+
+
+def parse_listen_option(text: str) -> tuple[str | None, int | None]:
+    """``127.0.0.1:8080``, ``[::1]:443``, ``*:80`` or ``8080`` as (address, port).
+
+    Raises ValueError for anything else.
+    """
+    address, _, port = text.rpartition(":")
+    if not address and text.isdigit():
+        address, port = "*", text
+    if not port.isdigit() or not address or not 0 < int(port) < 65536:
+        raise ValueError(f"--listen {text!r}: expected ADDRESS:PORT (127.0.0.1:8080, "
+                         "[::1]:443) or a port")
+    return (None if address == "*" else address.lower()), int(port)
+
+
+def requests_for(targets: Sequence[str], host: str | None, address: str | None,
+                 port: int | None, headers: Sequence[str] = ()) -> list[Request]:
+    """The requests ``nglint route`` asks about: each target a path or a full URL.
+
+    A full URL brings its own Host and port; ``host`` is for paths.  Raises
+    ValueError with the reason for a target nginx would not route, a URL
+    given with ``--host`` too, or a header not written ``Name: value``.
+    """
+    client: list[tuple[str, str]] = []
+    for header in headers:
+        name, colon, value = header.partition(":")
+        if not colon or not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name.strip()):
+            raise ValueError(f"--header {header!r}: expected 'Name: value'")
+        client.append((name.strip(), value.strip()))
+    found: list[Request] = []
+    for target in targets:
+        fields = parse_target(target)
+        if "host" in fields and host is not None:
+            raise ValueError(f"{target!r} names its host: give --host only with paths")
+        url_port = fields.pop("port", None)
+        url_host = fields.pop("host", host)
+        found.append(Request(**fields, host=url_host,  # type: ignore[arg-type]
+                             address=address, port=port if port is not None else url_port,
+                             headers=tuple(client)))
+    return found
+
+
+@dataclass(frozen=True)
+class Step:
+    """One internal redirect or rewrite on the way: ``kind`` is ``try_files``,
+    ``error_page``, ``rewrite`` or ``if``; ``target`` an ``@name`` or URI."""
+
+    kind: str
+    node: Node
+    target: str
+
+
+@dataclass
+class Outcome:
+    """What nginx does with a request on one address:port group.
+
+    ``status`` is a response nginx makes itself (400, 301, ``return``'s code,
+    ``=code``, 404/403 for static files, 500 for a redirect loop) and None when
+    a content handler (``proxy_pass``...) serves.  ``block`` holds the
+    configuration in force: the location, an ``if`` block of it, or the
+    server when no location matches.  ``holds`` says whether this is what
+    nginx does for the request as given (None: it depends on a value the model
+    cannot know; ``branches`` outcomes are False when their condition does not
+    hold for the request).
+    """
+
+    request: Request
+    server: Node | None
+    listen: Listen | None
+    uri: str | None = None
+    location: Node | None = None
+    block: Node | None = None
+    status: int | None = None
+    steps: list[Step] = field(default_factory=list)
+    branch: Node | None = None  # the `if` block in force
+    holds: bool | None = True
+    unknown: bool = False
+    redirect: bool = False  # auto redirect (301 to the URI with a slash)
+    reason: str = ""
+    upstream: Upstream | None = None
+    handler: Node | None = None  # the content handler serving (any *_pass, ...)
+    tree: Tree | None = field(default=None, repr=False, compare=False)
+    stopped: bool = field(default=False, repr=False)  # `break` / `rewrite ... break` ran
+
+    @property
+    def condition(self) -> str:
+        if self.branch is None:
+            return ""
+        return "(" + " ".join(self.branch.args) + ")"
+
+
+@dataclass
+class _State:
+    tree: Tree
+    model: Model
+    request: Request
+    server: Node
+    port: int | None
+    changes: int = 0
+    error_page_used: bool = False
+
+
+def simulate(tree: Tree, request: Request, model: Model) -> list[Outcome]:
+    """What nginx does with ``request``: one or more outcomes per address:port group.
+
+    Several outcomes for one group mean the model forked on something it
+    cannot evaluate (their ``holds`` is None).
+    """
+    outcomes: list[Outcome] = []
+    for selection in select(tree, request.host, request.address, request.port):
+        outcomes.extend(_on_selection(tree, request, model, selection))
+    return outcomes
+
+
+def served(tree: Tree, request: Request, model: Model) -> list[Outcome]:
+    """One outcome per address:port group: what nginx does (``unknown`` when it depends)."""
+    found: dict[int, Outcome] = {}
+    order: list[int] = []
+    for outcome in simulate(tree, request, model):
+        key = id(outcome.listen) if outcome.listen is not None else id(outcome.server)
+        if key not in found:
+            found[key] = outcome
+            order.append(key)
+        else:
+            found[key] = replace(found[key], unknown=True,
+                                 reason=found[key].reason or "depends on a value nglint "
+                                 "cannot evaluate")
+    return [found[key] for key in order]
+
+
+def _on_selection(tree: Tree, request: Request, model: Model,
+                  selection: Selection) -> Iterator[Outcome]:
+    base = Outcome(request, selection.server, selection.listen, unknown=selection.unknown,
+                   block=selection.server, tree=tree)
+    if selection.unknown:
+        base.reason = "a server_name regex nglint cannot evaluate could take the request"
+    uri = normalize_uri(request.uri, merge_slashes(selection.default))
+    if uri is None:
+        yield replace(base, status=400, reason="nginx rejects the request target")
+        return
+    if selection.status is not None:
+        yield replace(base, status=selection.status, reason="nginx rejects the Host header")
+        return
+    state = _State(tree, model, request, selection.server, selection.listen.port)
+    yield from _from_server(state, replace(base, uri=uri))
+
+
+def _from_server(state: _State, outcome: Outcome) -> Iterator[Outcome]:
+    """Server rewrite phase, then find config."""
+    for result in _rewrite_phase(state, state.server, outcome, server_level=True):
+        if result.status is not None or result.unknown:
+            yield result
+            continue
+        yield from _find(state, result)
+
+
+def _find(state: _State, outcome: Outcome) -> Iterator[Outcome]:
+    assert outcome.uri is not None
+    match = router_for(state.tree, state.server).find(outcome.uri)
+    if match.unknown:
+        yield replace(outcome, unknown=True, location=None,
+                      reason="a location regex nglint cannot evaluate (NG013)")
+        return
+    location = match.location
+    block = location or state.server
+    outcome = replace(outcome, location=location, block=block, branch=None)
+    if match.redirect:
+        yield replace(outcome, status=301, redirect=True,
+                      reason="auto redirect to the URI with a slash")
+        return
+    if location is None:
+        yield from _content(state, outcome)
+        return
+    yield from _in_location(state, outcome, location)
+
+
+def _in_location(state: _State, outcome: Outcome, location: Node) -> Iterator[Outcome]:
+    for result in _rewrite_phase(state, location, outcome, server_level=False):
+        if result.status is not None or result.unknown:
+            yield result
+        elif result.uri != outcome.uri and not result.stopped:
+            yield from _again(state, result, _find)
+        else:
+            yield from _content(state, result)
+
+
+def _again(state: _State, outcome: Outcome,
+           then: Callable[[_State, Outcome], Iterator[Outcome]]) -> Iterator[Outcome]:
+    state.changes += 1
+    if state.changes > MAX_URI_CHANGES:
+        yield replace(outcome, status=500, reason="rewrite or internal redirection cycle")
+        return
+    yield from then(state, outcome)
+
+
+def _rewrite_phase(state: _State, block: Node, outcome: Outcome,
+                   server_level: bool) -> Iterator[Outcome]:
+    """The rewrite module's directives of ``block`` in order (``if`` blocks entered)."""
+    yield from _run(state, list(block.children or ()), outcome)
+
+
+def _run(state: _State, nodes: list[Node], outcome: Outcome) -> Iterator[Outcome]:
+    for index, node in enumerate(nodes):
+        directive = node.directive
+        if directive not in REWRITE_DIRECTIVES:
+            continue
+        evaluate = _evaluator(state, outcome)
+        if directive == "return":
+            yield _returned(state, outcome, node, evaluate)
+            return
+        if directive == "break":
+            yield replace(outcome, stopped=True)
+            return
+        if directive == "set":
+            continue  # its variable is unknown to the model (evaluate answers None)
+        rest = nodes[index + 1:]
+        if directive == "if":
+            holds = evaluate.condition(node.args)
+            if holds is False:
+                continue
+            # fork when the model cannot tell: the condition holds, or it does not
+            held = outcome.holds if holds else None
+            yield from _run_if(state, node, replace(outcome, block=node, branch=node,
+                                                    holds=held), rest)
+            if holds is None:
+                yield from _run(state, rest, replace(outcome, holds=None))
+            return
+        if directive == "rewrite":
+            result = _rewrite(state, node, outcome, evaluate)
+            if result is None:
+                continue
+            if result.status is not None or result.unknown:
+                yield result
+                return
+            flag = nginx_token(node.args[2]) if len(node.args) > 2 else ""
+            if flag == "break":
+                yield replace(result, stopped=True)
+                return
+            if flag == "last":
+                yield result
+                return
+            outcome = result  # no flag: the next directives see the new URI
+    yield outcome
+
+
+def _run_if(state: _State, node: Node, outcome: Outcome, rest: list[Node]) -> Iterator[Outcome]:
+    for result in _run(state, list(node.children or ()), outcome):
+        if result.status is not None or result.unknown or result.stopped \
+                or result.uri != outcome.uri:
+            yield result
+        else:
+            # the location's directives after the `if` still run, in the if's configuration
+            yield from _run(state, rest, result)
+
+
+def _returned(state: _State, outcome: Outcome, node: Node, evaluate: Evaluator) -> Outcome:
+    args = [nginx_token(arg) for arg in node.args]
+    if not args:
+        return replace(outcome, unknown=True, reason="return without arguments")
+    if not args[0].isdigit():
+        return replace(outcome, status=302, reason=f"return {args[0]} (line {node.line})",
+                       steps=[*outcome.steps, Step("return", node, args[0])])
+    code = int(args[0])
+    result = replace(outcome, status=code, reason=f"return {code} (line {node.line})",
+                     steps=[*outcome.steps, Step("return", node, " ".join(args[1:]))])
+    if len(args) == 1 or code in (301, 302, 303, 307, 308):
+        return _error_page_one(state, result)
+    return result
+
+
+def _rewrite(state: _State, node: Node, outcome: Outcome,
+             evaluate: Evaluator) -> Outcome | None:
+    args = [nginx_token(arg) for arg in node.args]
+    if len(args) < 2 or outcome.uri is None:
+        return replace(outcome, unknown=True, reason="rewrite nglint cannot read")
+    pattern, _ = translate_pcre(args[0])
+    if pattern is None:
+        return replace(outcome, unknown=True, reason=f"rewrite regex {args[0]!r} (NG013)")
+    found = pattern.search(to_bytes(outcome.uri))
+    if found is None:
+        return None
+    evaluate.captures = [group.decode("utf-8", "surrogateescape") if group else ""
+                         for group in found.groups()]
+    replacement = evaluate(args[1])
+    flag = args[2] if len(args) > 2 else ""
+    step = Step("rewrite", node, args[1])
+    if replacement is None:
+        return replace(outcome, unknown=True, steps=[*outcome.steps, step],
+                       reason="rewrite to a value nglint cannot evaluate")
+    if flag in ("redirect", "permanent") or replacement.startswith(
+            ("http://", "https://", "$scheme")):
+        return replace(outcome, status=301 if flag == "permanent" else 302,
+                       steps=[*outcome.steps, step], reason=f"rewrite to {replacement}")
+    uri = normalize_uri(replacement.partition("?")[0] or "/", True) or replacement
+    return replace(outcome, uri=uri, steps=[*outcome.steps, step])
+
+
+def _evaluator(state: _State, outcome: Outcome, target: str | None = None) -> Evaluator:
+    return Evaluator(state.tree, state.request, state.server, outcome.uri, target,
+                     port=state.port)
+
+
+def _named(state: _State, name: str) -> Node | None:
+    # named locations live at server level (ngx_http_named_location)
+    return next((node for node in state.server.directives("location")
+                 if node.is_block and node.args and nginx_token(node.args[0]) == name), None)
+
+
+def _to_named(state: _State, outcome: Outcome, step: Step) -> Iterator[Outcome]:
+    named = _named(state, step.target)
+    outcome = replace(outcome, steps=[*outcome.steps, step], status=None, branch=None)
+    if named is None:
+        yield replace(outcome, status=500, reason=f"no location {step.target} in this server")
+        return
+
+    def enter(state: _State, result: Outcome) -> Iterator[Outcome]:
+        yield from _in_location(state, replace(result, location=named, block=named), named)
+
+    yield from _again(state, outcome, enter)
+
+
+def _to_uri(state: _State, outcome: Outcome, step: Step) -> Iterator[Outcome]:
+    evaluate = _evaluator(state, outcome)
+    target = evaluate(step.target)
+    outcome = replace(outcome, steps=[*outcome.steps, step], status=None, branch=None)
+    if target is None:
+        yield replace(outcome, unknown=True, reason=f"internal redirect to {step.target}, "
+                      "a value nglint cannot evaluate")
+        return
+    uri = normalize_uri(target.partition("?")[0] or "/", True)
+    if uri is None:
+        yield replace(outcome, status=400, reason=f"internal redirect to {target}")
+        return
+    yield from _again(state, replace(outcome, uri=uri), _from_server)
+
+
+def _content(state: _State, outcome: Outcome) -> Iterator[Outcome]:
+    """try_files, then the content handler (or static files)."""
+    block = outcome.block or state.server
+    try_files = block.first("try_files")
+    if try_files is not None and try_files.args:
+        last = nginx_token(try_files.args[-1])
+        step = Step("try_files", try_files, last)
+        if last.startswith("@"):
+            yield from _to_named(state, outcome, step)
+        elif last.startswith("=") and last[1:].isdigit():
+            yield from _status(state, replace(outcome, steps=[*outcome.steps, step]),
+                               int(last[1:]), f"try_files {last} (line {try_files.line})")
+        else:
+            yield from _to_uri(state, outcome, step)
+        return
+    handler = state.model.handler(block)
+    if handler is not None:
+        upstream = upstream_for(state.model, block)
+        yield replace(outcome, handler=handler, upstream=upstream)
+        return
+    code = 403 if (outcome.uri or "/").endswith("/") else 404
+    yield from _status(state, outcome, code, "static file (nglint assumes none exists)")
+
+
+def _status(state: _State, outcome: Outcome, code: int, reason: str) -> Iterator[Outcome]:
+    result = replace(outcome, status=code, reason=reason)
+    redirected = _error_page_one(state, result)
+    if redirected is not result:
+        yield redirected
+        return
+    yield result
+
+
+def _error_page_one(state: _State, outcome: Outcome) -> Outcome:
+    """Apply ``error_page`` to a status: returns the outcome unchanged or redirected.
+
+    The redirect is resolved lazily by ``_error_page_follow`` (a generator);
+    here only the first outcome it yields is kept, as error pages do not fork.
+    """
+    results = list(_error_page(state, outcome))
+    return results[0] if results else outcome
+
+
+def _error_page(state: _State, outcome: Outcome) -> Iterator[Outcome]:
+    if outcome.status is None or outcome.status < 300 or state.error_page_used:
+        return
+    block = outcome.block or state.server
+    for value in state.model.array(block, "error_page"):
+        args = [nginx_token(arg) for arg in value.args]
+        if len(args) < 2:
+            continue
+        codes = [arg for arg in args[:-1] if arg.isdigit()]
+        if str(outcome.status) not in codes:
+            continue
+        target = args[-1]
+        recursive = state.model.effective(block, "recursive_error_pages")
+        if recursive is None or recursive.value != "on":
+            state.error_page_used = True
+        assert value.node is not None
+        step = Step("error_page", value.node, target)
+        if target.startswith("@"):
+            yield from _to_named(state, outcome, step)
+        elif target.startswith("/"):
+            yield from _to_uri(state, outcome, step)
+        else:
+            yield replace(outcome, status=302, steps=[*outcome.steps, step],
+                          reason=f"error_page redirect to {target}")
+        return
+
+
+def branches(outcome: Outcome, model: Model) -> list[Outcome]:
+    """The ``if`` blocks of the outcome's location that change what serves it.
+
+    For each ``if`` directly in the location that holds a content handler, a
+    ``return``, a ``rewrite`` or its own configuration, the outcome when its
+    condition holds: its block, handler and upstream request.  ``holds`` is
+    whether the condition holds for the outcome's request (None: unknown).
+    """
+    location = outcome.location
+    if location is None:
+        return []
+    found: list[Outcome] = []
+    for node in location.directives("if"):
+        if not node.is_block or node is outcome.branch:
+            continue
+        children = [child for child in node.children or () if not child.is_comment]
+        if not children:
+            continue
+        holds = None
+        if outcome.tree is not None:
+            evaluate = Evaluator(outcome.tree, outcome.request, outcome.server, outcome.uri,
+                                 port=outcome.listen.port if outcome.listen else None)
+            holds = evaluate.condition(node.args)
+        returned = node.first("return")
+        if returned is not None:
+            args = [nginx_token(arg) for arg in returned.args]
+            status = int(args[0]) if args and args[0].isdigit() else 302
+            found.append(replace(outcome, block=node, branch=node, holds=holds, status=status,
+                                 upstream=None, handler=None,
+                                 reason=f"return {' '.join(args)}"))
+            continue
+        handler = model.handler(node)
+        found.append(replace(outcome, block=node, branch=node, holds=holds, status=None,
+                             handler=handler, upstream=upstream_for(model, node),
+                             reason=""))
+    return found
+
+
+
+def on_server(tree: Tree, server: Node, request: Request, model: Model) -> list[Outcome]:
+    """What ``server`` does with a request it has received (no server selection).
+
+    The URI is normalised with the server's own ``merge_slashes``; the rules
+    use this to send sample requests to a server they already know.
+    """
+    listens = [parse_listen(node) for node in server.directives("listen")]
+    listen = listens[0] if listens else Listen("*", 80, False)
+    base = Outcome(request, server, listen, block=server, tree=tree)
+    uri = normalize_uri(request.uri, merge_slashes(server))
+    if uri is None:
+        return [replace(base, status=400, reason="nginx rejects the request target")]
+    state = _State(tree, model, request, server, listen.port)
+    return list(_from_server(state, replace(base, uri=uri)))
+
+
+def serving(outcomes: list[Outcome], model: Model) -> list[Outcome]:
+    """Every outcome that can serve the request: the outcomes and their ``if`` branches
+    (what a rule checks: a branch that holds for some requests serves those)."""
+    found: list[Outcome] = []
+    for outcome in outcomes:
+        found.append(outcome)
+        found.extend(branch for branch in branches(outcome, model)
+                     if branch.handler is not None)
+    return found

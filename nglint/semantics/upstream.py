@@ -1,0 +1,206 @@
+"""What nginx sends upstream from a block that proxies: request line version and headers.
+
+The header list nginx builds for a block (``ngx_http_proxy_init_headers`` in
+``src/http/modules/ngx_http_proxy_module.c``):
+
+1. every ``proxy_set_header`` line of the level in force (the array is all or
+   nothing, see ``nglint.semantics.inherit``), **in order, duplicates kept**:
+   two ``Host`` lines send two ``Host`` headers, and ``X ""`` after ``X v``
+   does not remove the first;
+2. then nginx's own defaults, each only when no line of step 1 has its name
+   (case-insensitive): ``Host $proxy_host``, ``Connection close`` (nginx before
+   1.29.7; empty from 1.29.7), ``Content-Length`` and ``Transfer-Encoding``
+   (only for a request body), and ``TE``, ``Keep-Alive``, ``Expect``,
+   ``Upgrade`` (and ``Proxy-Connection`` from 1.31.4) as empty values;
+3. a header whose value is empty, written so or evaluated so at run time, is
+   not sent (``ngx_http_proxy_create_request``: ``if (val_len == 0)``);
+4. the client's own headers follow, unless ``proxy_pass_request_headers off``,
+   except those whose name appears in steps 1-2 (empty or not): so ``Upgrade``
+   and ``Connection`` never pass unless set.
+
+From nginx 1.31.4 (commit "Upstream: special handling of the Host header in
+proxy and gRPC") ``Host`` lines leave the list: the *last* ``Host`` line gives
+one ``Host`` header, written first; when it is empty (with HTTP/1.1) or absent,
+``$proxy_host`` is used.
+
+Sources: nginx ``ngx_http_proxy_module.c`` at release-1.22.1, 1.29.7 and
+1.31.4; https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_set_header.
+Checked against a running nginx by ``tests/test_request_nginx.py``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from nglint.semantics.inherit import HTTP_1_1_DEFAULT, Model, Value, Version
+from nglint.semantics.tokens import nginx_token
+from nglint.tree import Node
+
+__all__ = ["HOST_SEPARATE", "Header", "Upstream", "proxy_headers", "upstream_for"]
+
+HOST_SEPARATE: Version = (1, 31, 4)
+PROXY_CONNECTION_DEFAULT: Version = (1, 31, 4)
+# request-body headers: their variables are empty for a request without a body
+_BODY_HEADERS = (("Content-Length", "$proxy_internal_body_length"),
+                 ("Transfer-Encoding", "$proxy_internal_chunked"))
+
+
+@dataclass(frozen=True)
+class Header:
+    """One entry of the list nginx builds: a ``proxy_set_header`` line or a default.
+
+    ``value`` is the value as nginx reads it (tokenizer escapes resolved);
+    ``node`` is None for nginx's own defaults.
+    """
+
+    name: str
+    value: str
+    node: Node | None
+
+    @property
+    def is_default(self) -> bool:
+        return self.node is None
+
+    @property
+    def blank(self) -> bool:
+        """Written empty: nginx never sends it, but its name blocks the client's header."""
+        return self.value == ""
+
+    def where(self) -> str:
+        if self.node is None:
+            return "nginx default"
+        return f"{self.node.path}:{self.node.line}"
+
+
+def _defaults(version: Version) -> list[tuple[str, str]]:
+    connection = "close" if version < HTTP_1_1_DEFAULT else ""
+    host = "" if version >= HOST_SEPARATE else "$proxy_host"
+    rows = [("Host", host), ("Connection", connection)]
+    if version >= PROXY_CONNECTION_DEFAULT:
+        rows.append(("Proxy-Connection", ""))
+    rows += [*_BODY_HEADERS, ("TE", ""), ("Keep-Alive", ""), ("Expect", ""), ("Upgrade", "")]
+    return rows
+
+
+def proxy_headers(model: Model, block: Node) -> list[Header]:
+    """The header list nginx builds for ``block`` (steps 1 and 2 above), in order.
+
+    From 1.31.4 the ``Host`` lines are not in it (see ``Upstream.host``).
+    """
+    configured: list[Header] = []
+    for value in model.array(block, "proxy_set_header"):
+        if len(value.args) != 2:
+            continue  # nginx -t refuses it; NG008 reports it
+        name, text = (nginx_token(arg) for arg in value.args)
+        if model.version >= HOST_SEPARATE and name.lower() == "host":
+            continue
+        configured.append(Header(name, text, value.node))
+    names = {header.name.lower() for header in configured}
+    defaults = [Header(name, text, None) for name, text in _defaults(model.version)
+                if name.lower() not in names]
+    return configured + defaults
+
+
+Evaluate = Callable[[str], "str | None"]
+
+
+@dataclass
+class Upstream:
+    """What a proxying block sends upstream.
+
+    ``headers`` is nginx's list for the block (see the module doc); ``sent``
+    evaluates it for one request.
+    """
+
+    block: Node
+    handler: Node  # the proxy_pass directive
+    target: str  # its URL as nginx reads it
+    http_version: Value
+    headers: list[Header]
+    host_lines: list[Header] = field(default_factory=list)  # 1.31.4+: Host lines, in order
+    pass_request_headers: bool = True
+    version: Version = (1, 29, 6)
+
+    def named(self, name: str) -> list[Header]:
+        """Entries of the list with this name (case-insensitive), in order."""
+        wanted = name.lower()
+        return [header for header in self.headers if header.name.lower() == wanted]
+
+    def host(self, evaluate: Evaluate) -> str | None:
+        """1.31.4+: the one ``Host`` value sent ('' when none; None when unknown)."""
+        if not self.host_lines:
+            return evaluate("$proxy_host")
+        value = evaluate(self.host_lines[-1].value)
+        if value == "" and self.http_version.value == "1.1":
+            return evaluate("$proxy_host")
+        return value
+
+    def sent(self, evaluate: Evaluate,
+             client: tuple[tuple[str, str], ...] = ()) -> list[tuple[str, str | None]]:
+        """Every header line nginx sends, in order: (name, value or None when unknown).
+
+        ``evaluate`` turns a value as written (``$host:$server_port``) into
+        the request's value, or None; ``client`` is the client's headers in
+        the order it sent them.
+        """
+        lines: list[tuple[str, str | None]] = []
+        if self.version >= HOST_SEPARATE:
+            host = self.host(evaluate)
+            if host != "":
+                lines.append(("Host", host))
+        for header in self.headers:
+            if header.blank:
+                continue
+            value = evaluate(header.value)
+            if value != "":
+                lines.append((header.name, value))
+        if self.pass_request_headers:
+            taken = {header.name.lower() for header in self.headers} | {"host"}
+            lines += [(name, value) for name, value in client if name.lower() not in taken]
+        return lines
+
+    def may_send(self, name: str) -> list[Header]:
+        """Entries of ``name`` that can be sent: not written empty."""
+        if self.version >= HOST_SEPARATE and name.lower() == "host":
+            return [h for h in self.host_lines[-1:] if not h.blank] or \
+                [Header("Host", "$proxy_host", None)]
+        return [header for header in self.named(name) if not header.blank]
+
+    def duplicates(self) -> list[list[Header]]:
+        """Names with more than one entry that can be sent, each as its entries.
+
+        A value that is a variable may evaluate empty and then is not sent, but
+        two lines for one name are a mistake either way.
+        """
+        by_name: dict[str, list[Header]] = {}
+        for header in self.headers:
+            if not header.blank and header.node is not None:
+                by_name.setdefault(header.name.lower(), []).append(header)
+        found = [entries for entries in by_name.values() if len(entries) > 1]
+        hosts = [header for header in self.host_lines if not header.blank]
+        if len(hosts) > 1:  # 1.31.4+: one Host is sent, the last line's; the others are dead
+            found.insert(0, hosts)
+        return found
+
+
+def upstream_for(model: Model, block: Node) -> Upstream | None:
+    """The upstream request of ``block`` when its content handler is ``proxy_pass``."""
+    handler = model.handler(block)
+    if handler is None or handler.directive != "proxy_pass" or not handler.args:
+        return None
+    version = model.effective(block, "proxy_http_version")
+    assert version is not None  # it has a default
+    host_lines: list[Header] = []
+    if model.version >= HOST_SEPARATE:
+        for value in model.array(block, "proxy_set_header"):
+            if len(value.args) == 2 and nginx_token(value.args[0]).lower() == "host":
+                host_lines.append(Header(nginx_token(value.args[0]),
+                                         nginx_token(value.args[1]), value.node))
+    passing = model.effective(block, "proxy_pass_request_headers")
+    return Upstream(
+        block=block, handler=handler, target=nginx_token(handler.args[0]),
+        http_version=version, headers=proxy_headers(model, block), host_lines=host_lines,
+        pass_request_headers=passing is None or passing.value != "off",
+        version=model.version,
+    )
