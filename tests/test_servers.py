@@ -202,6 +202,17 @@ def test_request_address_picks_one_group(tmp_path):
     assert picked(tree, "c", "127.0.0.3", 8081) == []  # nothing listens there
 
 
+def test_unix_socket_group(tmp_path):
+    tree = load(tmp_path, """
+        server { listen unix:/run/a.sock; server_name a; return 200 "a"; }
+        server { listen unix:/run/a.sock; server_name b; return 200 "b"; }
+        server { listen 80; server_name b; return 200 "b80"; }
+    """)
+    assert picked(tree, "b", "unix:/run/a.sock") == ["b"]
+    assert picked(tree, "zz", "unix:/run/a.sock") == ["a"]
+    assert picked(tree, "b") == ["b", "b80"]
+
+
 NETNS_SCRIPT = """
 import json, subprocess, sys
 subprocess.run(["ip", "link", "set", "lo", "up"], check=True)

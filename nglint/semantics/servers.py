@@ -273,6 +273,8 @@ def _request_address(address: str) -> str:
     """A request's local address in ``Listen.address`` form."""
     if address in ("*", "0.0.0.0"):
         return "*"
+    if address.startswith("unix:"):
+        return address
     if address.startswith("[") or ":" in address:
         return _ipv6(address.strip("[]"))
     return address.lower()
@@ -285,9 +287,12 @@ def _receiving(tree: Tree, address: str | None, port: int | None) -> list[_Group
     if address is None:
         return groups
     wanted = _request_address(address)
+    if wanted.startswith("unix:"):
+        return [group for group in groups if group.listen.address == wanted]
     wildcard = "[::]" if wanted.startswith("[") else "*"
     found: list[_Group] = []
-    for number in dict.fromkeys(group.listen.port for group in groups):
+    for number in dict.fromkeys(group.listen.port for group in groups
+                                if group.listen.port is not None):
         same_port = [group for group in groups if group.listen.port == number]
         exact = [group for group in same_port if group.listen.address == wanted]
         found.extend(exact or [group for group in same_port if group.listen.address == wildcard])
