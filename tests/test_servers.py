@@ -99,6 +99,11 @@ server { listen 127.0.0.1:PORT; server_name www.e.* www.e; return 200 "e-tail2";
 server { listen 127.0.0.1:PORT; server_name *.f.test; return 200 "f-star"; }
 server { listen 127.0.0.1:PORT; server_name f.test; return 200 "f-exact"; }
 server { listen 127.0.0.1:PORT; server_name .g.test .g.test; return 200 "g-dot"; }
+server { listen 127.0.0.1:PORT; server_name *.zz; return 200 "zz-star"; }
+server { listen 127.0.0.1:PORT; server_name *.example.zz; return 200 "example-zz-star"; }
+server { listen 127.0.0.1:PORT; server_name .yy; return 200 "yy-dot"; }
+server { listen 127.0.0.1:PORT; server_name *.a.yy; return 200 "a-yy-star"; }
+server { listen 127.0.0.1:PORT; server_name www.*; return 200 "www-tail"; }
 server { listen 127.0.0.1:PORT; server_name ~^(?i)MAIL\\.h\\.test$; return 200 "h-regex"; }
 server { listen 127.0.0.1:PORT; server_name ~^(?-i)CAPS\\.h\\.test$ ~^x(?i)Y\\.h\\.test$;
          return 200 "h-regex2"; }
@@ -114,6 +119,11 @@ CONFLICT_HOSTS = {
     "f.test": "f-exact", "x.f.test": "f-star",
     "g.test": "g-dot", "x.y.g.test": "g-dot",
     "mail.h.test": "h-regex", "caps.h.test": "def", "xy.h.test": "h-regex2",
+    # the longest leading wildcard; "*.x" never takes "x" itself, ".x" does
+    "example.zz": "zz-star", "x.example.zz": "example-zz-star", "yy": "yy-dot",
+    "a.yy": "yy-dot", "x.a.yy": "a-yy-star",
+    # trailing wildcards come after leading ones and need a label for "*"
+    "www": "def", "www.example": "www-tail", "www.example.zz": "example-zz-star",
     "nothing": "def",
 }
 
