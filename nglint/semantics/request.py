@@ -197,6 +197,7 @@ class Outcome:
     handler: Node | None = None  # the content handler serving (any *_pass, ...)
     tree: Tree | None = field(default=None, repr=False, compare=False)
     stopped: bool = field(default=False, repr=False)  # `break` / `rewrite ... break` ran
+    changed: bool = field(default=False, repr=False)  # a rewrite changed the URI (uri_changed)
 
     @property
     def condition(self) -> str:
@@ -279,7 +280,8 @@ def _find(state: _State, outcome: Outcome) -> Iterator[Outcome]:
         return
     location = match.location
     block = location or state.server
-    outcome = replace(outcome, location=location, block=block, branch=None)
+    outcome = replace(outcome, location=location, block=block, branch=None, stopped=False,
+                      changed=False)
     if match.redirect:
         yield replace(outcome, status=301, redirect=True,
                       reason="auto redirect to the URI with a slash")
@@ -294,8 +296,8 @@ def _in_location(state: _State, outcome: Outcome, location: Node) -> Iterator[Ou
     for result in _rewrite_phase(state, location, outcome, server_level=False):
         if result.status is not None or result.unknown:
             yield result
-        elif result.uri != outcome.uri and not result.stopped:
-            yield from _again(state, result, _find)
+        elif result.changed and not result.stopped:
+            yield from _again(state, replace(result, changed=False), _find)
         else:
             yield from _content(state, result)
 
@@ -361,8 +363,7 @@ def _run(state: _State, nodes: list[Node], outcome: Outcome) -> Iterator[Outcome
 
 def _run_if(state: _State, node: Node, outcome: Outcome, rest: list[Node]) -> Iterator[Outcome]:
     for result in _run(state, list(node.children or ()), outcome):
-        if result.status is not None or result.unknown or result.stopped \
-                or result.uri != outcome.uri:
+        if result.status is not None or result.unknown or result.stopped or result.changed:
             yield result
         else:
             # the location's directives after the `if` still run, in the if's configuration
@@ -408,7 +409,7 @@ def _rewrite(state: _State, node: Node, outcome: Outcome,
         return replace(outcome, status=301 if flag == "permanent" else 302,
                        steps=[*outcome.steps, step], reason=f"rewrite to {replacement}")
     uri = normalize_uri(replacement.partition("?")[0] or "/", True) or replacement
-    return replace(outcome, uri=uri, steps=[*outcome.steps, step])
+    return replace(outcome, uri=uri, steps=[*outcome.steps, step], changed=True)
 
 
 def _evaluator(state: _State, outcome: Outcome, target: str | None = None) -> Evaluator:
@@ -430,7 +431,8 @@ def _to_named(state: _State, outcome: Outcome, step: Step) -> Iterator[Outcome]:
         return
 
     def enter(state: _State, result: Outcome) -> Iterator[Outcome]:
-        yield from _in_location(state, replace(result, location=named, block=named), named)
+        yield from _in_location(state, replace(result, location=named, block=named,
+                                               stopped=False, changed=False), named)
 
     yield from _again(state, outcome, enter)
 
