@@ -74,8 +74,10 @@ HOSTS = [
     "a.sub.example.com", "www.example.org", "www.example.net", "mail.example.org",
     "MAIL.test", "api12.example.net", "abc.example.net", "example.org", "unknown.test",
     "localhost", "example.com:8080", "example.com.", "127.0.0.1", "a..b", "a/b",
+    "[::1]", "[::1]:8080", "example.com:", ".example.com", "a_b.example.com",
+    "x.EXAMPLE.com.", "example.com..", "EXAMPLE.COM:80", "-x.example.com", "a b",
 ]
-VALID_HOSTS = [host for host in HOSTS if host not in ("a..b", "a/b")]
+VALID_HOSTS = HOSTS[:HOSTS.index("a..b")]
 PREFIXES = ["/", "/a/", "/a/b/", "/api/", "/ws/", "/static/", "/x", "/d//e/", "/app"]
 NESTED = {"/a/": ["/a/b/", "/a/c"], "/api/": ["/api/v1/", "/api/x"], "/static/": ["/static/img/"],
           "/app": ["/app/ws"], "/ws/": ["/ws/chat"], "/x": ["/xy"]}
@@ -264,11 +266,14 @@ class Generator:
                       f"{inner}error_page 404 = {self.rng.choice(named)};", f"{inner}return 404;"]
         else:
             lines += self.content(ident, inner, "location", kind == "proxy")
-            if kind == "proxy" and self.chance(0.4):
-                own = any("proxy_set_header" in line or "include" in line for line in lines)
-                self.features[f"if in a location {'with' if own else 'without'} "
-                              "its own proxy_set_header"] += 1
-                lines += self.if_block(ident + "i", inner)
+        if self.chance(0.4 if kind == "proxy" else 0.15):
+            # anywhere after the marker: before a `return` it runs first, after it never
+            own = any("proxy_set_header" in line or "include" in line for line in lines)
+            self.features[f"if in a location {'with' if own else 'without'} "
+                          "its own proxy_set_header"] += 1
+            self.features[f"if in a {kind} location"] += 1
+            at = self.rng.randint(2, len(lines))
+            lines[at:at] = self.if_block(ident + "i", inner)
         if depth == 0 and not modifier.startswith("=") and self.chance(0.35):
             self.features["nested location"] += 1
             children = NESTED_REGEXES if modifier.startswith("~") else \
@@ -289,6 +294,12 @@ class Generator:
             self.features["merge_slashes off"] += 1
             lines.append(f"{indent}merge_slashes off;")
         lines.append(indent + self.marker(sid))
+        if self.chance(0.2):
+            self.features["server rewrite"] += 1
+            lines.append(f"{indent}rewrite ^/old(/.*)$ $1 last;")
+        if self.chance(0.2):  # no add_header allowed here: X-Loc is the server's
+            self.features["server if"] += 1
+            lines.append(f'{indent}if ($arg_srv) {{ return 202 "{sid}-if"; }}')
         lines += self.headers(indent, "server")
         lines += self.version(indent, "server")
         named = [f"@{sid}n{k}" for k in range(self.rng.randint(0, 2))]
@@ -308,6 +319,9 @@ class Generator:
             lines.append(f"{indent}location {name} {{")
             lines += self.content(name[1:], indent + "    ", "location",
                                   proxy=self.chance(0.75))
+            if self.chance(0.2):
+                self.features["if in a named location"] += 1
+                lines += self.if_block(name[1:] + "i", indent + "    ")
             lines.append(f"{indent}}}")
         lines.append("}")
         return lines
@@ -387,8 +401,9 @@ class Generator:
         target = variant(name) or "/"
         if not target.startswith("/"):
             target = "/" + target
-        query = rng.choice(["", "", "", "?x=1", "?x=", "?y=2", "?x=1&x=2", "?X=3"])
-        return target + query
+        query = rng.choice(["", "", "", "?x=1", "?x=", "?y=2", "?x=1&x=2", "?X=3", "?srv=1",
+                            "?srv=1&x=1"])
+        return target + query + ("#f" if self.chance(0.05) else "")
 
 
 TARGET_VARIANTS: list[tuple[float, Callable[[str], str]]] = [
@@ -398,7 +413,8 @@ TARGET_VARIANTS: list[tuple[float, Callable[[str], str]]] = [
     (1, lambda n: n.replace("/", "%2F", 2).replace("%2F", "/", 1)),
     (1, lambda n: "/z/.." + n), (0.4, lambda n: n + "../.."), (1, lambda n: n + "./deep/x.js"),
     (1, lambda n: n + "seg/end"), (0.3, lambda n: "/.." + n), (0.5, lambda n: n + "%2e%2e/x"),
-    (0.5, str.upper), (0.5, lambda n: n + "a/../b/%2E%2E/ws/"),
+    (0.5, str.upper), (0.5, lambda n: n + "a/../b/%2E%2E/ws/"), (0.7, lambda n: "/old" + n),
+    (0.2, lambda n: n + "%00"), (0.3, lambda n: "/./" + n), (0.3, lambda n: n + "#frag"),
 ]
 
 
@@ -507,13 +523,14 @@ def observe(response: Response | None) -> Seen:
 # --------------------------------------------------------------------------- predicting
 
 def marker(node: Node | None) -> str:
-    """The id a generated block sends in X-Loc ("-" for none)."""
-    if node is None:
-        return "-"
-    for directive in node.directives("add_header"):
-        if directive.args and directive.args[0] == "X-Loc":
-            return directive.args[1]
-    return "?"
+    """The id a block sends in X-Loc: its own, or (a server-level ``if`` may not hold
+    add_header) the nearest enclosing level's; "-" for none."""
+    while node is not None:
+        for directive in node.directives("add_header"):
+            if directive.args and directive.args[0] == "X-Loc":
+                return directive.args[1]
+        node = node.parent
+    return "-"
 
 
 def sent_headers(outcome: Any, upstream: Any, request: Any) -> list[tuple[str, str | None]]:
@@ -708,6 +725,24 @@ def _dotted_server_name(row: Row, model: Seen) -> Seen | None:
     return Seen(model.server, model.location, (version, fixed))
 
 
+def _request_uri_fragment(row: Row, model: Seen) -> Seen | None:
+    if row.part != "upstream" or model.upstream is None or row.nginx.upstream is None \
+            or "#" not in row.req.target:
+        return None
+    version, headers = model.upstream
+    cut = row.req.target.partition("#")[0]
+    fixed = [(name, row.req.target) if value == cut else (name, value)
+             for name, value in headers]
+    return Seen(model.server, model.location, (version, fixed))
+
+
+def _fragment_before_query(row: Row, model: Seen) -> Seen | None:
+    target = row.req.target
+    if "#" in target and "?" in target.partition("#")[2]:
+        return row.nginx  # every part may follow from the arguments
+    return None
+
+
 EXPECTED_DISAGREEMENTS: dict[str, tuple[str, Fix]] = {
     "directory-404": (
         "MODEL BUG (reported): with no file under the root, nginx's index module answers "
@@ -732,6 +767,14 @@ EXPECTED_DISAGREEMENTS: dict[str, tuple[str, Fix]] = {
         "MODEL BUG (reported): for `server_name .example.com` nginx's $server_name is "
         "'example.com' (the leading dot dropped); the model keeps the dot",
         _dotted_server_name),
+    "request-uri-fragment": (
+        "MODEL BUG (reported): $request_uri is the request target as sent, a '#fragment' "
+        "included (nginx does not cut it); the model cuts it", _request_uri_fragment),
+    "fragment-before-query": (
+        "MODEL BUG (reported): in '/a#f?x=1' nginx's URI ends at '#' and it has no "
+        "arguments ($args and $arg_x empty, so `if ($arg_x)` does not hold); the model "
+        "reads 'x=1' as the arguments. Every part of such a request is listed",
+        _fragment_before_query),
 }
 
 
@@ -839,6 +882,8 @@ FEATURES = [
     "proxy_set_header at http", "proxy_set_header at server", "proxy_set_header at location",
     "proxy_set_header repeated name", "header combo", "proxy_http_version at http",
     "proxy_http_version at server", "proxy_http_version at location",
+    "if in a return location", "if in a try_files location", "if in a error_page location",
+    "if in a named location", "server if", "server rewrite",
 ]
 
 
