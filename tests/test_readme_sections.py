@@ -63,3 +63,40 @@ def test_pre_commit_and_workflow_examples() -> None:
     assert any("--format sarif" in r and "--output nglint.sarif" in r for r in runs)
     upload = next(s for s in steps if "upload-sarif" in s.get("uses", ""))
     assert upload["with"]["sarif_file"] == "nglint.sarif"
+
+
+def test_route_example_prints_what_the_readme_shows() -> None:
+    """The `nglint route` example, run exactly as printed, prints the block below it."""
+    import shlex
+    import subprocess
+    import sys
+
+    usage = section("Usage").split("### nglint route", 1)[1]
+    (command,) = blocks(usage, "sh")
+    after = usage.split(command, 1)[1].split("```\n", 1)[1]  # past the sh block's fence
+    shown = re.findall(r"```\n(.*?)```", after, re.DOTALL)[0]
+    argv = shlex.split(command.strip())
+    assert argv[:2] == ["nglint", "route"]
+    result = subprocess.run([sys.executable, "-m", "nglint", *argv[1:]], cwd=REPO,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == shown
+
+
+def test_route_json_keys_are_documented() -> None:
+    """Every key of `nglint route --format json` is named in the README's description."""
+    import json
+
+    from click.testing import CliRunner
+
+    from nglint.cli import main
+
+    usage = section("Usage").split("### nglint route", 1)[1]
+    result = CliRunner().invoke(main, ["route", str(REPO / "fixtures/model/if-proxy-pass.conf"),
+                                       "/api/x", "--format", "json"])
+    assert result.exit_code == 0, result.output
+    [answer] = json.loads(result.output)
+    keys = set(answer) | set(answer["branches"][0]) | set(answer["upstream"])
+    keys |= set(answer["effective"]["proxy_set_header"][0]) | set(answer["server"])
+    missing = sorted(key for key in keys if f"`{key}`" not in usage and key not in usage)
+    assert not missing, missing
