@@ -489,8 +489,22 @@ def fixed_configs() -> list[Config]:
             target = ["/", "/a?x=1&x=2", "/a//b/%2F/../c?X=3", "/%41?x=%20"][number % 4]
             requests.append(Req(address, "A", target, host, duplicated[:number * 2 + 1]))
             requests.append(Req(address, "A", target, host, duplicated))
-    return [Config("fixed config 1", "    map $http_upgrade $connection_upgrade "
-                   "{ default upgrade; '' close; }\n", "".join(servers), {}, requests)]
+    rewrite = """server {
+    listen 127.0.0.1:PORT_A default_server;
+    merge_slashes off;
+    add_header X-Loc g1 always;
+    rewrite ^/old(/.*)$ $1 last;
+    location /d//e/ { add_header X-Loc g1l1 always; return 200 "g1l1"; }
+    location / { add_header X-Loc g1l2 always; return 200 "g1l2"; }
+}
+"""
+    return [
+        Config("fixed config 1", "    map $http_upgrade $connection_upgrade "
+               "{ default upgrade; '' close; }\n", "".join(servers), {}, requests),
+        Config("fixed config 2", "", rewrite, {},
+               [Req("127.0.0.1", "A", target, "example.com", ())
+                for target in ("/old/d//e/", "/old//d/e/", "/d//e/", "/old/a", "/old")]),
+    ]
 
 
 # --------------------------------------------------------------------------- observing
@@ -730,10 +744,20 @@ def _request_uri_fragment(row: Row, model: Seen) -> Seen | None:
             or "#" not in row.req.target:
         return None
     version, headers = model.upstream
+    got = row.nginx.upstream[1]
+    if len(got) != len(headers):
+        return None
     cut = row.req.target.partition("#")[0]
-    fixed = [(name, row.req.target) if value == cut else (name, value)
-             for name, value in headers]
+    fixed = [(name, actual) if value == cut and actual == row.req.target else (name, value)
+             for (name, value), (_, actual) in zip(headers, got, strict=True)]
     return Seen(model.server, model.location, (version, fixed))
+
+
+def _rewrite_kept_slashes(row: Row, model: Seen) -> Seen | None:
+    path = row.req.target.partition("?")[0].partition("#")[0]
+    if path.startswith("/old/") and "//" in path[4:]:
+        return row.nginx  # the location, and so everything after it
+    return None
 
 
 def _fragment_before_query(row: Row, model: Seen) -> Seen | None:
@@ -775,6 +799,11 @@ EXPECTED_DISAGREEMENTS: dict[str, tuple[str, Fix]] = {
         "arguments ($args and $arg_x empty, so `if ($arg_x)` does not hold); the model "
         "reads 'x=1' as the arguments. Every part of such a request is listed",
         _fragment_before_query),
+    "rewrite-merges-slashes": (
+        "MODEL BUG (reported): the URI a `rewrite ... last` produces is used as is; with "
+        "merge_slashes off, `rewrite ^/old(/.*)$ $1 last;` turns /old/d//e/ into "
+        "/d//e/, which matches `location /d//e/`; the model merges the slashes of the "
+        "new URI (/d/e/)", _rewrite_kept_slashes),
 }
 
 
