@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from nglint.semantics import locations
-from nglint.semantics.evaluate import Evaluator
 from nglint.semantics.inherit import Model, Value
 from nglint.semantics.request import Outcome, Request, branches, simulate
 from nglint.semantics.upstream import Header, upstream_for
@@ -64,10 +63,7 @@ def _upstream(outcome: Outcome) -> dict[str, Any] | None:
     upstream = outcome.upstream
     if upstream is None:
         return None
-    evaluate = Evaluator(outcome.tree, outcome.request, outcome.server, outcome.uri,
-                         upstream.target, port=outcome.listen.port if outcome.listen
-                         else None) if outcome.tree is not None else None
-    sent = upstream.sent(evaluate, outcome.request.headers) if evaluate else []
+    sent = outcome.sent()
     return {"target": upstream.target, "http_version": upstream.http_version.value,
             "sent": [{"name": name, "value": value} for name, value in sent]}
 

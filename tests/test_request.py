@@ -47,9 +47,7 @@ def load_text(tmp_path, text: str) -> Tree:
 def sent(tree: Tree, request: Request, model: Model = NGINX_1_22) -> list[tuple[str, str | None]]:
     [outcome] = served(tree, request, model)
     assert outcome.upstream is not None, outcome
-    evaluate = Evaluator(tree, request, outcome.server, outcome.uri, outcome.upstream.target,
-                         port=outcome.listen.port if outcome.listen else None)
-    return outcome.upstream.sent(evaluate, request.headers)
+    return outcome.sent()
 
 
 # -- 1. a header set twice at one level -------------------------------------------------
@@ -237,7 +235,8 @@ def test_rewrite_last_error_page_and_redirect_cycles(tmp_path):
     assert one("/text/x").status == 404  # a return with text is sent as is
     assert one("/loop/x").status == 500  # rewrite or internal redirection cycle
     assert one("/missing/x").status == 410
-    assert one("/static/x").status == 404 and one("/static/").status == 403
+    assert one("/static/x").status == 404 and one("/static/").status == 404
+    assert one("/").status == 403  # the root directory exists; it has no index file
 
 
 def test_map_variables_and_condition_operators(tmp_path):
@@ -315,3 +314,79 @@ def test_upstream_for_only_models_proxy_pass(tmp_path):
         """)
     location = next(tree.blocks("location"))
     assert upstream_for(NGINX_1_22, location) is None
+
+
+# -- kinds the differential test found (each checked on nginx 1.22.1) --------------------
+
+KINDS = """\
+events {}
+http {
+    merge_slashes off;  # read from the default server: the request line comes first
+    server {
+        listen 127.0.0.1:8080 default_server;
+        server_name first.example;
+        location / { return 204; }
+    }
+    server {
+        listen 127.0.0.1:8080;
+        server_name .second.example;
+        root /nonexistent;
+        location /static/ { }
+        location /old/ { rewrite ^/old(/.*)$ $1 last; }
+        location /d//e/ { return 202; }
+        location /echo/ {
+            proxy_pass http://127.0.0.1:9001;
+            proxy_set_header X-Cookie $http_cookie;
+            proxy_set_header X-Accept $http_accept;
+            proxy_set_header X-Name $server_name;
+            proxy_set_header X-Request-Uri $request_uri;
+            proxy_set_header X-Arg $arg_x;
+        }
+    }
+}
+"""
+
+
+def _one(tree: Tree, uri: str, host: str = "second.example", model: Model = NGINX_1_22,
+         headers: tuple[tuple[str, str], ...] = ()):
+    [outcome] = served(tree, Request(uri, host=host, address="127.0.0.1", port=8080,
+                                     headers=headers), model)
+    return outcome
+
+
+def test_static_directories_do_not_exist_but_the_root_does(tmp_path):
+    tree = load_text(tmp_path, KINDS)
+    assert _one(tree, "/static/").status == 404
+    assert _one(tree, "/static/x").status == 404
+
+
+def test_a_bad_target_is_answered_by_the_default_server(tmp_path):
+    tree = load_text(tmp_path, KINDS)
+    outcome = _one(tree, "/../x")
+    assert outcome.status == 400 and outcome.server is not None and outcome.server.line == 4
+
+
+def test_rewrite_result_is_used_as_is(tmp_path):
+    tree = load_text(tmp_path, KINDS)
+    outcome = _one(tree, "/old/d//e/")
+    assert outcome.uri == "/d//e/" and outcome.status == 202
+
+
+def test_invalid_client_headers_are_dropped_and_repeated_ones_joined(tmp_path):
+    tree = load_text(tmp_path, KINDS)
+    headers = (("Cookie", "a=1"), ("Cookie", "b=2"), ("Accept", "x"), ("Accept", "y"),
+               ("X_Under", "v"))
+    old = dict(_one(tree, "/echo/", headers=headers).sent())
+    assert old["X-Cookie"] == "a=1; b=2" and old["X-Accept"] == "x"
+    assert "X_Under" not in old
+    new = dict(_one(tree, "/echo/", headers=headers, model=Model((1, 23, 0))).sent())
+    assert new["X-Accept"] == "x, y"
+
+
+def test_server_name_request_uri_and_fragments(tmp_path):
+    tree = load_text(tmp_path, KINDS)
+    sent_ = dict(_one(tree, "/echo/?x=1#f").sent())
+    assert sent_["X-Name"] == "second.example"  # the leading dot dropped
+    assert sent_["X-Request-Uri"] == "/echo/?x=1#f"  # the fragment kept
+    assert sent_["X-Arg"] == "1"  # but not in the arguments
+    assert "X-Arg" not in dict(_one(tree, "/echo/#f?x=1").sent())  # no arguments at all

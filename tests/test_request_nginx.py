@@ -547,18 +547,6 @@ def marker(node: Node | None) -> str:
     return "-"
 
 
-def sent_headers(outcome: Any, upstream: Any, request: Any) -> list[tuple[str, str | None]]:
-    """``upstream.sent`` for the request, whichever of its two shapes the model has."""
-    try:
-        return list(upstream.sent(request))
-    except TypeError:
-        from nglint.semantics.evaluate import Evaluator
-        evaluate = Evaluator(outcome.tree, request, outcome.server, outcome.uri,
-                             upstream.target,
-                             port=outcome.listen.port if outcome.listen else None)
-        return list(upstream.sent(evaluate, request.headers))
-
-
 def predict(tree: Tree, model: Any, req: Req, ports: dict[str, int]) -> Seen:
     from nglint.semantics.request import Request, served
     request = Request(uri=req.target, host=req.host, address=req.address,
@@ -576,7 +564,7 @@ def predict(tree: Tree, model: Any, req: Req, ports: dict[str, int]) -> Seen:
         version = upstream.http_version
         version = getattr(version, "value", version)
         return Seen(server, f"{block} proxy",
-                    (version, sent_headers(outcome, upstream, request)), outcome.unknown)
+                    (version, outcome.sent()), outcome.unknown)
     status = outcome.status if outcome.status is not None else "proxy?"
     return Seen(server, f"{block} {status}", None, outcome.unknown)
 
@@ -678,133 +666,23 @@ def client_values(req: Req, name: str) -> list[str]:
     return [value for header, value in req.headers if header.lower() == name.lower()]
 
 
-def _directory_404(row: Row, model: Seen) -> Seen | None:
-    from nglint.semantics.uri import normalize_uri
-    uri = normalize_uri(row.req.target.partition("?")[0], False)
-    if row.part != "location" or not model.location.endswith(" 403") or uri in (None, "/"):
-        return None
-    block = model.location.rpartition(" ")[0]
-    return Seen(model.server, f"{block} 404", model.upstream) \
-        if row.nginx.location == f"{block} 404" else None
 
 
-def _bad_target_default_server(row: Row, model: Seen) -> Seen | None:
-    from nglint.semantics.uri import normalize_uri
-    if row.part not in ("server", "location") or not model.location.endswith(" 400"):
-        return None
-    target = row.req.target.partition("?")[0]
-    if normalize_uri(target, True) is not None or normalize_uri(target, False) is not None:
-        return None  # the target is fine: the Host was the problem
-    if not row.nginx.location.endswith(" 400"):
-        return None
-    return Seen(row.nginx.server, f"{row.nginx.server} 400", model.upstream)
 
 
-def _underscore_headers(row: Row, model: Seen) -> Seen | None:
-    if row.part != "upstream" or model.upstream is None:
-        return None
-    version, headers = model.upstream
-    kept = [(name, value) for name, value in headers
-            if not ("_" in name and (name, value) in row.req.headers)]
-    return Seen(model.server, model.location, (version, kept))
 
 
-def _joined_values(row: Row, model: Seen) -> Seen | None:
-    if row.part != "upstream" or model.upstream is None or row.nginx.upstream is None:
-        return None
-    version, headers = model.upstream
-    got = row.nginx.upstream[1]
-    if len(got) != len(headers):
-        return None
-    joined = {"cookie": "; ", "x-forwarded-for": ", "}
-    fixed = list(headers)
-    for index, ((name, value), (_, actual)) in enumerate(zip(headers, got, strict=True)):
-        for client, separator in joined.items():
-            values = client_values(row.req, client)
-            if len(values) > 1 and value == values[0] and actual == separator.join(values):
-                fixed[index] = (name, actual)
-    return Seen(model.server, model.location, (version, fixed))
 
 
-def _dotted_server_name(row: Row, model: Seen) -> Seen | None:
-    if row.part != "upstream" or model.upstream is None or row.nginx.upstream is None:
-        return None
-    version, headers = model.upstream
-    got = row.nginx.upstream[1]
-    if len(got) != len(headers):
-        return None
-    fixed = [(name, actual) if value is not None and value.startswith(".")
-             and value[1:] == actual else (name, value)
-             for (name, value), (_, actual) in zip(headers, got, strict=True)]
-    return Seen(model.server, model.location, (version, fixed))
 
 
-def _request_uri_fragment(row: Row, model: Seen) -> Seen | None:
-    if row.part != "upstream" or model.upstream is None or row.nginx.upstream is None \
-            or "#" not in row.req.target:
-        return None
-    version, headers = model.upstream
-    got = row.nginx.upstream[1]
-    if len(got) != len(headers):
-        return None
-    cut = row.req.target.partition("#")[0]
-    fixed = [(name, actual) if value == cut and actual == row.req.target else (name, value)
-             for (name, value), (_, actual) in zip(headers, got, strict=True)]
-    return Seen(model.server, model.location, (version, fixed))
 
 
-def _rewrite_kept_slashes(row: Row, model: Seen) -> Seen | None:
-    path = row.req.target.partition("?")[0].partition("#")[0]
-    if path.startswith("/old/") and "//" in path[4:]:
-        return row.nginx  # the location, and so everything after it
-    return None
 
 
-def _fragment_before_query(row: Row, model: Seen) -> Seen | None:
-    target = row.req.target
-    if "#" in target and "?" in target.partition("#")[2]:
-        return row.nginx  # every part may follow from the arguments
-    return None
 
 
-EXPECTED_DISAGREEMENTS: dict[str, tuple[str, Fix]] = {
-    "directory-404": (
-        "MODEL BUG (reported): with no file under the root, nginx's index module answers "
-        "404 for a URI ending in '/' whose directory does not exist; only an existing "
-        "directory without an index file is a 403 ('/', the root itself, here). The model "
-        "says 403 for every URI ending in '/'", _directory_404),
-    "bad-target-server": (
-        "MODEL BUG (reported): nginx rejects a bad request target (/.., /a/../..) while "
-        "parsing the request line, before it reads Host, so the 400 comes from the "
-        "address's default server; the model names the server the Host would select",
-        _bad_target_default_server),
-    "underscore-headers": (
-        "MODEL BUG (reported): with ignore_invalid_headers on (the default) and "
-        "underscores_in_headers off, nginx drops a client header whose name holds '_' "
-        "(X_Under) and never passes it upstream; the model passes it",
-        _underscore_headers),
-    "joined-headers": (
-        "MODEL BUG (reported): nginx 1.22 joins a repeated Cookie into $http_cookie with "
-        "'; ' and a repeated X-Forwarded-For into $http_x_forwarded_for with ', '; the "
-        "model takes the first value only", _joined_values),
-    "dotted-server-name": (
-        "MODEL BUG (reported): for `server_name .example.com` nginx's $server_name is "
-        "'example.com' (the leading dot dropped); the model keeps the dot",
-        _dotted_server_name),
-    "request-uri-fragment": (
-        "MODEL BUG (reported): $request_uri is the request target as sent, a '#fragment' "
-        "included (nginx does not cut it); the model cuts it", _request_uri_fragment),
-    "fragment-before-query": (
-        "MODEL BUG (reported): in '/a#f?x=1' nginx's URI ends at '#' and it has no "
-        "arguments ($args and $arg_x empty, so `if ($arg_x)` does not hold); the model "
-        "reads 'x=1' as the arguments. Every part of such a request is listed",
-        _fragment_before_query),
-    "rewrite-merges-slashes": (
-        "MODEL BUG (reported): the URI a `rewrite ... last` produces is used as is; with "
-        "merge_slashes off, `rewrite ^/old(/.*)$ $1 last;` turns /old/d//e/ into "
-        "/d//e/, which matches `location /d//e/`; the model merges the slashes of the "
-        "new URI (/d/e/)", _rewrite_kept_slashes),
-}
+EXPECTED_DISAGREEMENTS: dict[str, tuple[str, Fix]] = {}
 
 
 def explain(row: Row) -> list[str]:

@@ -27,15 +27,40 @@ import re
 from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
 
+from nglint.semantics.inherit import DEFAULT_NGINX_VERSION, Version
 from nglint.semantics.pcre import translate_pcre
 from nglint.semantics.tokens import nginx_token
 from nglint.semantics.uri import to_bytes, validate_host
 from nglint.tree import Node, Tree
 
-__all__ = ["Evaluator", "proxy_host"]
+__all__ = ["Evaluator", "client_headers", "proxy_host"]
 
 VARIABLE = re.compile(r"\$(?:\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))")
 FILE_TESTS = ("-f", "-d", "-e", "-x")
+JOINED_HEADERS: Version = (1, 23, 0)  # every repeated header joined in $http_*
+_VALID_NAME = re.compile(r"[A-Za-z0-9-]+\Z")
+_VALID_NAME_UNDERSCORE = re.compile(r"[A-Za-z0-9_-]+\Z")
+
+
+def _flag(server: Node | None, directive: str, default: bool) -> bool:
+    for block in (server, server.parent if server is not None else None):
+        found = block.first(directive) if block is not None else None
+        if found is not None and found.args:
+            return nginx_token(found.args[0]) == "on"
+    return default
+
+
+def client_headers(headers: Sequence[tuple[str, str]],
+                   server: Node | None) -> list[tuple[str, str]]:
+    """The client's headers nginx keeps: with ``ignore_invalid_headers on`` (the
+    default) a name with a character other than a letter, digit or ``-`` (``_`` too
+    with ``underscores_in_headers on``) is dropped (``ngx_http_parse_header_line``,
+    ``ngx_http_process_request_headers``)."""
+    if not _flag(server, "ignore_invalid_headers", True):
+        return list(headers)
+    valid = _VALID_NAME_UNDERSCORE if _flag(server, "underscores_in_headers", False) \
+        else _VALID_NAME
+    return [(name, value) for name, value in headers if valid.match(name)]
 
 
 def proxy_host(target: str) -> str | None:
@@ -70,8 +95,10 @@ class Evaluator:
 
     def __init__(self, tree: Tree, request: object, server: Node | None, uri: str | None,
                  target: str | None = None, captures: Sequence[str] = (),
-                 port: int | None = None) -> None:
+                 port: int | None = None,
+                 version: Version = DEFAULT_NGINX_VERSION) -> None:
         self.tree = tree
+        self.version = version
         self.request = request
         self.server = server
         self.uri = uri
@@ -95,19 +122,30 @@ class Evaluator:
         return "".join(out)
 
     def _client(self, name: str) -> str | None:
+        """``$http_<name>``: before 1.23 the first line, but ``Cookie`` joined with
+        ``; `` and ``X-Forwarded-For`` with ``, ``; from 1.23.0 every repeated
+        header is joined with ``, `` (``ngx_http_variable_unknown_header``)."""
         wanted = name.lower().replace("_", "-")
-        headers: tuple[tuple[str, str], ...] = getattr(self.request, "headers", ())
         if wanted == "host":
-            host = getattr(self.request, "host", None)
+            host: str | None = getattr(self.request, "host", None)
             return host
-        for header, value in headers:
-            if header.lower() == wanted:
-                return value
-        return ""
+        values = [value for header, value in
+                  client_headers(getattr(self.request, "headers", ()), self.server)
+                  if header.lower() == wanted]
+        if not values:
+            return ""
+        if wanted == "cookie":
+            return "; ".join(values)
+        if wanted == "x-forwarded-for" or self.version >= JOINED_HEADERS:
+            return ", ".join(values)
+        return values[0]
 
     def _query(self) -> str:
+        """``$args``: after the first ``?`` up to a ``#``; none when ``#`` comes first
+        (checked on nginx 1.22: ``/a#f?x=1`` has no arguments, ``/a?x=#f`` has ``x=``)."""
         target: str = getattr(self.request, "target", "")
-        return target.partition("?")[2].partition("#")[0] if "?" in target else ""
+        before_fragment = target.partition("#")[0]
+        return before_fragment.partition("?")[2]
 
     def variable(self, name: str) -> str | None:
         """One variable's value, or None when the model cannot know it."""
@@ -159,11 +197,16 @@ class Evaluator:
         return self._server_name()
 
     def _server_name(self) -> str | None:
+        """The server's first name, without the leading dot of ``.example.com``
+        (``ngx_http_core_merge_srv_conf``); a regex keeps its ``~``."""
         if self.server is None:
             return None
         for node in self.server.directives("server_name"):
             for arg in node.args:
-                return nginx_token(arg)
+                name = nginx_token(arg)
+                if name.lower() == "$hostname":
+                    return None
+                return name if name.startswith("~") else name.lower().removeprefix(".")
         return ""
 
     def _proxy_port(self) -> str | None:
@@ -179,7 +222,8 @@ class Evaluator:
         remote = getattr(self.request, "remote_addr", None)
         if remote is None:
             return None
-        previous = [value for name, value in getattr(self.request, "headers", ())
+        previous = [value for name, value in
+                    client_headers(getattr(self.request, "headers", ()), self.server)
                     if name.lower() == "x-forwarded-for"]
         return ", ".join([*previous, remote])
 

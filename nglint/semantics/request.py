@@ -32,7 +32,7 @@ What nginx does, re-implemented (never copied):
   itself (``return code;`` without text, ``try_files ... =code``, a missing
   static file); with ``recursive_error_pages off`` only once.
 - A location without a content handler serves static files: with no file, a
-  404 (a 403 for a URI ending in ``/``, the index module's directory).
+  404 (a 403 for ``/``: the root directory exists, with no index file).
 
 Documentation: https://nginx.org/en/docs/http/ngx_http_rewrite_module.html,
 https://nginx.org/en/docs/http/ngx_http_core_module.html#try_files,
@@ -47,7 +47,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 
 from nglint.semantics.evaluate import Evaluator
-from nglint.semantics.inherit import Model
+from nglint.semantics.inherit import DEFAULT_NGINX_VERSION, Model, Version
 from nglint.semantics.locations import router_for
 from nglint.semantics.pcre import translate_pcre
 from nglint.semantics.servers import Listen, Selection, merge_slashes, parse_listen, select
@@ -89,8 +89,8 @@ class Request:
 
     @property
     def path_and_query(self) -> str:
-        """``$request_uri``: the target without a fragment."""
-        return self.uri.partition("#")[0]
+        """``$request_uri``: the target as sent, a fragment included."""
+        return self.uri
 
 
 def parse_target(text: str) -> dict[str, object]:
@@ -196,8 +196,25 @@ class Outcome:
     upstream: Upstream | None = None
     handler: Node | None = None  # the content handler serving (any *_pass, ...)
     tree: Tree | None = field(default=None, repr=False, compare=False)
+    version: Version = field(default=DEFAULT_NGINX_VERSION, repr=False)  # of the model
     stopped: bool = field(default=False, repr=False)  # `break` / `rewrite ... break` ran
     changed: bool = field(default=False, repr=False)  # a rewrite changed the URI (uri_changed)
+
+    def evaluator(self) -> Evaluator | None:
+        """Variables of this outcome's request where it lands (None without a tree)."""
+        if self.tree is None:
+            return None
+        return Evaluator(self.tree, self.request, self.server, self.uri,
+                         self.upstream.target if self.upstream else None,
+                         port=self.listen.port if self.listen else None, version=self.version)
+
+    def sent(self) -> list[tuple[str, str | None]]:
+        """Every header line nginx sends upstream for this request, in order
+        (value None where it depends on something the request does not say)."""
+        evaluate = self.evaluator()
+        if self.upstream is None or evaluate is None:
+            return []
+        return self.upstream.sent(evaluate, self.request.headers)
 
     @property
     def condition(self) -> str:
@@ -248,12 +265,14 @@ def served(tree: Tree, request: Request, model: Model) -> list[Outcome]:
 def _on_selection(tree: Tree, request: Request, model: Model,
                   selection: Selection) -> Iterator[Outcome]:
     base = Outcome(request, selection.server, selection.listen, unknown=selection.unknown,
-                   block=selection.server, tree=tree)
+                   block=selection.server, tree=tree, version=model.version)
     if selection.unknown:
         base.reason = "a server_name regex nglint cannot evaluate could take the request"
     uri = normalize_uri(request.uri, merge_slashes(selection.default))
     if uri is None:
-        yield replace(base, status=400, reason="nginx rejects the request target")
+        # the request line is read before the Host: the default server answers
+        yield replace(base, server=selection.default, block=selection.default, status=400,
+                      unknown=False, reason="nginx rejects the request target")
         return
     if selection.status is not None:
         yield replace(base, status=selection.status, reason="nginx rejects the Host header")
@@ -408,13 +427,15 @@ def _rewrite(state: _State, node: Node, outcome: Outcome,
             ("http://", "https://", "$scheme")):
         return replace(outcome, status=301 if flag == "permanent" else 302,
                        steps=[*outcome.steps, step], reason=f"rewrite to {replacement}")
-    uri = normalize_uri(replacement.partition("?")[0] or "/", True) or replacement
+    # the result is the new URI as it is: not decoded, merged or resolved again
+    # (ngx_http_script_regex_end_code)
+    uri = replacement.partition("?")[0]
     return replace(outcome, uri=uri, steps=[*outcome.steps, step], changed=True)
 
 
 def _evaluator(state: _State, outcome: Outcome, target: str | None = None) -> Evaluator:
     return Evaluator(state.tree, state.request, state.server, outcome.uri, target,
-                     port=state.port)
+                     port=state.port, version=state.model.version)
 
 
 def _named(state: _State, name: str) -> Node | None:
@@ -445,10 +466,8 @@ def _to_uri(state: _State, outcome: Outcome, step: Step) -> Iterator[Outcome]:
         yield replace(outcome, unknown=True, reason=f"internal redirect to {step.target}, "
                       "a value nglint cannot evaluate")
         return
-    uri = normalize_uri(target.partition("?")[0] or "/", True)
-    if uri is None:
-        yield replace(outcome, status=400, reason=f"internal redirect to {target}")
-        return
+    # ngx_http_internal_redirect takes the URI as it is (ngx_http_split_args only)
+    uri = target.partition("?")[0]
     yield from _again(state, replace(outcome, uri=uri), _from_server)
 
 
@@ -472,7 +491,9 @@ def _content(state: _State, outcome: Outcome) -> Iterator[Outcome]:
         upstream = upstream_for(state.model, block)
         yield replace(outcome, handler=handler, upstream=upstream)
         return
-    code = 403 if (outcome.uri or "/").endswith("/") else 404
+    # the index module answers 403 for the root directory itself (it exists); any
+    # other directory or file does not exist
+    code = 403 if outcome.uri is not None and not outcome.uri.strip("/") else 404
     yield from _status(state, outcome, code, "static file (nglint assumes none exists)")
 
 
@@ -542,9 +563,8 @@ def branches(outcome: Outcome, model: Model) -> list[Outcome]:
             continue
         holds = None
         if outcome.tree is not None:
-            evaluate = Evaluator(outcome.tree, outcome.request, outcome.server, outcome.uri,
-                                 port=outcome.listen.port if outcome.listen else None)
-            holds = evaluate.condition(node.args)
+            evaluate = outcome.evaluator()
+            holds = evaluate.condition(node.args) if evaluate is not None else None
         returned = node.first("return")
         if returned is not None:
             args = [nginx_token(arg) for arg in returned.args]
@@ -569,7 +589,7 @@ def on_server(tree: Tree, server: Node, request: Request, model: Model) -> list[
     """
     listens = [parse_listen(node) for node in server.directives("listen")]
     listen = listens[0] if listens else Listen("*", 80, False)
-    base = Outcome(request, server, listen, block=server, tree=tree)
+    base = Outcome(request, server, listen, block=server, tree=tree, version=model.version)
     uri = normalize_uri(request.uri, merge_slashes(server))
     if uri is None:
         return [replace(base, status=400, reason="nginx rejects the request target")]

@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from nglint.semantics.evaluate import client_headers
 from nglint.semantics.inherit import HTTP_1_1_DEFAULT, Model, Value, Version
 from nglint.semantics.tokens import nginx_token
 from nglint.tree import Node
@@ -142,7 +143,7 @@ class Upstream:
 
         ``evaluate`` turns a value as written (``$host:$server_port``) into
         the request's value, or None; ``client`` is the client's headers in
-        the order it sent them.
+        the order it sent them (those nginx drops as invalid are left out).
         """
         lines: list[tuple[str, str | None]] = []
         if self.version >= HOST_SEPARATE:
@@ -157,7 +158,8 @@ class Upstream:
                 lines.append((header.name, value))
         if self.pass_request_headers:
             taken = {header.name.lower() for header in self.headers} | {"host"}
-            lines += [(name, value) for name, value in client if name.lower() not in taken]
+            kept = client_headers(client, self.block.enclosing("server"))
+            lines += [(name, value) for name, value in kept if name.lower() not in taken]
         return lines
 
     def may_send(self, name: str) -> list[Header]:
