@@ -68,11 +68,17 @@ def code_fingerprint() -> list[tuple[str, int, int]]:
     changed rule answers differently even when the version number stays the same (an
     editable install, a patched package).  About a hundred stat calls."""
     import nglint
-    import rules
+    import nglint.rules
 
     found = []
-    for package in (nglint, rules):
+    walked: list[str] = []
+    for package in (nglint, nglint.rules):
         for root in package.__path__:
+            # installed from a wheel, nglint/rules/ is inside nglint/: walked already
+            if any(os.path.realpath(root).startswith(os.path.join(done, ""))
+                   for done in walked):
+                continue
+            walked.append(os.path.realpath(root))
             for folder, subfolders, files in os.walk(root):
                 subfolders[:] = sorted(d for d in subfolders if d != "__pycache__")
                 for name in sorted(files):

@@ -1,4 +1,10 @@
-"""Rule discovery: every module in the top-level ``rules`` package is a rule.
+"""Rule discovery: every module in the ``nglint.rules`` package is a rule.
+
+The modules live in the repository's top-level ``rules/`` folder, which is installed
+(wheel and editable install alike) as ``nglint.rules``; they are only ever imported
+under that name, never as a top-level ``rules``, which would pick up whatever
+``rules`` package or folder comes first on ``sys.path`` (the current directory, for
+``python -m nglint``).
 
 A rule module defines ``CODE`` (``NG`` + three digits), ``NAME`` (kebab-case),
 ``SEVERITY`` (default level), ``FIXABLE`` and ``check(context)``, a generator
@@ -50,13 +56,13 @@ class Rule:
 
 @cache
 def all_rules() -> tuple[Rule, ...]:
-    import rules as package
+    import nglint.rules as package
 
     found = []
     for info in pkgutil.iter_modules(package.__path__):
         if info.name.startswith("_"):
             continue
-        module = importlib.import_module(f"rules.{info.name}")
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
         found.append(Rule(
             code=module.CODE,
             name=module.NAME,

@@ -542,7 +542,7 @@ def _keyword_cases() -> list[tuple[str, str, bool | None]]:
     """(case, config, whether nginx must accept it) for every value of NG008's keyword
     tables, its upper-case form, and values nginx refuses: each table is checked against
     the installed nginx, and the accepted values prove the check is not vacuous."""
-    from rules import invalid_arguments as rule
+    from nglint.rules import invalid_arguments as rule
 
     lines: list[tuple[str, bool | None]] = []
     for name, allowed in rule.ENUMS.items():
