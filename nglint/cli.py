@@ -310,6 +310,41 @@ def explain(rule: str) -> int:
     return EXIT_OK
 
 
+@main.command("apps")
+@click.argument("path", type=click.Path())
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@click.option("--context", type=click.Choice(["main", "http", "server", "location"]))
+@click.option("--conf-prefix", type=click.Path(file_okay=False))
+@click.option("--jupyter-prefix", "jupyter_prefixes", multiple=True,
+              help="Where Jupyter is served (replaces the inference).")
+@click.option("--nginx-version", help="Target nginx version (default: the configuration's "
+              "nginx-version, else before 1.29.7).")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False),
+              help="Configuration file to use instead of the one found upward.")
+@guarded
+def apps_command(path: str, output_format: str, context: str | None, conf_prefix: str | None,
+                 jupyter_prefixes: tuple[str, ...], nginx_version: str | None,
+                 config_file: str | None) -> int:
+    """Show which app each location serves, the base URLs and the evidence behind them."""
+    from nglint import config
+    from nglint.apps.report import render_text, survey
+    from nglint.discover import discover
+    from nglint.semantics.inherit import Model
+
+    [(found, _)] = config.group([path], config_file)
+    settings = config.settle(found, nginx_version=nginx_version,
+                             jupyter_prefixes=jupyter_prefixes)
+    trees = discover([path], context=context, conf_prefix=conf_prefix)
+    answers = survey(trees, Model(settings.options.nginx_version),
+                     settings.options.jupyter_prefixes)
+    if output_format == "json":
+        click.echo(json.dumps(answers, indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_text(answers), nl=False)
+    return EXIT_OK
+
+
 @main.command("route")
 @click.argument("path", type=click.Path())
 @click.argument("uris", nargs=-1, required=True)

@@ -15,7 +15,7 @@ from nglint.suppress import Suppression, Suppressions
 from nglint.tree import Node, Problem, Tree
 
 if TYPE_CHECKING:
-    from nglint.semantics.jupyter import JupyterView
+    from nglint.apps.view import AppView
 
 
 @dataclass
@@ -58,10 +58,10 @@ class Analysis:
         return Model(self.options.nginx_version)
 
     @cached_property
-    def jupyter(self) -> JupyterView:
-        from nglint.semantics.jupyter import JupyterView
+    def apps(self) -> AppView:
+        from nglint.apps.view import AppView
 
-        return JupyterView(self.tree, self.model, self.options.jupyter_prefixes)
+        return AppView(self.tree, self.model, self.options.jupyter_prefixes)
 
 
 class Context:
@@ -78,8 +78,9 @@ class Context:
         return self.analysis.model
 
     @property
-    def jupyter(self) -> JupyterView:
-        return self.analysis.jupyter
+    def apps(self) -> AppView:
+        """Which app each location serves and where each websocket lands."""
+        return self.analysis.apps
 
     def option(self, name: str) -> Any:
         return self.options.rule_options.get(self.rule.name, {}).get(

@@ -37,8 +37,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from nglint.apps.jupyter_server import CONTENTS_SAMPLE
+from nglint.apps.view import display
 from nglint.engine import Context, Report
-from nglint.semantics.jupyter import CONTENTS_SAMPLE, display
 from nglint.semantics.values import InvalidValue, parse_offset
 
 CODE = "NG108"
@@ -52,9 +53,10 @@ OPTION_KINDS = {"threshold": "size"}
 def check(context: Context) -> Iterator[Report]:
     threshold = parse_offset(str(context.option("threshold")))
     reported: set[int] = set()
-    for deployment in context.jupyter.deployments:
-        uri = deployment.base + CONTENTS_SAMPLE
-        location, unknown, _ = context.jupyter.route(deployment.server, uri)
+    for deployment, base in ((d, b) for d in context.apps.jupyter_deployments()
+                             for b in d.mount_bases()):
+        uri = base + CONTENTS_SAMPLE
+        location, unknown, _ = context.apps.route(deployment.server, uri)
         if location is None or unknown or id(location) in reported:
             continue
         if context.model.handler(location) is None:
@@ -70,7 +72,8 @@ def check(context: Context) -> Iterator[Report]:
             reported.add(id(location))
             origin = "the nginx default" if value.is_default else f"set at {value.where()}"
             yield Report(
-                f"client_max_body_size is {value.value} for Jupyter at {display(deployment.base)} "
+                f"client_max_body_size is {value.value} for {deployment.profile.title} at "
+                f"{display(base)} "
                 f"({origin}): saving a larger notebook or uploading a file fails with 413",
                 node=location,
             )

@@ -33,6 +33,10 @@ server {
         proxy_set_header Host $http_host;
 ```
 
+Not reported when `Host` is `$proxy_host` and the upstream is named after one of
+the server's names on the default port (the nginx-proxy layout): the browser's
+`Origin` then matches.
+
 ## Fix
 Sets `proxy_set_header Host $http_host;` in the serving location.
 
@@ -50,6 +54,8 @@ from collections.abc import Iterator
 
 from nglint.engine import Context, Report
 from nglint.fixes import make_fix, not_fixed, set_proxy_header
+from nglint.semantics.evaluate import proxy_host
+from nglint.semantics.tokens import nginx_token
 from nglint.semantics.upstream import upstream_for
 from nglint.tree import Node
 
@@ -72,8 +78,25 @@ def listen_ports(server: Node) -> set[int]:
     return ports or {80}
 
 
+def _proxy_host_is_the_browsers(target: str, server: Node) -> bool:
+    """``$proxy_host`` (an upstream named ``notes.example.com``, as nginx-proxy writes
+    it) equals one of the server's names, and the server listens on the default
+    port of the browser's scheme, so the browser's ``Origin`` carries that host and
+    no port: Jupyter's check passes.  Sources: nginx ``$proxy_host`` (name and port
+    of the proxied server as written in proxy_pass); nginx-proxy's ``nginx.tmpl``
+    (``upstream {{ $vhost }}``)."""
+    host = proxy_host(target)
+    if host is None or ":" in host:
+        return False
+    names = {nginx_token(arg).lower() for node in server.directives("server_name")
+             for arg in node.args}
+    ports = listen_ports(server)
+    ssl = any("ssl" in node.args for node in server.directives("listen"))
+    return host.lower() in names and ports <= ({443} if ssl else {80})
+
+
 def check(context: Context) -> Iterator[Report]:
-    for group in context.jupyter.proxied_groups():
+    for group in context.apps.proxied_groups():
         upstream = upstream_for(context.model, group.location)
         if upstream is None:
             continue  # not proxy_pass: nglint does not model what it sends
@@ -95,6 +118,8 @@ def check(context: Context) -> Iterator[Report]:
             problem = (f"Host is $host ({where}), which drops the port {odd[0]} the browser "
                        "puts in Origin")
         elif value == "$proxy_host":
+            if _proxy_host_is_the_browsers(upstream.target, group.server):
+                continue  # nginx-proxy names the upstream after the host: Origin matches
             problem = f"Host is $proxy_host, the upstream's address ({where})"
         else:
             problem = f"Host is {value!r} ({where}), not the host the browser sees"
@@ -102,7 +127,7 @@ def check(context: Context) -> Iterator[Report]:
         fix, why = make_fix("send Host $http_host", set_proxy_header, context.model, location,
                             "Host", "$http_host", context.tree)
         yield Report(
-            f"{problem}: Jupyter refuses {group.describe()} with 403 'Cross origin "
+            f"{problem}: {group.describe()} are refused with 403 'Cross origin "
             "websockets not allowed'; send `proxy_set_header Host $http_host`" + not_fixed(why),
             node=group.anchor, fix=fix,
         )

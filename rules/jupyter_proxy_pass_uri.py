@@ -1,10 +1,14 @@
-"""Jupyter under a prefix behind a `proxy_pass` that rewrites the path.
+"""Jupyter or JupyterHub under a prefix behind a `proxy_pass` or `rewrite` that changes the path.
 
 ## What it does
-For each Jupyter deployment below a prefix (`/jupyter/`), looks at the
-`proxy_pass` of the location that serves it.  When the target has a URI part
+For each Jupyter Server or JupyterHub deployment below a prefix (`/jupyter/`,
+`/jhub/`), follows a request for its UI through the request model to the
+location that serves it.  When the `proxy_pass` target has a URI part
 (`proxy_pass http://127.0.0.1:8888/;`) other than the prefix itself, nginx
-replaces the matched location path with it before passing the request on.
+replaces the matched location path with it before passing the request on;
+when a `rewrite ... break` on the way leaves a URI outside the prefix
+(`rewrite ^/jupyter/(.*)$ /$1 break;`), that URI is what the upstream gets.
+A hub is no exception: `JupyterHub.base_url` must equal the prefix too.
 
 ## Why is this bad?
 Jupyter generates every link, API call and websocket URL from its own
@@ -45,6 +49,7 @@ from collections.abc import Iterator
 
 from nglint.engine import Context, Report
 from nglint.semantics import locations
+from nglint.semantics.request import Outcome, Step
 
 CODE = "NG110"
 NAME = "jupyter-proxy-pass-uri"
@@ -53,15 +58,40 @@ FIXABLE = False
 TARGET = re.compile(r"^[a-z][a-z0-9+.-]*://[^/]+(?P<uri>/.*)?$", re.IGNORECASE)
 
 
+def _stripping_rewrite(outcome: Outcome, base: str) -> Step | None:
+    """A ``rewrite ... break`` on the way whose result no longer starts with the base."""
+    rewrites = [step for step in outcome.steps if step.kind == "rewrite"]
+    if rewrites and outcome.uri is not None and not outcome.uri.startswith(base):
+        return rewrites[-1]
+    return None
+
+
 def check(context: Context) -> Iterator[Report]:
-    view = context.jupyter
+    view = context.apps
     seen: set[int] = set()
-    for deployment in view.deployments:
-        if deployment.base == "/" or "/user/" in deployment.base:
+    for deployment in view.jupyter_deployments():
+        base = deployment.base
+        if base == "/":
+            continue  # nothing to strip
+        sample = deployment.mount_bases()[0] + "lab"
+        outcome = view.outcomes(deployment.server, sample)[0]
+        location = outcome.location
+        handler = context.model.handler(outcome.block) if outcome.block is not None else None
+        if handler is None or outcome.unknown or location is None or id(location) in seen \
+                or not handler.args:
             continue
-        location, unknown, _ = view.route(deployment.server, deployment.base + "lab")
-        handler = context.model.handler(location) if location is not None else None
-        if handler is None or unknown or id(location) in seen or not handler.args:
+        title = deployment.profile.title
+        setting = "JupyterHub.base_url" if deployment.profile.name == "jupyterhub" \
+            else "base_url"
+        rewrite = _stripping_rewrite(outcome, base)
+        if rewrite is not None:
+            seen.add(id(location))
+            yield Report(
+                f"`rewrite {' '.join(rewrite.node.args)}` strips {base} before {title} sees "
+                f"the request (the upstream gets {outcome.uri}): {title} under {base} needs "
+                f"{setting}={base} and the path passed unchanged",
+                node=rewrite.node,
+            )
             continue
         target = handler.args[0]
         match = TARGET.match(target)
@@ -75,8 +105,8 @@ def check(context: Context) -> Iterator[Report]:
         doubled = (" (the upstream even receives '//lab')"
                    if uri.endswith("/") and not info.path.endswith("/") else "")
         yield Report(
-            f"proxy_pass {target} replaces {info.path} with {uri} before Jupyter sees the "
-            f"request{doubled}: Jupyter under {deployment.base} needs "
-            f"base_url={deployment.base} and a proxy_pass without a URI part",
-            node=location,
+            f"proxy_pass {target} replaces {info.path} with {uri} before {title} sees the "
+            f"request{doubled}: {title} under {base} needs {setting}={base} and a "
+            "proxy_pass without a URI part",
+            node=handler,
         )

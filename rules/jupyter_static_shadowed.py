@@ -36,11 +36,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from nglint.apps.jupyter_server import STATIC_SAMPLES
+from nglint.apps.view import display
 from nglint.edits import Edit, EditError, insert_arg
 from nglint.engine import Context, Report
 from nglint.fixes import make_fix, not_fixed
 from nglint.semantics import locations
-from nglint.semantics.jupyter import STATIC_SAMPLES, display
 from nglint.tree import Node
 
 CODE = "NG109"
@@ -57,15 +58,16 @@ def caret_tilde(location: Node) -> list[Edit]:
 
 
 def check(context: Context) -> Iterator[Report]:
-    view = context.jupyter
+    view = context.apps
     model = context.model
     seen: set[tuple[int, int]] = set()
-    for deployment in view.deployments:
-        base_location, unknown, _ = view.route(deployment.server, deployment.base + "lab")
+    for deployment, base in ((d, b) for d in view.jupyter_deployments()
+                             for b in d.mount_bases()):
+        base_location, unknown, _ = view.route(deployment.server, base + "lab")
         if base_location is None or unknown or model.handler(base_location) is None:
             continue
         for sample in STATIC_SAMPLES:
-            uri = deployment.base + sample
+            uri = base + sample
             location, unknown, _ = view.route(deployment.server, uri)
             if location is None or unknown or model.handler(location) is not None:
                 continue

@@ -1,13 +1,14 @@
-"""Jupyter websockets without `Connection: upgrade` forwarded.
+"""Websockets without `Connection: upgrade` forwarded (Jupyter and every app profile).
 
 ## What it does
-At the location that really serves each Jupyter websocket endpoint, checks
-that the effective `Connection` header sent upstream carries the upgrade:
-`proxy_set_header Connection $connection_upgrade;` with
-`map $http_upgrade $connection_upgrade { default upgrade; '' close; }` in
-`http`.  Reports an error when `Connection` is not set (nginx then sends
-`Connection: close`) or set to something else, and a warning when it is
-hard-coded to `upgrade`.
+At the block that really serves each websocket endpoint of every app profile
+(`nglint apps` lists them: Jupyter Server, JupyterHub, code-server, RStudio,
+Grafana, Home Assistant, ...), checks that the effective `Connection` header
+sent upstream carries the upgrade: `proxy_set_header Connection
+$connection_upgrade;` with `map $http_upgrade $connection_upgrade { default
+upgrade; '' close; }` in `http`. Reports an error when `Connection` is not set
+(nginx then sends `Connection: close`) or set to something else, and a warning
+when it is hard-coded to `upgrade`.
 
 ## Why is this bad?
 `Connection` is hop-by-hop.  nginx replaces it with `close` unless told
@@ -76,7 +77,7 @@ def connection_fix(model: Model, tree: Tree, location: Node) -> list[Edit]:
 
 
 def check(context: Context) -> Iterator[Report]:
-    for group in context.jupyter.proxied_groups():
+    for group in context.apps.proxied_groups():
         location = group.location
         upstream = upstream_for(context.model, location)
         if upstream is None:

@@ -1,7 +1,9 @@
-"""Jupyter websockets proxied with HTTP/1.0 to the upstream.
+"""Websockets proxied with HTTP/1.0 to the upstream (Jupyter and every app profile).
 
 ## What it does
-Routes every Jupyter websocket endpoint (kernel channels, terminals, events,
+Routes every websocket endpoint of every app profile (`nglint apps` lists
+them: Jupyter Server, JupyterHub, code-server, RStudio, Grafana, Home
+Assistant, ...) (for Jupyter: kernel channels, terminals, events,
 collaboration, language server) to the location that really serves it and
 checks the effective `proxy_http_version` there, inherited values and the
 target nginx version's default included.
@@ -58,7 +60,7 @@ FIXABLE = True
 
 
 def check(context: Context) -> Iterator[Report]:
-    for group in context.jupyter.proxied_groups():
+    for group in context.apps.proxied_groups():
         version = context.model.effective(group.location, "proxy_http_version")
         if version is None or version.value == "1.1":
             continue

@@ -1,10 +1,12 @@
-"""A Jupyter websocket endpoint that no proxying location serves.
+"""A websocket endpoint (Jupyter or another app profile) that no proxying location serves.
 
 ## What it does
-Routes every Jupyter websocket endpoint below each Jupyter base URL with
-nginx's location-matching rules and reports the ones that land in a location
-without `proxy_pass` (static files, `return`, `try_files` without a proxying
-`@named` fallback) or in no location at all.
+Routes every websocket endpoint of every app profile (`nglint apps` lists
+them: Jupyter Server, JupyterHub, code-server, RStudio, Grafana, Home
+Assistant, ...) below each deployment's base URL with nginx's location-
+matching rules and reports the ones that land in a location without
+`proxy_pass` (static files, `return`, `try_files` without a proxying `@named`
+fallback) or in no location at all.
 
 ## Why is this bad?
 The request never reaches Jupyter: nginx answers it itself (404 from the
@@ -53,17 +55,17 @@ def _what_it_does(location) -> str:  # noqa: ANN001 - a Node
 
 def check(context: Context) -> Iterator[Report]:
     model = context.model
-    for group in context.jupyter.groups():
+    for group in context.apps.groups():
         if group.location is None:
             yield Report(
                 f"no location serves {group.describe()}: nginx answers 404 and the websockets "
-                "never reach Jupyter",
+                f"never reach {group.profile.title}",
                 node=group.server,
             )
         elif model.handler(group.location) is None:
             yield Report(
                 f"{group.describe()} are served by this location, which does not proxy "
                 f"(it serves {_what_it_does(group.location)}): the websockets never reach "
-                "Jupyter",
+                f"{group.profile.title}",
                 node=group.location,
             )

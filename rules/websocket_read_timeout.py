@@ -1,11 +1,12 @@
-"""Jupyter websockets behind a short or default `proxy_read_timeout`.
+"""Websockets behind a short or default `proxy_read_timeout` (Jupyter and every app profile).
 
 ## What it does
-At the location that really serves each Jupyter websocket endpoint, reads the
-effective `proxy_read_timeout` (inherited from `server` or `http`, or the 60 s
-default).  Below the threshold (default 60 s) is an error; exactly 60 s is a
-warning when endpoints without a server ping land there (events,
-collaboration, language server).
+At the block that really serves each websocket endpoint of every app profile
+(`nglint apps` lists them: Jupyter Server, JupyterHub, code-server, RStudio,
+Grafana, Home Assistant, ...), reads the effective `proxy_read_timeout`
+(inherited from `server` or `http`, or the 60 s default). Below the threshold
+(default 60 s) is an error; exactly 60 s is a warning when endpoints without a
+server ping land there (events, collaboration, language server).
 
 ## Why is this bad?
 In a websocket tunnel nginx closes the connection when nothing passed in
@@ -63,13 +64,12 @@ SEVERITY = "error"
 FIXABLE = True
 OPTIONS = {"threshold": "60s", "fix-value": "1d"}
 DEFAULT_MS = 60_000
-PING_MS = 30_000  # jupyter_server's WS_PING_INTERVAL (base/websocket.py)
 
 
 def check(context: Context) -> Iterator[Report]:
     threshold = parse_time(str(context.option("threshold")))
     fix_value = str(context.option("fix-value"))
-    for group in context.jupyter.proxied_groups():
+    for group in context.apps.proxied_groups():
         value = context.model.effective(group.location, "proxy_read_timeout")
         if value is None:
             continue
@@ -84,12 +84,12 @@ def check(context: Context) -> Iterator[Report]:
         if timeout < threshold:
             # traffic either way re-arms the timer: pinged sockets outlive any timeout
             # longer than the ping interval
-            dropping = [e for e in group.endpoints if not e.pings or timeout <= PING_MS]
+            dropping = [e for e in group.endpoints if e.ping is None or timeout <= e.ping * 1000]
             if dropping:
                 effect = (f"{group.describe(dropping)} drop after {describe_ms(timeout)} "
                           "without traffic")
             else:
-                effect = (f"{group.describe()} survive only through Jupyter's 30 s pings, "
+                effect = (f"{group.describe()} survive only through the server's pings, "
                           f"and long requests end in 504 after {describe_ms(timeout)}")
             yield Report(
                 f"proxy_read_timeout is {describe_ms(timeout)} here ({origin}), below "
@@ -97,7 +97,7 @@ def check(context: Context) -> Iterator[Report]:
                 node=group.anchor, fix=fix,
             )
         elif timeout == DEFAULT_MS:
-            quiet = [e for e in group.endpoints if not e.pings]
+            quiet = [e for e in group.endpoints if e.ping is None]
             if quiet:
                 yield Report(
                     f"proxy_read_timeout is 60s here ({origin}): {group.describe(quiet)} "

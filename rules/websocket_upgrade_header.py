@@ -1,12 +1,14 @@
-"""Jupyter websockets without the `Upgrade` header forwarded.
+"""Websockets without the `Upgrade` header forwarded (Jupyter and every app profile).
 
 ## What it does
-At the location that really serves each Jupyter websocket endpoint, checks
-that what nginx sends upstream from there forwards the client's `Upgrade`
-header (`proxy_set_header Upgrade $http_upgrade;`).  nginx sends every line of
-the list in force whose value is not empty, so a later `Upgrade ""` does not
-cancel an earlier `Upgrade $http_upgrade` (`nglint.semantics.upstream`).  Reports an error when it
-is not forwarded, and a warning when it is hard-coded (`Upgrade "websocket"`).
+At the block that really serves each websocket endpoint of every app profile
+(`nglint apps` lists them: Jupyter Server, JupyterHub, code-server, RStudio,
+Grafana, Home Assistant, ...), checks that what nginx sends upstream from
+there forwards the client's `Upgrade` header (`proxy_set_header Upgrade
+$http_upgrade;`). nginx sends every line of the list in force whose value is
+not empty, so a later `Upgrade ""` does not cancel an earlier `Upgrade
+$http_upgrade` (`nglint.semantics.upstream`). Reports an error when it is not
+forwarded, and a warning when it is hard-coded (`Upgrade "websocket"`).
 
 ## Why is this bad?
 `Upgrade` is a hop-by-hop header: nginx never forwards it unless told to.
@@ -61,7 +63,7 @@ FIXABLE = True
 
 
 def check(context: Context) -> Iterator[Report]:
-    for group in context.jupyter.proxied_groups():
+    for group in context.apps.proxied_groups():
         location = group.location
         upstream = upstream_for(context.model, location)
         if upstream is None:
