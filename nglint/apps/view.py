@@ -342,6 +342,17 @@ class AppView:
                 known.profile, known.score, [f"it proxies to {key}, as a location recognised as "
                                              f"{known.profile.title} does"])
 
+    def _upstream_path(self, location: Node) -> str:
+        """What the upstream sees of the base: a ``proxy_pass`` URI part replaces the
+        location path (nginx docs, proxy_pass), so the app's own base URL is that."""
+        handler = self.model.handler(location)
+        if handler is None or not handler.args or "$" in handler.args[0]:
+            return ""
+        found = re.match(r"[a-z]+://[^/]+(/.*)$", nginx_token(handler.args[0]))
+        if found is None:
+            return ""
+        return f" (proxy_pass sends it to the upstream as {found.group(1)})"
+
     def _authority(self, location: Node) -> str:
         handler = self.model.handler(location)
         if handler is None or not handler.args or "$" in handler.args[0]:
@@ -378,7 +389,8 @@ class AppView:
             evidence = ((base, "base= in the marker") if base else
                         base_evidence(location, attribution.profile))
             if evidence is not None:
-                bases.setdefault(name, []).append(evidence)
+                bases.setdefault(name, []).append((evidence[0], evidence[1]
+                                                   + self._upstream_path(location)))
         for location, attribution, how in self._fallbacks(found):
             evidence = base_evidence(location, attribution.profile)
             if evidence is not None:
