@@ -100,3 +100,19 @@ def test_route_json_keys_are_documented() -> None:
     keys |= set(answer["effective"]["proxy_set_header"][0]) | set(answer["server"])
     missing = sorted(key for key in keys if f"`{key}`" not in usage and key not in usage)
     assert not missing, missing
+
+
+def test_apps_example_runs_as_printed() -> None:
+    """The `nglint apps` example of the README runs as printed and finds Jupyter."""
+    import shlex
+    import subprocess
+    import sys
+
+    text = README.split("### Which app a location serves", 1)[1].split("\n## ", 1)[0]
+    (command,) = blocks(text, "sh")
+    argv = shlex.split(command.strip())
+    assert argv[:2] == ["nglint", "apps"]
+    result = subprocess.run([sys.executable, "-m", "nglint", *argv[1:]], cwd=REPO,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "Jupyter at / " in result.stdout and "try_files ... @jupyter" in result.stdout
