@@ -108,4 +108,5 @@ def check(context: Context) -> Iterator[Report]:
             f"{group.describe()} fail with 400 '\"Connection\" must be \"Upgrade\"' and "
             f"{group.symptom}" + not_fixed(why),
             node=group.anchor, fix=fix,
+            severity=group.severity,
         )

@@ -73,4 +73,5 @@ def check(context: Context) -> Iterator[Report]:
             f"{group.describe()} open and drop at once: "
             f"{group.symptom}" + not_fixed(why),
             node=group.anchor, fix=fix,
+            severity=group.severity,
         )

@@ -61,6 +61,7 @@ def check(context: Context) -> Iterator[Report]:
                 f"no location serves {group.describe()}: nginx answers 404 and the websockets "
                 f"never reach {group.profile.title}",
                 node=group.server,
+                severity=group.severity,
             )
         elif model.handler(group.location) is None:
             yield Report(
@@ -68,4 +69,5 @@ def check(context: Context) -> Iterator[Report]:
                 f"(it serves {_what_it_does(group.location)}): the websockets never reach "
                 f"{group.profile.title}",
                 node=group.location,
+                severity=group.severity,
             )

@@ -95,6 +95,7 @@ def check(context: Context) -> Iterator[Report]:
                 f"proxy_read_timeout is {describe_ms(timeout)} here ({origin}), below "
                 f"{describe_ms(threshold)}: {effect}" + not_fixed(why),
                 node=group.anchor, fix=fix,
+                severity=group.severity,
             )
         elif timeout == DEFAULT_MS:
             quiet = [e for e in group.endpoints if e.ping is None]

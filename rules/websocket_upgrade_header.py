@@ -82,6 +82,7 @@ def check(context: Context) -> Iterator[Report]:
                 f"400 'Can \"Upgrade\" only to \"WebSocket\"' and {group.symptom}"
                 + not_fixed(why),
                 node=group.anchor, fix=fix,
+                severity=group.severity,
             )
         else:
             yield Report(

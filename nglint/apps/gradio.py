@@ -34,7 +34,8 @@ PROFILE = Profile(
         Sign(SERVER, r"gradio", WEAK, "the server's settings name Gradio"),
     ),
     endpoints=(
-        Endpoint("queue", "queue (Gradio 3.x)", "queue/join", "queue/join", ping=20),
+        Endpoint("queue", "queue (Gradio 3.x)", "queue/join", "queue/join", ping=20,
+             only="Gradio 3.x"),
     ),
     ui_paths=("gradio_api/", "queue/", "config", "assets/", "theme.css"),
     symptom="events never run: the queue connection fails and outputs show 'Error'",

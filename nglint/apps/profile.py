@@ -56,6 +56,8 @@ class Endpoint:
     ``sample`` a concrete path of that shape, sent through the request model.
     ``ping`` is the server's ping interval in seconds (None: the server never
     pings, so an idle socket lives only as long as ``proxy_read_timeout``).
+    ``only`` names the versions that have the endpoint: the rules then report a
+    warning, not an error (a current version may not use it).
     """
 
     key: str
@@ -63,6 +65,7 @@ class Endpoint:
     template: str
     sample: str
     ping: int | None = None
+    only: str = ""  # the app versions that have it ("Gradio 3.x"); "" for every version
 
 
 @dataclass(frozen=True)

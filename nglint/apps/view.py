@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 
 from nglint.apps import by_name, profiles
 from nglint.apps.profile import COMMENT, PATH, SERVER, TARGET, THRESHOLD, Endpoint, Profile
+from nglint.findings import Severity
 from nglint.semantics import locations, request, servers
 from nglint.semantics.inherit import Model
 from nglint.semantics.tokens import nginx_token
@@ -142,6 +143,12 @@ class ServingGroup:
     @property
     def symptom(self) -> str:
         return self.profile.symptom
+
+    @property
+    def severity(self) -> Severity | None:
+        """None (the rule's own) when some endpoint exists in every version of the
+        app; a warning when each exists only in some (``Endpoint.only``)."""
+        return Severity.WARNING if all(e.only for e in self.endpoints) else None
 
 
 def _comments_about(node: Node) -> Iterator[str]:
@@ -470,8 +477,12 @@ class AppView:
             grouped[key].landings.append(landing)
         return list(grouped.values())
 
-    def proxied_groups(self) -> Iterator[ServingGroup]:
+    def proxied_groups(self, jupyter_only: bool = False) -> Iterator[ServingGroup]:
+        """Groups served by a block with a content handler; ``jupyter_only``: only the
+        apps Jupyter's own rules apply to (Jupyter Server, JupyterHub)."""
         for group in self.groups():
+            if jupyter_only and not group.profile.jupyter:
+                continue
             if group.location is not None and self.model.handler(group.location):
                 yield group
 
