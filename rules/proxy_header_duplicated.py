@@ -74,10 +74,18 @@ def check(context: Context) -> Iterator[Report]:
     model = context.model
     seen: set[int] = set()  # lines reported
     # every block whose content handler is proxy_pass (what nglint models the request of)
+    levels_seen: set[int] = set()
     for handler in context.tree.named("proxy_pass"):
         block = handler.parent
-        upstream = upstream_for(model, block) if block is not None else None
-        if block is None or upstream is None:
+        level = model.array_source(block, "proxy_set_header") if block is not None else None
+        if block is None or level is None or id(level) in levels_seen:
+            continue  # no lines, or lines already read at another proxying block
+        levels_seen.add(id(level))
+        names = [n.args[0].lower() for n in level.directives("proxy_set_header") if n.args]
+        if len(names) == len(set(names)):
+            continue
+        upstream = upstream_for(model, block)
+        if upstream is None:
             continue
         for entries in upstream.duplicates():
             anchor = _anchor(entries, block)

@@ -31,6 +31,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from nglint.apps import by_name, profiles
 from nglint.apps.profile import COMMENT, PATH, SERVER, TARGET, THRESHOLD, Endpoint, Profile
@@ -151,6 +152,16 @@ class ServingGroup:
         return Severity.WARNING if all(e.only for e in self.endpoints) else None
 
 
+@lru_cache(maxsize=8192)
+def _hits(kind: str, text: str) -> tuple[tuple[int, int, str], ...]:
+    """(profile index, weight, why) of every sign of ``kind`` found in ``text``, in
+    profile order (cached: a large estate repeats the same paths and targets)."""
+    if not text:
+        return ()
+    return tuple((index, sign.weight, sign.why) for index, profile in enumerate(profiles())
+                 for sign in profile.signs if sign.kind == kind and sign.regex.search(text))
+
+
 def _comments_about(node: Node) -> Iterator[str]:
     for comment in node.comments_before():
         yield comment.comment or ""
@@ -193,22 +204,34 @@ def _target_text(upstreams: dict[str, str], target: str) -> str:
 
 
 def _server_text(server: Node) -> tuple[list[Node], str, str]:
-    """One walk of a server: its locations with a block, the text of its own
-    settings (not of its locations), and its comments."""
+    """One walk of a server: its locations with a block (nested ones too), the text
+    of its own settings (not of its locations), and its comments."""
     found: list[Node] = []
     texts: list[str] = []
     comments = list(_comments_about(server))
-    for node in server.subtree():
-        if node.directive == "location":
-            if node.children is not None:
-                found.append(node)
-            continue
-        if node.enclosing("location") is not None:
-            continue
-        if node.directive == COMMENT_NODE:
-            comments.append(node.comment or "")
-        else:
-            texts.append(" ".join(node.args))
+
+    def nested(block: Node) -> None:
+        for child in block.children or ():
+            if child.directive == "location" and child.children is not None:
+                found.append(child)
+                nested(child)
+            elif child.children:
+                nested(child)  # `if`, `limit_except`: locations cannot be there, but cheap
+
+    def own(block: Node) -> None:
+        for child in block.children or ():
+            if child.directive == "location":
+                if child.children is not None:
+                    found.append(child)
+                    nested(child)
+            elif child.directive == COMMENT_NODE:
+                comments.append(child.comment or "")
+            else:
+                texts.append(" ".join(child.args))
+                if child.children:
+                    own(child)
+
+    own(server)
     return found, " ".join(texts), " ".join(comments)
 
 
@@ -278,19 +301,18 @@ class AppView:
         texts = {PATH: " ".join(location.args), TARGET: target,
                  COMMENT: " ".join([*_comments_about(location), server_comments]),
                  SERVER: server_text}
-        best: list[Attribution] = []
-        for profile in profiles():
-            reasons = [sign.why for sign in profile.signs
-                       if texts[sign.kind] and sign.regex.search(texts[sign.kind])]
-            score = sum(sign.weight for sign in profile.signs
-                        if texts[sign.kind] and sign.regex.search(texts[sign.kind]))
-            if score < THRESHOLD:
-                continue
-            if not best or score > best[0].score:
-                best = [Attribution(profile, score, reasons)]
-            elif score == best[0].score:
-                best.append(Attribution(profile, score, reasons))
-        return best[0] if len(best) == 1 else None
+        scores: dict[int, tuple[int, list[str]]] = {}
+        for kind, text in texts.items():
+            for index, weight, why in _hits(kind, text):
+                score, reasons = scores.get(index, (0, []))
+                scores[index] = (score + weight, [*reasons, why])
+        best = max((score for score, _ in scores.values()), default=0)
+        if best < THRESHOLD:
+            return None
+        top = [index for index, (score, _) in scores.items() if score == best]
+        if len(top) != 1:
+            return None  # a tie: nglint cannot tell which app this is
+        return Attribution(profiles()[top[0]], best, scores[top[0]][1])
 
     # -- deployments ------------------------------------------------------------
     def _find(self) -> Iterator[Deployment]:

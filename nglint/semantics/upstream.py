@@ -30,6 +30,7 @@ Checked against a running nginx by ``tests/test_request_nginx.py``.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -186,8 +187,24 @@ class Upstream:
         return found
 
 
+# per model: block id -> (block, its upstream); several rules ask for the same blocks
+_MEMO: weakref.WeakKeyDictionary[Model, dict[int, tuple[Node, Upstream | None]]] = \
+    weakref.WeakKeyDictionary()
+
+
 def upstream_for(model: Model, block: Node) -> Upstream | None:
-    """The upstream request of ``block`` when its content handler is ``proxy_pass``."""
+    """The upstream request of ``block`` when its content handler is ``proxy_pass``
+    (memoised per model and block)."""
+    memo = _MEMO.setdefault(model, {})
+    known = memo.get(id(block))
+    if known is not None and known[0] is block:
+        return known[1]
+    found = _upstream_for(model, block)
+    memo[id(block)] = (block, found)
+    return found
+
+
+def _upstream_for(model: Model, block: Node) -> Upstream | None:
     handler = model.handler(block)
     if handler is None or handler.directive != "proxy_pass" or not handler.args:
         return None
