@@ -34,7 +34,16 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 from nglint.apps import by_name, profiles
-from nglint.apps.profile import COMMENT, PATH, SERVER, TARGET, THRESHOLD, Endpoint, Profile
+from nglint.apps.profile import (
+    COMMENT,
+    KINDS,
+    PATH,
+    SERVER,
+    TARGET,
+    THRESHOLD,
+    Endpoint,
+    Profile,
+)
 from nglint.findings import Severity
 from nglint.semantics import locations, request, servers
 from nglint.semantics.inherit import Model
@@ -156,10 +165,19 @@ class ServingGroup:
 def _hits(kind: str, text: str) -> tuple[tuple[int, int, str], ...]:
     """(profile index, weight, why) of every sign of ``kind`` found in ``text``, in
     profile order (cached: a large estate repeats the same paths and targets)."""
-    if not text:
+    if not text or not _any_sign(kind).search(text):
         return ()
     return tuple((index, sign.weight, sign.why) for index, profile in enumerate(profiles())
                  for sign in profile.signs if sign.kind == kind and sign.regex.search(text))
+
+
+@lru_cache(maxsize=len(KINDS))
+def _any_sign(kind: str) -> re.Pattern[str]:
+    """One pattern for every sign of ``kind``: most texts hold none, and one search
+    tells so."""
+    patterns = [f"(?:{sign.pattern})" for profile in profiles() for sign in profile.signs
+                if sign.kind == kind]
+    return re.compile("|".join(patterns) or "(?!)", re.IGNORECASE)
 
 
 def _comments_about(node: Node) -> Iterator[str]:
