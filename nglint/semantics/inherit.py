@@ -98,14 +98,6 @@ def defaults(version: Version) -> dict[str, tuple[str, ...]]:
     }
 
 
-def default_proxy_headers(version: Version) -> dict[str, str]:
-    """Headers nginx sets itself whatever the proxy_set_header list says."""
-    headers = {"Host": "$proxy_host"}
-    if version < HTTP_1_1_DEFAULT:
-        headers["Connection"] = "close"
-    return headers
-
-
 def levels(node: Node) -> list[Node]:
     """The node (when it is a level) and its enclosing levels, innermost first."""
     chain = [node, *node.ancestors()]
@@ -163,20 +155,6 @@ class Model:
             if level.first(directive) is not None:
                 return level
         return None
-
-    def proxy_headers(self, block: Node) -> dict[str, Value]:
-        """Headers sent upstream from ``block``, by lower-case name, defaults included.
-
-        An empty value means nginx does not send the header; it is kept here so a
-        rule can tell "blanked on purpose" from "never set".
-        """
-        headers: dict[str, Value] = {}
-        for name, value in default_proxy_headers(self.version).items():
-            headers[name.lower()] = Value("proxy_set_header", (name, value), None)
-        for value in self.array(block, "proxy_set_header"):
-            if len(value.args) == 2:
-                headers[value.args[0].lower()] = value
-        return headers
 
     def handler(self, block: Node) -> Node | None:
         """The content handler of a location (``proxy_pass`` and friends), if any.
