@@ -93,13 +93,28 @@ def _first_location(outcome: Outcome) -> Node | None:
     return outcome.location
 
 
+def _nobody(request: Request) -> dict[str, Any]:
+    """No server of the tree listens where the request arrives: nginx refuses the
+    connection, nothing is routed."""
+    where = f"{request.address or '*'}:{request.port}" if request.port is not None \
+        else (request.address or "any address")
+    return {"uri": request.uri, "host": request.host, "listen": None, "server": None,
+            "location": None, "redirect": False, "status": None,
+            "reason": f"no server listens on {where}", "unknown": False, "holds": True,
+            "serving": None, "steps": [], "upstream": None, "effective": None,
+            "branches": []}
+
+
 def route(trees: Sequence[Tree], requests: Sequence[Request],
           model: Model) -> list[dict[str, Any]]:
     """One object per request and address:port group (and server, without a Host)."""
     answers = []
     for request in requests:
         for tree in trees:
-            for outcome in simulate(tree, request, model):
+            outcomes = simulate(tree, request, model)
+            if not outcomes:
+                answers.append(_nobody(request))
+            for outcome in outcomes:
                 server = outcome.server
                 answer: dict[str, Any] = {
                     "uri": request.uri,
@@ -124,6 +139,9 @@ def render_text(answers: list[dict[str, Any]]) -> str:
         host = f"  Host: {answer['host']}" if answer["host"] is not None else ""
         lines.append(f"{answer['uri']}{host}")
         server = answer["server"]
+        if server is None:
+            lines.append(f"  {answer['reason']}: nginx refuses the connection")
+            continue
         names = " ".join(server["names"]) or "(no server_name)"
         lines.append(f"  listen   {answer['listen']}")
         lines.append(f"  server   {names}  {server['file']}:{server['line']}")

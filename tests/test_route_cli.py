@@ -219,3 +219,12 @@ def test_route_on_a_tree_lists_only_servers_nginx_loads(tmp_path):
     answers = json.loads(result.output)
     assert [a["server"]["names"] for a in answers] == [["on.example"]]
     assert all(a["server"]["file"] for a in answers)
+
+
+def test_route_says_when_nothing_listens_where_the_request_arrives(tmp_path):
+    _, [answer] = _answers(tmp_path, "https://h.example/x")  # 443: nothing listens there
+    assert answer["server"] is None and answer["reason"] == "no server listens on *:443"
+    path = write(tmp_path, MODEL_CASES)
+    result = CliRunner().invoke(main, ["route", str(path), "/x", "--listen", "10.1.2.3:9"])
+    assert result.exit_code == 0
+    assert "no server listens on 10.1.2.3:9: nginx refuses the connection" in result.output
