@@ -22,7 +22,11 @@ What nginx does, re-implemented (never copied):
   the location's from then on (the last ``if`` that holds wins) and its own
   rewrite directives run; its ``proxy_pass`` (or the location's, when it has
   none) serves.  ``try_files`` is not merged into it
-  (``ngx_http_try_files_module.c`` has no merge function).
+  (``ngx_http_try_files_module.c`` has no merge function).  A condition the
+  model cannot evaluate forks (it holds, or it does not); nginx takes one
+  path, the model follows at most ``MAX_FORKS`` forks per request and group
+  and ends every further path as ``unknown`` (n such ``if``s in a row are
+  2**n paths).
 - ``try_files`` runs before the content handler whatever it is, so a
   location with ``proxy_pass`` and ``try_files $uri @app`` is served by
   ``@app`` for a URI that is not a file.  The model assumes **no file
@@ -60,6 +64,10 @@ __all__ = ["Outcome", "Request", "Step", "branches", "on_server", "parse_listen_
            "parse_target", "requests_for", "served", "serving", "simulate"]
 
 MAX_URI_CHANGES = 10  # NGX_HTTP_MAX_URI_CHANGES
+# forks on `if` conditions the model cannot evaluate, per request and address:port
+# group: n such `if`s one after another are 2**n paths (nginx itself takes one, so
+# this is a limit of the model only); past it a path ends as `unknown`
+MAX_FORKS = 64
 REWRITE_DIRECTIVES = frozenset({"return", "rewrite", "if", "break", "set"})
 _URL = re.compile(r"(?P<scheme>https?)://(?P<host>\[[^\]]*\]|[^/:?#]*)(?::(?P<port>\d+))?"
                   r"(?P<rest>[/?#].*)?\Z", re.IGNORECASE)
@@ -232,6 +240,7 @@ class _State:
     port: int | None
     changes: int = 0
     error_page_used: bool = False
+    forks: int = 0  # see MAX_FORKS
 
 
 def simulate(tree: Tree, request: Request, model: Model) -> list[Outcome]:
@@ -356,6 +365,13 @@ def _run(state: _State, nodes: list[Node], outcome: Outcome) -> Iterator[Outcome
             if holds is False:
                 continue
             # fork when the model cannot tell: the condition holds, or it does not
+            if holds is None:
+                state.forks += 1
+                if state.forks > MAX_FORKS:
+                    yield replace(outcome, unknown=True, holds=None, reason=(
+                        f"more than {MAX_FORKS} if conditions nglint cannot evaluate on "
+                        f"the way (line {node.line}): not followed further"))
+                    return
             held = outcome.holds if holds else None
             yield from _run_if(state, node, replace(outcome, block=node, branch=node,
                                                     holds=held), rest)

@@ -1,0 +1,50 @@
+"""Hostile input for the request model, ``nglint route`` and ``nglint apps``: arguments
+and configurations that once made them loop, explode, print raw control characters or
+answer nothing.  Each test holds its input inline; the ones that once hung run nglint
+in a subprocess bounded by a timeout (never a timed assertion)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from tests.helpers import REPO, write
+
+TIMEOUT = 120  # seconds: a hang fails the test instead of stalling the suite
+
+
+def _nglint(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "nglint", *args], cwd=REPO, text=True,
+                          capture_output=True, timeout=TIMEOUT, check=False)
+
+
+def _conf(server_body: str) -> str:
+    return "events {}\nhttp {\n    server {\n        listen 80;\n" + server_body + "\n    }\n}\n"
+
+
+# -- if conditions the model cannot evaluate: forks are capped -------------------------
+
+def test_many_unknown_if_conditions_end_as_unknown_instead_of_two_to_the_n_paths(tmp_path):
+    """200 ``if ($fooN)`` in a row, each on a ``set`` variable (unknown to the model):
+    every one forks, 2**200 paths.  Past MAX_FORKS a path ends as unknown, with why."""
+    ifs = "\n".join(f"            if ($foo{i}) {{ set $x{i} 1; }}" for i in range(200))
+    path = write(tmp_path, _conf("        set $foo0 1;\n        location / {\n"
+                                 "            proxy_pass http://127.0.0.1:8888;\n"
+                                 f"{ifs}\n        }}"))
+    result = _nglint("route", str(path), "/", "--format", "json")
+    assert result.returncode == 0, result.stderr
+    answers = json.loads(result.stdout)
+    capped = [a for a in answers if a["unknown"]]
+    assert capped and len(answers) < 200
+    assert all("if conditions nglint cannot evaluate" in a["reason"] for a in capped)
+
+
+def test_a_few_unknown_if_conditions_still_fork(tmp_path):
+    """Below the cap every path is followed: three unknown ``if``s, eight outcomes."""
+    ifs = "\n".join(f"            if ($foo{i}) {{ set $x{i} 1; }}" for i in range(3))
+    path = write(tmp_path, _conf("        set $foo0 1;\n        location / {\n"
+                                 "            proxy_pass http://127.0.0.1:8888;\n"
+                                 f"{ifs}\n        }}"))
+    answers = json.loads(_nglint("route", str(path), "/", "--format", "json").stdout)
+    assert len(answers) == 8 and not any(a["unknown"] for a in answers)
