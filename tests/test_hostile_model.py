@@ -48,3 +48,47 @@ def test_a_few_unknown_if_conditions_still_fork(tmp_path):
                                  f"{ifs}\n        }}"))
     answers = json.loads(_nglint("route", str(path), "/", "--format", "json").stdout)
     assert len(answers) == 8 and not any(a["unknown"] for a in answers)
+
+
+# -- regexes with catastrophic backtracking: a bounded search, then unknown -------------
+
+EVIL = "^/?(a+)+$"  # exponential on "aaaa...X" in a backtracking engine (PCRE2, Python re)
+SLOW = "/" + "a" * 40 + "X"
+
+
+def _route_json(tmp_path, conf: str, *args: str) -> list[dict]:
+    path = write(tmp_path, conf)
+    result = _nglint("route", str(path), *args, "--format", "json")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_backtracking_location_regex_answers_unknown(tmp_path):
+    """nginx's PCRE2 stops at its match limit (a 500); Python's re would run for ever:
+    the search is stopped and the location is unknown."""
+    [answer] = _route_json(tmp_path, _conf(f"        location ~ {EVIL} {{ return 204; }}"),
+                           SLOW, "--host", "x")
+    assert answer["unknown"] and "location regex" in answer["reason"]
+
+
+def test_backtracking_server_name_regex_answers_unknown(tmp_path):
+    [answer] = _route_json(tmp_path, _conf("        server_name ~^(a+)+$;\n"
+                                           "        location / { return 204; }"),
+                           "/", "--host", SLOW[1:])
+    assert answer["unknown"] and "server_name regex" in answer["reason"]
+
+
+def test_backtracking_if_and_map_regexes_fork_as_unknown(tmp_path):
+    conf = ("events {}\nhttp {\n    map $uri $m { ~" + EVIL + " 1; default 0; }\n"
+            "    server {\n        listen 80;\n        location / {\n"
+            f"            if ($uri ~ {EVIL}) {{ return 403; }}\n"
+            "            if ($m) { return 401; }\n            return 204;\n        }\n    }\n}\n")
+    answers = _route_json(tmp_path, conf, SLOW, "--host", "x")
+    assert {a["status"] for a in answers} == {403, 401, 204}
+    assert all(a["holds"] is None for a in answers)
+
+
+def test_backtracking_rewrite_regex_answers_unknown(tmp_path):
+    [answer] = _route_json(tmp_path, _conf(f"        location / {{ rewrite {EVIL} /b last; }}"),
+                           SLOW, "--host", "x")
+    assert answer["unknown"] and "takes too long" in answer["reason"]

@@ -28,7 +28,7 @@ from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
 
 from nglint.semantics.inherit import DEFAULT_NGINX_VERSION, Version
-from nglint.semantics.pcre import translate_pcre
+from nglint.semantics.pcre import RegexTooCostly, search, translate_pcre
 from nglint.semantics.tokens import nginx_token
 from nglint.semantics.uri import to_bytes, validate_host
 from nglint.tree import Node, Tree
@@ -262,8 +262,11 @@ class Evaluator:
             pattern, _ = translate_pcre(key[2:] if caseless else key[1:], caseless)
             if pattern is None:
                 return None
-            if pattern.search(to_bytes(source)):
-                return self(value)
+            try:
+                if search(pattern, to_bytes(source)):
+                    return self(value)
+            except RegexTooCostly:
+                return None
         return self(default)
 
     # -- conditions -----------------------------------------------------------
@@ -293,7 +296,10 @@ class Evaluator:
             pattern, _ = translate_pcre(right, operator.endswith("*"))
             if pattern is None:
                 return None
-            found = pattern.search(to_bytes(value))
+            try:
+                found = search(pattern, to_bytes(value))
+            except RegexTooCostly:
+                return None
             if found is not None and not operator.startswith("!"):
                 self.captures = [group.decode("utf-8", "surrogateescape") if group else ""
                                  for group in found.groups()]

@@ -46,7 +46,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from nglint.semantics.pcre import translate_pcre
+from nglint.semantics.pcre import RegexTooCostly, translate_pcre
+from nglint.semantics.pcre import search as regex_search
 from nglint.semantics.tokens import nginx_token
 from nglint.semantics.uri import to_bytes
 from nglint.tree import Node, Tree
@@ -83,7 +84,10 @@ class LocationInfo:
         """Whether this regex location matches a normalized URI (None: unknown)."""
         if self.regex is None:
             return None
-        return self.regex.search(to_bytes(uri)) is not None
+        try:
+            return regex_search(self.regex, to_bytes(uri)) is not None
+        except RegexTooCostly:
+            return None
 
 
 def location_info(node: Node) -> LocationInfo:
@@ -281,7 +285,11 @@ class ServerRouter:
             self.probes += 1
             if regex is None:
                 raise _UnknownMatch
-            if regex.search(uri):
+            try:
+                found = regex_search(regex, uri)
+            except RegexTooCostly:
+                raise _UnknownMatch from None
+            if found:
                 search.location = node
                 self._find(self._levels[id(node)], uri, search)
                 return _OK

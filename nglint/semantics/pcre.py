@@ -7,6 +7,13 @@ Python byte patterns and refuses what Python would read differently.  nginx
 unescapes ``\\\\ \\" \\' \\t \\r \\n`` in every token before the regex compiler
 sees it (``nglint.semantics.tokens``).
 
+Searches go through ``search``: PCRE2 gives up on a match past its match
+limit (nginx then answers 500), Python's ``re`` backtracks for ever, so a
+search that runs past ``SEARCH_SECONDS`` raises ``RegexTooCostly`` and the
+caller answers unknown.  (RE2's linear-time engine, ``google-re2``, was
+considered: it has no lookarounds, backreferences or atomic groups, which the
+translation emits, and reads ``$`` and ``\\s`` differently.)
+
 PCRE2 syntax: https://www.pcre.org/current/doc/html/pcre2syntax.html and
 https://www.pcre.org/current/doc/html/pcre2pattern.html.
 """
@@ -14,13 +21,21 @@ https://www.pcre.org/current/doc/html/pcre2pattern.html.
 from __future__ import annotations
 
 import re
+import signal
+import threading
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 
 from nglint.semantics.uri import to_bytes
 
-__all__ = ["translate_pcre"]
+__all__ = ["RegexTooCostly", "search", "translate_pcre"]
+
+# how long one search may run: PCRE2 stops a match at its match limit (10 million
+# steps by default, pcre2api "pcre2_set_match_limit"), nginx then answers 500; Python's
+# re has no such limit, and a pattern such as ^/(a+)+$ backtracks for ever on
+# "/aaaa...X"
+SEARCH_SECONDS = 0.2
 
 # escapes with the same meaning in PCRE2 (no UTF) and in Python bytes patterns
 _SAME_ESCAPES = frozenset("AbBdDsSwWafnrt0123456789")
@@ -258,6 +273,62 @@ def _translate(pattern: str, caseless: bool = False) -> str:
         raise _Unsupported("missing closing parenthesis")
     out.append(")" * groups[0].opened)
     return "".join(out)
+
+
+class RegexTooCostly(Exception):
+    """A search ran past ``SEARCH_SECONDS`` (catastrophic backtracking): the caller
+    answers unknown, as for a regex it cannot translate."""
+
+
+_costly: set[tuple[re.Pattern[bytes], bytes]] = set()  # searches that ran out
+_risky: dict[re.Pattern[bytes], bool] = {}
+_ESCAPED = re.compile(rb"\\.", re.DOTALL)
+_QUANTIFIERS = re.compile(rb"[*+?{]")
+SHORT_SUBJECT = 512  # bytes: a pattern with one quantifier and no '|' is quick on these
+
+
+def _may_backtrack(pattern: re.Pattern[bytes]) -> bool:
+    """Whether a search could run long on a short subject: two quantifiers or more
+    (nested or in a row), or one with an alternation (``(a|aa)*``).  Rough on purpose:
+    a pattern counted here that is quick only costs the timer."""
+    risky = _risky.get(pattern)
+    if risky is None:
+        count = len(_QUANTIFIERS.findall(_ESCAPED.sub(b"", pattern.pattern)))
+        risky = _risky[pattern] = count >= 2 or (count == 1 and b"|" in pattern.pattern)
+    return risky
+
+
+def _expired(signum: int, frame: object) -> None:
+    raise RegexTooCostly
+
+
+def search(pattern: re.Pattern[bytes], subject: bytes) -> re.Match[bytes] | None:
+    """``pattern.search(subject)``, stopped after ``SEARCH_SECONDS``.
+
+    Raises RegexTooCostly when stopped (and at once when the same search already
+    ran out).  The bound is a SIGALRM timer: Python's re
+    checks for signals while it backtracks.  Only where one can be set (the main
+    thread, no timer of someone else's running); elsewhere the search is unbounded.
+    """
+    if _costly and (pattern, subject) in _costly:
+        raise RegexTooCostly
+    if len(subject) <= SHORT_SUBJECT and not _may_backtrack(pattern):
+        return pattern.search(subject)
+    if (not hasattr(signal, "setitimer") or threading.current_thread() is not
+            threading.main_thread() or signal.getitimer(signal.ITIMER_REAL)[0]):
+        return pattern.search(subject)
+    previous = signal.signal(signal.SIGALRM, _expired)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, SEARCH_SECONDS)
+        try:
+            return pattern.search(subject)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+    except RegexTooCostly:
+        _costly.add((pattern, subject))
+        raise
+    finally:
+        signal.signal(signal.SIGALRM, previous)
 
 
 @lru_cache(maxsize=4096)

@@ -53,7 +53,7 @@ from dataclasses import dataclass, field, replace
 from nglint.semantics.evaluate import Evaluator
 from nglint.semantics.inherit import DEFAULT_NGINX_VERSION, Model, Version
 from nglint.semantics.locations import router_for
-from nglint.semantics.pcre import translate_pcre
+from nglint.semantics.pcre import RegexTooCostly, search, translate_pcre
 from nglint.semantics.servers import Listen, Selection, merge_slashes, parse_listen, select
 from nglint.semantics.tokens import nginx_token
 from nglint.semantics.upstream import Upstream, upstream_for
@@ -428,7 +428,11 @@ def _rewrite(state: _State, node: Node, outcome: Outcome,
     pattern, _ = translate_pcre(args[0])
     if pattern is None:
         return replace(outcome, unknown=True, reason=f"rewrite regex {args[0]!r} (NG013)")
-    found = pattern.search(to_bytes(outcome.uri))
+    try:
+        found = search(pattern, to_bytes(outcome.uri))
+    except RegexTooCostly:
+        return replace(outcome, unknown=True, reason=f"rewrite regex {args[0]!r} takes too "
+                       "long on this URI (nginx's PCRE2 may stop at its match limit: 500)")
     if found is None:
         return None
     evaluate.captures = [group.decode("utf-8", "surrogateescape") if group else ""

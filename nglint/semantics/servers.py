@@ -39,7 +39,7 @@ import re
 import weakref
 from dataclasses import dataclass, field
 
-from nglint.semantics.pcre import translate_pcre
+from nglint.semantics.pcre import RegexTooCostly, search, translate_pcre
 from nglint.semantics.tokens import nginx_token
 from nglint.semantics.uri import to_bytes, validate_host
 from nglint.tree import Node, Tree
@@ -190,10 +190,14 @@ class _Names:
             return None, unknown  # regexes are not tried on an empty name
         subject = to_bytes(host)
         for server, regex in self.regexes:
+            try:
+                found = search(regex, subject) if regex is not None else None
+            except RegexTooCostly:
+                regex = None
             if regex is None:
                 if server not in unknown:
                     unknown.append(server)
-            elif regex.search(subject):
+            elif found:
                 return server, [other for other in unknown if other is not server]
         return None, unknown
 
