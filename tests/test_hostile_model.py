@@ -92,3 +92,21 @@ def test_backtracking_rewrite_regex_answers_unknown(tmp_path):
     [answer] = _route_json(tmp_path, _conf(f"        location / {{ rewrite {EVIL} /b last; }}"),
                            SLOW, "--host", "x")
     assert answer["unknown"] and "takes too long" in answer["reason"]
+
+
+# -- maps that lead back to themselves ---------------------------------------------------
+
+def test_map_cycles_and_deep_map_chains_are_unknown_not_a_recursion_error(tmp_path):
+    """nginx stops with "cycle while evaluating variable" (ngx_http_variable_depth, 100);
+    the model answers unknown for such a variable instead of recursing."""
+    chain = "\n".join(f"    map $v{i + 1} $v{i} {{ default $v{i + 1}; }}" for i in range(500))
+    conf = ("events {}\nhttp {\n    map $b $a { default $b; }\n    map $a $b { default $a; }\n"
+            "    map $c $c { default x; }\n" + chain + "\n    server {\n        listen 80;\n"
+            "        location / {\n            if ($a) { return 401; }\n"
+            "            if ($v0) { return 403; }\n"
+            "            proxy_pass http://127.0.0.1:8888;\n"
+            "            proxy_set_header X-C $c;\n        }\n    }\n}\n")
+    answers = _route_json(tmp_path, conf, "/", "--host", "x")
+    assert {a["status"] for a in answers} == {401, 403, None}
+    proxied = next(a for a in answers if a["status"] is None)
+    assert {"name": "X-C", "value": None} in proxied["upstream"]["sent"]

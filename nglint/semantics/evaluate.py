@@ -37,6 +37,7 @@ __all__ = ["Evaluator", "client_headers", "proxy_host"]
 
 VARIABLE = re.compile(r"\$(?:\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))")
 FILE_TESTS = ("-f", "-d", "-e", "-x")
+VARIABLE_DEPTH = 100  # ngx_http_variable_depth
 JOINED_HEADERS: Version = (1, 23, 0)  # every repeated header joined in $http_*
 _VALID_NAME = re.compile(r"[A-Za-z0-9-]+\Z")
 _VALID_NAME_UNDERSCORE = re.compile(r"[A-Za-z0-9_-]+\Z")
@@ -106,6 +107,7 @@ class Evaluator:
         self.captures = list(captures)
         self.port = port
         self._maps: dict[str, Node] | None = None
+        self._resolving: set[str] = set()  # maps being evaluated (a cycle: unknown)
 
     # -- text ---------------------------------------------------------------
     def __call__(self, text: str) -> str | None:
@@ -237,6 +239,18 @@ class Evaluator:
         block = self._maps.get(name)
         if block is None:
             return None
+        if name in self._resolving or len(self._resolving) >= VARIABLE_DEPTH:
+            # a map whose value leads back to itself, or maps 100 deep: nginx stops
+            # with "cycle while evaluating variable" (ngx_http_get_indexed_variable,
+            # ngx_http_variable_depth); the model answers unknown
+            return None
+        self._resolving.add(name)
+        try:
+            return self._map_value(block)
+        finally:
+            self._resolving.discard(name)
+
+    def _map_value(self, block: Node) -> str | None:
         source = self(nginx_token(block.args[0]))
         if source is None:
             return None
