@@ -64,7 +64,8 @@ LEVELS = ("error", "warning", "info")
 
 def parse_version(text: str) -> tuple[int, int, int]:
     parts = text.strip().split(".")
-    if not 2 <= len(parts) <= 3 or not all(p.isdigit() for p in parts):
+    if not 2 <= len(parts) <= 3 or not all(p.isascii() and p.isdigit() and len(p) <= 9
+                                           for p in parts):
         raise NglintError(f"invalid nginx version {text!r}: expected X.Y or X.Y.Z")
     numbers = [int(p) for p in parts] + [0] * (3 - len(parts))
     return numbers[0], numbers[1], numbers[2]

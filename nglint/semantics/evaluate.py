@@ -35,7 +35,9 @@ from nglint.tree import Node, Tree
 
 __all__ = ["Evaluator", "client_headers", "proxy_host"]
 
-VARIABLE = re.compile(r"\$(?:\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))")
+# ngx_http_script_compile: "$" and one digit 1-9 is a capture ("$12" is capture 1 and
+# "2"; checked on nginx 1.22: "${1}" is an unknown variable there, and so is "$0")
+VARIABLE = re.compile(r"\$(?:\{([A-Za-z0-9_]+)\}|([1-9])|([A-Za-z0-9_]+))")
 FILE_TESTS = ("-f", "-d", "-e", "-x")
 VARIABLE_DEPTH = 100  # ngx_http_variable_depth
 JOINED_HEADERS: Version = (1, 23, 0)  # every repeated header joined in $http_*
@@ -114,7 +116,9 @@ class Evaluator:
         out: list[str] = []
         last = 0
         for match in VARIABLE.finditer(text):
-            value = self.variable(match.group(1) or match.group(2))
+            braced, capture, name = match.groups()
+            value = self.variable(capture) if capture else self.variable(braced or name,
+                                                                         braced=bool(braced))
             if value is None:
                 return None
             out.append(text[last:match.start()])
@@ -149,14 +153,15 @@ class Evaluator:
         before_fragment = target.partition("#")[0]
         return before_fragment.partition("?")[2]
 
-    def variable(self, name: str) -> str | None:
-        """One variable's value, or None when the model cannot know it."""
+    def variable(self, name: str, braced: bool = False) -> str | None:
+        """One variable's value, or None when the model cannot know it (``$1``..``$9``:
+        a capture, empty past the last; any other digits name no variable)."""
         request = self.request
         if name.isdigit():
+            if braced or len(name) != 1 or name == "0":
+                return None  # nginx -t: unknown variable
             index = int(name)
-            if index == 0 or index > len(self.captures):
-                return "" if index else None
-            return self.captures[index - 1]
+            return self.captures[index - 1] if index <= len(self.captures) else ""
         if name.startswith("http_"):
             return self._client(name[5:])
         if name.startswith("arg_"):

@@ -46,8 +46,10 @@ Checked against a running nginx by ``tests/test_request_nginx.py``.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 
 from nglint.semantics.evaluate import Evaluator
@@ -58,6 +60,7 @@ from nglint.semantics.servers import Listen, Selection, merge_slashes, parse_lis
 from nglint.semantics.tokens import nginx_token
 from nglint.semantics.upstream import Upstream, upstream_for
 from nglint.semantics.uri import normalize_uri, to_bytes
+from nglint.semantics.values import parse_size
 from nglint.tree import Node, Tree
 
 __all__ = ["Outcome", "Request", "Step", "branches", "on_server", "parse_listen_option",
@@ -69,6 +72,8 @@ MAX_URI_CHANGES = 10  # NGX_HTTP_MAX_URI_CHANGES
 # this is a limit of the model only); past it a path ends as `unknown`
 MAX_FORKS = 64
 REWRITE_DIRECTIVES = frozenset({"return", "rewrite", "if", "break", "set"})
+# `*`, an IPv4 address or a host name, or an IPv6 address in brackets
+_LISTEN_ADDRESS = re.compile(r"\*|[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]")
 _URL = re.compile(r"(?P<scheme>https?)://(?P<host>\[[^\]]*\]|[^/:?#]*)(?::(?P<port>\d+))?"
                   r"(?P<rest>[/?#].*)?\Z", re.IGNORECASE)
 
@@ -101,20 +106,41 @@ class Request:
         return self.uri
 
 
+def _port(text: str) -> int | None:
+    """A TCP port written in ASCII digits (1 to 65535), else None."""
+    if not (text.isascii() and text.isdigit()) or len(text.lstrip("0")) > 5:
+        return None
+    number = int(text)
+    return number if 0 < number < 65536 else None
+
+
 def parse_target(text: str) -> dict[str, object]:
     """``/path?q`` or ``http://host:port/path?q`` as ``Request`` fields.
 
     Raises ValueError (with the reason) for anything else: a target nginx
-    would not route (``path`` without its leading slash).
+    would not route (``path`` without its leading slash), one that cannot be a
+    request line's (a CR or LF ends the line: nginx would read an HTTP/0.9
+    request), and URLs nginx answers 400 to in the request line (no host, or
+    user info: ``ngx_http_parse_request_line`` takes letters, digits, ``.``
+    and ``-`` in a host) or whose port no socket has.
     """
+    if "\r" in text or "\n" in text:
+        raise ValueError(f"{text!r}: a request target cannot hold CR or LF "
+                         "(they end the request line)")
     if text.startswith("/"):
         return {"uri": text}
     match = _URL.match(text)
-    if match is None:
-        raise ValueError(f"{text!r} is not a URI: it must start with '/' "
-                         "or be a full URL (http://host:port/path)")
+    if match is None or not match.group("host") or "@" in match.group("host"):
+        authority = text.partition("://")[2].split("/", 1)[0]
+        why = ("nginx answers 400 to a URL with user info" if "@" in authority else
+               "nginx answers 400 to a URL without a host" if match is not None else
+               "it must start with '/' or be a full URL (http://host:port/path)")
+        raise ValueError(f"{text!r} is not a URI nglint routes: {why}")
     scheme = match.group("scheme").lower()
-    port = int(match.group("port")) if match.group("port") else None
+    port = _port(match.group("port")) if match.group("port") else None
+    if match.group("port") and port is None:
+        raise ValueError(f"{text!r}: port {match.group('port')[:20]!r} is not a TCP port "
+                         "(1-65535)")
     host = match.group("host") + (f":{port}" if port is not None else "")
     rest = match.group("rest") or "/"
     if not rest.startswith("/"):
@@ -129,12 +155,18 @@ def parse_listen_option(text: str) -> tuple[str | None, int | None]:
     Raises ValueError for anything else.
     """
     address, _, port = text.rpartition(":")
-    if not address and text.isdigit():
+    if not address and _port(text) is not None:
         address, port = "*", text
-    if not port.isdigit() or not address or not 0 < int(port) < 65536:
+    number = _port(port)
+    if number is None or not _LISTEN_ADDRESS.fullmatch(address):
         raise ValueError(f"--listen {text!r}: expected ADDRESS:PORT (127.0.0.1:8080, "
                          "[::1]:443) or a port")
-    return (None if address == "*" else address.lower()), int(port)
+    if address.startswith("["):
+        try:
+            ipaddress.IPv6Address(address[1:-1])
+        except ValueError:
+            raise ValueError(f"--listen {text!r}: {address} is not an IPv6 address") from None
+    return (None if address == "*" else address.lower()), number
 
 
 def requests_for(targets: Sequence[str], host: str | None, address: str | None,
@@ -150,6 +182,11 @@ def requests_for(targets: Sequence[str], host: str | None, address: str | None,
         name, colon, value = header.partition(":")
         if not colon or not re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", name.strip()):
             raise ValueError(f"--header {header!r}: expected 'Name: value'")
+        if any(char in value for char in "\r\n\0"):
+            raise ValueError(f"--header {header!r}: a header value cannot hold CR, LF or NUL")
+        if name.strip().lower() == "host":
+            raise ValueError(f"--header {header!r}: give the Host with --host "
+                             "(or a full URL)")
         client.append((name.strip(), value.strip()))
     found: list[Request] = []
     for target in targets:
@@ -277,6 +314,11 @@ def _on_selection(tree: Tree, request: Request, model: Model,
                    block=selection.server, tree=tree, version=model.version)
     if selection.unknown:
         base.reason = "a server_name regex nglint cannot evaluate could take the request"
+    if _line_too_long(model, selection.default, request):
+        yield replace(base, server=selection.default, block=selection.default, status=414,
+                      unknown=False, reason="request line longer than a "
+                      "large_client_header_buffers buffer")
+        return
     uri = normalize_uri(request.uri, merge_slashes(selection.default))
     if uri is None:
         # the request line is read before the Host: the default server answers
@@ -288,6 +330,20 @@ def _on_selection(tree: Tree, request: Request, model: Model,
         return
     state = _State(tree, model, request, selection.server, selection.listen.port)
     yield from _from_server(state, replace(base, uri=uri))
+
+
+def _line_too_long(model: Model, server: Node, request: Request) -> bool:
+    """Whether the request line (CRLF included) outgrows one buffer of
+    ``large_client_header_buffers`` (default 4 8k) of the server reading it: nginx
+    answers 414 (``ngx_http_alloc_large_header_buffer``; on nginx 1.22 a line of
+    8192 bytes passes, 8193 is a 414)."""
+    size = 8192
+    setting = model.effective(server, "large_client_header_buffers")
+    if setting is not None and len(setting.args) == 2:
+        with suppress(ValueError):  # nginx -t fails on a bad size: keep the default
+            size = parse_size(nginx_token(setting.args[1]))
+    line = f"{request.method} {request.uri} HTTP/1.1\r\n"
+    return len(line) > size and len(to_bytes(line)) > size
 
 
 def _from_server(state: _State, outcome: Outcome) -> Iterator[Outcome]:
@@ -405,14 +461,26 @@ def _run_if(state: _State, node: Node, outcome: Outcome, rest: list[Node]) -> It
             yield from _run(state, rest, result)
 
 
+def _code(text: str) -> int | None:
+    """A status code as nginx reads one for ``return``, ``try_files =code`` and
+    ``error_page`` (``ngx_atoi``, at most 999), else None (nginx -t fails on it)."""
+    digits = text.lstrip("0") or "0"
+    if not (text.isascii() and text.isdigit()) or len(digits) > 3:
+        return None
+    return int(digits)
+
+
 def _returned(state: _State, outcome: Outcome, node: Node, evaluate: Evaluator) -> Outcome:
     args = [nginx_token(arg) for arg in node.args]
     if not args:
         return replace(outcome, unknown=True, reason="return without arguments")
-    if not args[0].isdigit():
+    if args[0].isascii() and args[0].isdigit() and _code(args[0]) is None:
+        return replace(outcome, unknown=True, reason=f"return code {args[0][:20]!r} "
+                       f"(line {node.line}): nginx -t fails on it")
+    if not (args[0].isascii() and args[0].isdigit()):
         return replace(outcome, status=302, reason=f"return {args[0]} (line {node.line})",
                        steps=[*outcome.steps, Step("return", node, args[0])])
-    code = int(args[0])
+    code = int(args[0])  # at most 999: _code above
     result = replace(outcome, status=code, reason=f"return {code} (line {node.line})",
                      steps=[*outcome.steps, Step("return", node, " ".join(args[1:]))])
     if len(args) == 1 or code in (301, 302, 303, 307, 308):
@@ -500,9 +568,12 @@ def _content(state: _State, outcome: Outcome) -> Iterator[Outcome]:
         step = Step("try_files", try_files, last)
         if last.startswith("@"):
             yield from _to_named(state, outcome, step)
-        elif last.startswith("=") and last[1:].isdigit():
+        elif last.startswith("=") and _code(last[1:]) is not None:
             yield from _status(state, replace(outcome, steps=[*outcome.steps, step]),
                                int(last[1:]), f"try_files {last} (line {try_files.line})")
+        elif last.startswith("=") and last[1:].isascii() and last[1:].isdigit():
+            yield replace(outcome, unknown=True, reason=f"try_files code {last[:20]!r} "
+                          f"(line {try_files.line}): nginx -t fails on it")
         else:
             yield from _to_uri(state, outcome, step)
         return
@@ -588,7 +659,8 @@ def branches(outcome: Outcome, model: Model) -> list[Outcome]:
         returned = node.first("return")
         if returned is not None:
             args = [nginx_token(arg) for arg in returned.args]
-            status = int(args[0]) if args and args[0].isdigit() else 302
+            code = _code(args[0]) if args else None
+            status = code if code is not None else 302
             found.append(replace(outcome, block=node, branch=node, holds=holds, status=status,
                                  upstream=None, handler=None,
                                  reason=f"return {' '.join(args)}"))
@@ -610,6 +682,9 @@ def on_server(tree: Tree, server: Node, request: Request, model: Model) -> list[
     listens = [parse_listen(node) for node in server.directives("listen")]
     listen = listens[0] if listens else Listen("*", 80, False)
     base = Outcome(request, server, listen, block=server, tree=tree, version=model.version)
+    if _line_too_long(model, server, request):
+        return [replace(base, status=414, reason="request line longer than a "
+                        "large_client_header_buffers buffer")]
     uri = normalize_uri(request.uri, merge_slashes(server))
     if uri is None:
         return [replace(base, status=400, reason="nginx rejects the request target")]

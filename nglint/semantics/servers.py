@@ -78,19 +78,30 @@ def parse_listen(node: Node) -> Listen:
         end = text.find("]")
         address = _ipv6(text[1:end])
         rest = text[end + 1:]
-        if rest.startswith(":") and rest[1:].isdigit():
-            port = int(rest[1:])
-    elif text.isdigit():
-        port = int(text)
+        if rest.startswith(":") and _digits(rest[1:]):
+            port = _listen_port(rest[1:])
+    elif _digits(text):
+        port = _listen_port(text)
     elif ":" in text:
         host, _, number = text.rpartition(":")
         address = host.lower()
-        port = int(number) if number.isdigit() else 80
+        port = _listen_port(number) if _digits(number) else 80
     else:
         address = text.lower()
     if address in ("*", "0.0.0.0"):
         address = "*"
     return Listen(address, port, default)
+
+
+def _digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
+def _listen_port(digits: str) -> int:
+    """A listen port; one past 65535 (nginx -t: "invalid port") as 0, which no
+    request arrives on (and no int() of thousands of digits)."""
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= 5 and int(digits) < 65536 else 0
 
 
 def _ipv6(host: str) -> str:

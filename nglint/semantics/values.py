@@ -136,6 +136,8 @@ def _parse_bytes(text: str, units: dict[str, int], max_value: int) -> int:
     digits = text[:-1] if scale != 1 else text
     if not digits or not all("0" <= c <= "9" for c in digits):
         raise InvalidValue(f'invalid size value "{text}"')
+    if len(digits.lstrip("0")) > 20:  # past any off_t: no int() of thousands of digits
+        raise InvalidValue(f'invalid size value "{text[:30]}...": too large')
     number = int(digits)
     if number > max_value // scale:
         raise InvalidValue(f'invalid size value "{text}": too large')
