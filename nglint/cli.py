@@ -16,6 +16,7 @@ import click
 from nglint import __version__, check_crossplane
 from nglint.errors import NglintError
 from nglint.findings import Finding
+from nglint.report.text import printable
 from nglint.tree import Tree
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -38,7 +39,7 @@ def guarded(command: Callable[..., int]) -> Callable[..., None]:
                 import traceback
 
                 traceback.print_exc()
-            click.echo(f"nglint: error: {error}", err=True)
+            click.echo(f"nglint: error: {printable(str(error))}", err=True)
             sys.exit(EXIT_ERROR)
         except (KeyboardInterrupt, BrokenPipeError):
             sys.exit(EXIT_ERROR)
@@ -47,13 +48,25 @@ def guarded(command: Callable[..., int]) -> Callable[..., None]:
                 import traceback
 
                 traceback.print_exc()
-            click.echo(f"nglint: internal error: {type(error).__name__}: {error} "
+            click.echo(f"nglint: internal error: {type(error).__name__}: "
+                       f"{printable(str(error))} "
                        "(run with --debug for a traceback)", err=True)
             sys.exit(EXIT_ERROR)
         sys.exit(status)
 
     return click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")(
         wrapper)
+
+
+def _refuse_broken(trees: list[Tree], command: str) -> None:
+    """``route`` and ``apps`` answer for a configuration nginx loads: a file that does
+    not parse (nginx -t fails on it) is a usage error naming the file and line."""
+    for tree in trees:
+        for problem in tree.problems:
+            if problem.kind == "syntax":
+                raise NglintError(f"{problem.path}:{problem.line or 1}: {problem.message} "
+                                  f"(nglint {command} needs a configuration nginx can read; "
+                                  "nglint check lists every problem)")
 
 
 def entry() -> None:
@@ -336,6 +349,7 @@ def apps_command(path: str, output_format: str, context: str | None, conf_prefix
     settings = config.settle(found, nginx_version=nginx_version,
                              jupyter_prefixes=jupyter_prefixes)
     trees = discover([path], context=context, conf_prefix=conf_prefix)
+    _refuse_broken(trees, "apps")
     answers = survey(trees, Model(settings.options.nginx_version),
                      settings.options.jupyter_prefixes)
     if output_format == "json":
@@ -385,6 +399,7 @@ def route_command(path: str, uris: tuple[str, ...], host: str | None, listen: st
     trees = discover([path], context=context, conf_prefix=conf_prefix)
     # given a tree, only what nginx loads: not the fragments nothing includes
     whole = [tree for tree in trees if tree.context == "main"]
+    _refuse_broken(whole or trees, "route")
     model = Model(settings.options.nginx_version)
     answers = route(whole or trees, requests, model)
     if output_format == "json":

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from nglint.report.text import printable
 from nglint.semantics import locations
 from nglint.semantics.inherit import Model, Value
 from nglint.semantics.request import Outcome, Request, branches, simulate
@@ -155,7 +156,8 @@ def render_text(answers: list[dict[str, Any]]) -> str:
             lines.append(f"  if {branch['condition']}  {branch['serving']['file']}:"
                          f"{branch['serving']['line']}  ({holds})")
             _render_outcome(lines, branch, "    ")
-    return "\n".join(lines) + "\n"
+    # targets, headers and configuration text may hold control characters: shown escaped
+    return "\n".join(printable(line) for line in lines) + "\n"
 
 
 def _describe(block: dict[str, Any]) -> str:

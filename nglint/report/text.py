@@ -9,7 +9,8 @@ from typing import IO
 
 from nglint.findings import Finding, Severity
 
-CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7F] if c != 0x09}
+# C0, DEL and C1 (U+0080-U+009F: a terminal may read U+009B as CSI, like ESC [)
+CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7F, 0xA0)] if c != 0x09}
 STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
 
