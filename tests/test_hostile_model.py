@@ -265,3 +265,10 @@ def test_a_capture_is_one_digit(tmp_path):
                                  "        location = /xa2/ab { return 204; }"))
     [answer] = json.loads(_cli("route", str(path), "/abcdefghijkl", "--format", "json").stdout)
     assert answer["status"] == 204, answer
+
+
+def test_a_capture_followed_by_letters_is_no_undefined_variable(tmp_path):
+    """``$1a`` is capture 1 and "a" (nginx 1.22 -t accepts it): NG004 said
+    "variable $1a is not defined"."""
+    path = write(tmp_path, _conf("        location ~ ^/(a)/ { rewrite ^/(a)/ /x$1a/$12 last; }"))
+    assert "NG004" not in _cli("check", str(path)).output

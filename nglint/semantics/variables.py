@@ -56,7 +56,9 @@ PREFIXES = ("http_", "sent_http_", "sent_trailer_", "arg_", "cookie_", "upstream
             "upstream_trailer_", "upstream_cookie_", "ssl_", "geoip_", "jwt_claim_",
             "jwt_header_", "proxy_protocol_tlv_", "mqtt_", "otel_", "jwt_payload")
 
-VARIABLE = re.compile(r"\$(?:\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))")
+# "$" and one digit 1-9 is a capture, whatever follows ("$1a" is capture 1 and "a":
+# ngx_http_script_compile; nginx 1.22 -t accepts it)
+VARIABLE = re.compile(r"\$(?:\{([A-Za-z0-9_]+)\}|([1-9])|([A-Za-z0-9_]+))")
 NAMED_CAPTURE = re.compile(r"\(\?(?:P?<([A-Za-z_][A-Za-z0-9_]*)>|'([A-Za-z_][A-Za-z0-9_]*)')")
 # directives whose Nth argument (0-based) names a variable they define
 DEFINING = {"map": 1, "geo": -1, "split_clients": 1, "set": 0, "perl_set": 0, "js_set": 0,
@@ -91,7 +93,8 @@ def _names(text: str) -> tuple[str, ...]:
     """The variables ``text`` uses (cached: trees repeat the same arguments)."""
     if "$" not in text:
         return ()
-    return tuple(match.group(1) or match.group(2) for match in VARIABLE.finditer(text))
+    return tuple(next(group for group in match.groups() if group)
+                 for match in VARIABLE.finditer(text))
 
 
 def defined(tree: Tree) -> dict[str, Node]:
