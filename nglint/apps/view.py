@@ -36,7 +36,6 @@ from functools import lru_cache
 from nglint.apps import by_name, profiles
 from nglint.apps.profile import (
     COMMENT,
-    KINDS,
     PATH,
     SERVER,
     TARGET,
@@ -165,17 +164,19 @@ class ServingGroup:
 def _hits(kind: str, text: str) -> tuple[tuple[int, int, str], ...]:
     """(profile index, weight, why) of every sign of ``kind`` found in ``text``, in
     profile order (cached: a large estate repeats the same paths and targets)."""
-    if not text or not _any_sign(kind).search(text):
+    if not text or not _any_sign(kind, None).search(text):
         return ()
     return tuple((index, sign.weight, sign.why) for index, profile in enumerate(profiles())
+                 if _any_sign(kind, index).search(text)
                  for sign in profile.signs if sign.kind == kind and sign.regex.search(text))
 
 
-@lru_cache(maxsize=len(KINDS))
-def _any_sign(kind: str) -> re.Pattern[str]:
-    """One pattern for every sign of ``kind``: most texts hold none, and one search
-    tells so."""
-    patterns = [f"(?:{sign.pattern})" for profile in profiles() for sign in profile.signs
+@lru_cache(maxsize=256)
+def _any_sign(kind: str, index: int | None) -> re.Pattern[str]:
+    """One pattern for every sign of ``kind`` (of profile ``index``, or of all): most
+    texts hold none, or only one app's, and one search tells so."""
+    chosen = profiles() if index is None else (profiles()[index],)
+    patterns = [f"(?:{sign.pattern})" for profile in chosen for sign in profile.signs
                 if sign.kind == kind]
     return re.compile("|".join(patterns) or "(?!)", re.IGNORECASE)
 
