@@ -96,7 +96,7 @@ def _proxy_host_is_the_browsers(target: str, server: Node) -> bool:
 
 
 def check(context: Context) -> Iterator[Report]:
-    for group in context.apps.proxied_groups(jupyter_only=True):
+    for group in context.apps.proxied_groups(need="origin"):
         upstream = upstream_for(context.model, group.location)
         if upstream is None:
             continue  # not proxy_pass: nglint does not model what it sends

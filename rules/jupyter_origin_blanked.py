@@ -64,7 +64,7 @@ FIXABLE = True
 
 
 def check(context: Context) -> Iterator[Report]:
-    for group in context.apps.proxied_groups(jupyter_only=True):
+    for group in context.apps.proxied_groups(need="origin"):
         upstream = upstream_for(context.model, group.location)
         origins = upstream.named("Origin") if upstream is not None else []
         if not origins or not all(header.blank for header in origins):

@@ -63,7 +63,7 @@ FIXABLE = False
 def check(context: Context) -> Iterator[Report]:
     model = context.model
     # locations that serve a Jupyter websocket: there a lost Host means 403
-    serving = {id(g.location) for g in context.apps.proxied_groups(jupyter_only=True)}
+    serving = {id(g.location) for g in context.apps.proxied_groups(need="origin")}
     for block in context.tree.blocks("location"):
         # proxy_set_header is not allowed inside `if` (NG007), so only locations count
         own = {n.args[0].lower() for n in block.directives("proxy_set_header") if n.args}

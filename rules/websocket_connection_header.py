@@ -77,7 +77,7 @@ def connection_fix(model: Model, tree: Tree, location: Node) -> list[Edit]:
 
 
 def check(context: Context) -> Iterator[Report]:
-    for group in context.apps.proxied_groups():
+    for group in context.apps.proxied_groups(need="connection"):
         location = group.location
         upstream = upstream_for(context.model, location)
         if upstream is None:

@@ -60,7 +60,7 @@ FIXABLE = True
 
 
 def check(context: Context) -> Iterator[Report]:
-    for group in context.apps.proxied_groups():
+    for group in context.apps.proxied_groups(need="http11"):
         version = context.model.effective(group.location, "proxy_http_version")
         if version is None or version.value == "1.1":
             continue

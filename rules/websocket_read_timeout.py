@@ -69,7 +69,7 @@ DEFAULT_MS = 60_000
 def check(context: Context) -> Iterator[Report]:
     threshold = parse_time(str(context.option("threshold")))
     fix_value = str(context.option("fix-value"))
-    for group in context.apps.proxied_groups():
+    for group in context.apps.proxied_groups(need="timeout"):
         value = context.model.effective(group.location, "proxy_read_timeout")
         if value is None:
             continue

@@ -63,7 +63,7 @@ FIXABLE = True
 
 
 def check(context: Context) -> Iterator[Report]:
-    for group in context.apps.proxied_groups():
+    for group in context.apps.proxied_groups(need="upgrade"):
         location = group.location
         upstream = upstream_for(context.model, location)
         if upstream is None:

@@ -102,7 +102,7 @@ def test_profile_is_well_formed(profile: Profile) -> None:
         assert sign.why
         re.compile(sign.pattern)
         assert sign.regex.flags & re.IGNORECASE
-    assert profile.needs <= {"http11", "upgrade", "connection", "timeout"}
+    assert profile.needs <= {"http11", "upgrade", "connection", "timeout", "origin"}
 
 
 @pytest.mark.parametrize("profile", [p for p in profiles() if not p.jupyter],

@@ -206,3 +206,17 @@ def test_apps_command_shows_apps_bases_and_evidence(output_format):
     team = next(d for d in server["deployments"] if d["app"] == "jupyter-server")
     assert team["base"] == "/team/" and team["evidence"] == ["location /team/"]
     assert "/team/api/kernels/<id>/channels" in team["endpoints"]
+
+
+def test_origin_rules_apply_only_to_apps_that_check_origin(tmp_path):
+    """NG106 is for apps whose profile needs `origin` (Jupyter's check_origin): a Grafana
+    behind `Host $host` on port 8443 is not told Jupyter's 403 story."""
+    body = ("        listen 8443;\n"
+            "        location /grafana/ {\n            proxy_pass http://grafana:3000;\n"
+            "            proxy_set_header Host $host;\n        }\n"
+            "        location /jupyter/ {\n            proxy_pass http://127.0.0.1:8888;\n"
+            "            proxy_set_header Host $host;\n        }\n")
+    path = write(tmp_path, config(body))
+    ng106 = [f.line for f in findings(path) if f.code == "NG106"]
+    assert ng106 == [10]
+    assert "origin" not in by_name("grafana").needs and "origin" in by_name("jupyter").needs

@@ -71,6 +71,7 @@ PROFILE = Profile(
         "jupyter_lsp/handlers.py",
         "https://jupyter-server.readthedocs.io/en/latest/operators/public-server.html",
     ),
+    needs=frozenset({"http11", "upgrade", "connection", "timeout", "origin"}),
     jupyter=True,
 )
 

@@ -53,5 +53,6 @@ PROFILE = Profile(
         "https://jupyterhub.readthedocs.io/en/stable/reference/services.html",
         "jupyterhub/app.py (port 8000, hub_port 8081)",
     ),
+    needs=frozenset({"http11", "upgrade", "connection", "timeout", "origin"}),
     jupyter=True,
 )

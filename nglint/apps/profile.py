@@ -80,8 +80,12 @@ class Profile:
       below the base where they live (JupyterHub: ``user/<name>/``...), each a
       (template, sample) pair, ``("", "")`` for the base itself;
     - ``symptom``: what the user sees when its websockets fail;
-    - ``needs``: what a websocket location must have (``http11``, ``upgrade``,
-      ``connection``, ``timeout``): all four for a websocket;
+    - ``needs``: what a block serving its websockets must have, each checked by one
+      rule: ``http11`` (NG101), ``upgrade`` (NG102), ``connection`` (NG103),
+      ``timeout`` (a read timeout above the endpoint's idle time, NG104) and
+      ``origin`` (the app refuses a websocket whose Origin differs from Host, so
+      Host must carry the browser's host and port and Origin must pass: NG106,
+      NG107);
     - ``sources``: the app docs or source lines each fact comes from.
     """
 

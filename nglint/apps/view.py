@@ -518,11 +518,12 @@ class AppView:
             grouped[key].landings.append(landing)
         return list(grouped.values())
 
-    def proxied_groups(self, jupyter_only: bool = False) -> Iterator[ServingGroup]:
-        """Groups served by a block with a content handler; ``jupyter_only``: only the
-        apps Jupyter's own rules apply to (Jupyter Server, JupyterHub)."""
+    def proxied_groups(self, need: str | None = None) -> Iterator[ServingGroup]:
+        """Groups served by a block with a content handler; with ``need``, only those of
+        apps whose profile declares it (``Profile.needs``: ``http11``, ``upgrade``,
+        ``connection``, ``timeout``, ``origin``)."""
         for group in self.groups():
-            if jupyter_only and not group.profile.jupyter:
+            if need is not None and need not in group.profile.needs:
                 continue
             if group.location is not None and self.model.handler(group.location):
                 yield group
