@@ -61,10 +61,15 @@ def _walk(directory: str) -> Iterator[str]:
 
 
 def _fragment_prefix(path: str) -> str:
+    """Where a fragment's relative includes resolve: the folder above ``conf.d`` and its
+    kind, else its own folder; relative when the path was, so included files are named
+    in the form the user gave."""
     folder = os.path.dirname(os.path.abspath(path))
     if os.path.basename(folder) in CONFIG_FOLDERS:
-        return os.path.dirname(folder)
-    return folder
+        folder = os.path.dirname(folder)
+    if os.path.isabs(path):
+        return folder
+    return os.path.relpath(folder) if folder != os.getcwd() else "."
 
 
 def _is_main(path: str, overlay: Mapping[str, bytes] | None = None) -> bool:
@@ -132,7 +137,8 @@ def discover(paths: Iterable[str], context: str | None = None,
     mains: list[Entry] = []
     candidates: list[Entry] = []
     for given in paths:
-        _check_readable(given)
+        if not (overlay and os.path.realpath(given) in overlay):  # stdin: not on disk
+            _check_readable(given)
         if os.path.isdir(given):
             main = os.path.join(given, MAIN_NAME)
             files = list(_walk(given))
@@ -171,6 +177,7 @@ def discover(paths: Iterable[str], context: str | None = None,
         trees.append(tree)
         reached.update(tree.sources)
     seen: set[str] = set()
+    fragments: list[tuple[str, Tree]] = []
     for entry in candidates:
         real = os.path.realpath(entry.path)
         if real in reached or real in seen:
@@ -181,5 +188,23 @@ def discover(paths: Iterable[str], context: str | None = None,
         except OSError as error:
             raise NglintError(f"cannot read: {error.strerror}", entry.path) from None
         fragment_context = entry.context or infer_context(source)
-        trees.append(loader(entry.conf_prefix).load(entry.path, fragment_context))
-    return trees
+        fragments.append((real, loader(entry.conf_prefix).load(entry.path, fragment_context)))
+    return trees + _outermost(fragments)
+
+
+def _outermost(fragments: list[tuple[str, Tree]]) -> list[Tree]:
+    """The fragments no other fragment includes (``conf.d/site.conf`` including
+    ``snippets/proxy.conf``): a file another given file includes is analysed only
+    there, with what the including file sets around it, as in a tree rooted at
+    ``nginx.conf``.  Fragments that include each other keep the first, in order."""
+    included = {real: {source for source in tree.sources if source != real}
+                for real, tree in fragments}
+    reached_by_others = {source for sources in included.values() for source in sources}
+    kept = [(real, tree) for real, tree in fragments if real not in reached_by_others]
+    covered = {source for real, tree in kept for source in (real, *tree.sources)}
+    for real, tree in fragments:  # a cycle: nobody outside includes them
+        if real not in covered:
+            kept.append((real, tree))
+            covered.update((real, *tree.sources))
+    order = {id(tree): index for index, (_real, tree) in enumerate(fragments)}
+    return [tree for _real, tree in sorted(kept, key=lambda pair: order[id(pair[1])])]

@@ -20,7 +20,7 @@ from crossplane.errors import NgxParserBaseException
 from crossplane.parser import _parse_with_initial_tokens
 
 from nglint.errors import NginxSyntaxError
-from nglint.source import SourceFile, Statement, Tokens, statements, tokenize
+from nglint.source import SourceFile, Statement, Tokens, report_name, statements, tokenize
 from nglint.tree import COMMENT, Node, Problem, Tree
 
 CONTEXTS = ("main", "http", "server", "location")
@@ -193,19 +193,20 @@ class Loader:
 
     def parsed(self, path: str) -> ParsedFile:
         real = self._realpath(path)
+        name = report_name(path)  # a symlink is reported as the file it points to
         if real not in self.cache:
             # taken once: a second loader of the round parses again (the payload is freed
             # after expansion, and a parse must not be shared by two loaders)
             ready = self.overlay.parsed.pop(real, None) if isinstance(
                 self.overlay, Overlay) else None
-            if ready is not None and ready.source.path == path:
+            if ready is not None and ready.source.path == name:
                 self.cache[real] = ready
             else:
                 self.cache[real] = parse_file(SourceFile.read(path, self.overlay))
         cached = self.cache[real]
-        if cached.source.path != path:  # the same file reached under another name
+        if cached.source.path != name:  # the same file reached under another name
             return ParsedFile(
-                SourceFile(path, cached.source.raw, cached.source.text, cached.source.newline,
+                SourceFile(name, cached.source.raw, cached.source.text, cached.source.newline,
                            cached.source.tokens),
                 cached.ast, cached.statements, cached.error,
             )
@@ -280,6 +281,11 @@ class Loader:
                     # generation here: it holds little more than this file's objects.
                     gc.collect(0)
 
+    def _matches(self, pattern: str) -> list[str]:
+        """The files an include names: a glob's matches, sorted, or the path itself."""
+        found = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
+        return [t for t in found if not os.path.isdir(t)]
+
     def _include(self, tree: Tree, node: Node, block: Node, chain: list[str]) -> None:
         pattern = node.args[0]
         if not os.path.isabs(pattern):
@@ -287,8 +293,7 @@ class Loader:
         path = node.path or ""
         targets = self._globs.get(pattern)
         if targets is None:  # globbed once: cycles through globs multiply the include sites
-            found = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
-            targets = self._globs[pattern] = [t for t in found if not os.path.isdir(t)]
+            targets = self._globs[pattern] = self._matches(pattern)
         tree.includes[pattern] = targets
         for target in targets:
             if not self._spend(tree, path, node.line):

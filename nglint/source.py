@@ -184,6 +184,20 @@ class SourceFile:
         return os.path.realpath(self.path)
 
 
+def report_name(path: str) -> str:
+    """The name findings, diffs and fix logs give a file: the file itself, not a symlink
+    on the way to it (``sites-enabled/x`` -> ``sites-available/x``, the file kept in
+    git), relative to the working directory when it lies below it.  A path with no
+    symlink on the way keeps the form it was given (relative or absolute)."""
+    real = os.path.realpath(path)
+    if real == os.path.normpath(os.path.abspath(path)):
+        return path
+    cwd = os.getcwd()
+    if real.startswith(cwd.rstrip(os.sep) + os.sep):
+        return os.path.relpath(real, cwd)
+    return real
+
+
 def _clean(value: str) -> str:
     """Token value as crossplane would see it (undecodable bytes become U+FFFD)."""
     if value.isascii():

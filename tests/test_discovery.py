@@ -140,12 +140,15 @@ def test_file_included_from_two_contexts(etc: Path) -> None:
         assert node in (node.parent.children or [])  # type: ignore[union-attr]
 
 
-def test_symlinked_file_keeps_sites_enabled_path(etc: Path) -> None:
+def test_symlinked_file_is_named_as_the_file_it_points_to(etc: Path) -> None:
+    """sites-enabled/app -> ../sites-available/app: reports name the file kept in git;
+    the include it was reached through stays on the node (``via``)."""
     main = by_entry(discover([str(etc)]))[os.path.realpath(etc / "nginx.conf")]
     (server,) = [n for n in main.walk() if n.directive == "server" and n.is_block]
     assert server.path is not None
-    assert Path(server.path).parent.name == "sites-enabled"
+    assert Path(server.path).parent.name == "sites-available"
     assert Path(server.path).name == "app"
+    assert server.via is not None and "sites-enabled" in " ".join(server.via.args)
     assert server.statement is not None
 
 
