@@ -57,7 +57,8 @@ def _toml():  # noqa: ANN202 - the module; imported only when a file is read (st
 
 OWN_FILE = ".nglint.toml"
 PYPROJECT = "pyproject.toml"
-KEYS = ("select", "ignore", "exclude", "nginx-version", "jupyter-prefix", "fail-on",
+KEYS = ("select", "ignore", "exclude", "nginx-version", "jupyter-prefix", "prefix-map",
+        "fail-on",
         "severity", "rules")
 LEVELS = ("error", "warning", "info")
 
@@ -134,6 +135,7 @@ class Config:
     exclude: list[str] = field(default_factory=list)
     nginx_version: tuple[int, int, int] | None = None
     jupyter_prefixes: tuple[str, ...] | None = None
+    prefix_map: tuple[tuple[str, str], ...] | None = None
     fail_on: str | None = None
     severity: dict[str, Severity] = field(default_factory=dict)  # rule code -> level
     rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> values
@@ -205,6 +207,10 @@ class _Reader:
             elif key == "jupyter-prefix":
                 config.jupyter_prefixes = tuple(
                     self.convert(key, parse_prefix, p)
+                    for p in self.strings(key, value, allow_single=True))
+            elif key == "prefix-map":
+                config.prefix_map = tuple(
+                    self.convert(key, parse_prefix_map, p)
                     for p in self.strings(key, value, allow_single=True))
             elif key == "fail-on":
                 config.fail_on = self.level(key, value).name.lower()
@@ -340,9 +346,19 @@ class Settings:
     fail_on: Severity
 
 
+def parse_prefix_map(text: str) -> tuple[str, str]:
+    """``OLD=NEW``: absolute include paths under OLD (as deployed, ``/etc/nginx``) are read
+    under NEW (the checkout).  Raises ValueError otherwise."""
+    old, equals, new = text.partition("=")
+    if not equals or not old.startswith("/") or not new:
+        raise ValueError(f"expected OLD=NEW with an absolute OLD (/etc/nginx=etc/nginx), "
+                         f"got {text!r}")
+    return old, new
+
+
 def settle(config: Config, *, select: Iterable[str] = (), ignore: Iterable[str] = (),
            nginx_version: str | None = None, jupyter_prefixes: Iterable[str] = (),
-           fail_on: str | None = None) -> Settings:
+           fail_on: str | None = None, prefix_map: Iterable[str] = ()) -> Settings:
     """Command-line values (empty or None when not given) replace the configured ones."""
     from nglint.engine import Options
 
@@ -358,5 +374,11 @@ def settle(config: Config, *, select: Iterable[str] = (), ignore: Iterable[str] 
     prefixes = tuple(parse_prefix(p) for p in jupyter_prefixes) or config.jupyter_prefixes
     if prefixes:
         options.jupyter_prefixes = prefixes
+    try:
+        mapped = tuple(parse_prefix_map(p) for p in prefix_map) or config.prefix_map
+    except ValueError as error:
+        raise NglintError(f"--prefix-map: {error}") from None
+    if mapped:
+        options.prefix_map = mapped
     level = Severity.parse(fail_on or config.fail_on or "error")
     return Settings(config, rules, options, level)

@@ -16,7 +16,7 @@ findings belong to the files that were named.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 from nglint.errors import NglintError
@@ -25,6 +25,7 @@ from nglint.source import SourceFile
 from nglint.tree import Tree
 
 MAIN_NAME = "nginx.conf"
+ETC_NGINX = "/etc/nginx"  # the conf prefix of distribution packages (nginx -V)
 # folders whose files are configuration whatever their names end with
 CONFIG_FOLDERS = {"sites-available", "sites-enabled", "conf.d", "snippets", "http.d",
                   "servers", "vhosts", "vhosts.d", "stream.d"}
@@ -125,7 +126,8 @@ def discover(paths: Iterable[str], context: str | None = None,
              conf_prefix: str | None = None,
              overlay: Mapping[str, bytes] | None = None,
              exclude: Callable[[str], bool] | None = None,
-             within_tree: bool = False) -> list[Tree]:
+             within_tree: bool = False,
+             prefix_map: Sequence[tuple[str, str]] = ()) -> list[Tree]:
     """Load every tree the paths name: main configurations first, then fragments.
 
     ``exclude`` names files never linted on their own (configuration ``exclude``):
@@ -166,7 +168,11 @@ def discover(paths: Iterable[str], context: str | None = None,
     loaders: dict[str, Loader] = {}
 
     def loader(prefix: str) -> Loader:
-        return loaders.setdefault(prefix, Loader(prefix, overlay))
+        # a linted folder holding nginx.conf stands for nginx's conf prefix: a repo copy
+        # of /etc/nginx keeps `include /etc/nginx/sites-enabled/*;` inside the copy
+        inferred = [] if any(old.rstrip("/") == ETC_NGINX for old, _ in prefix_map) or \
+            not os.path.isfile(os.path.join(prefix, MAIN_NAME)) else [(ETC_NGINX, prefix)]
+        return loaders.setdefault(prefix, Loader(prefix, overlay, [*prefix_map, *inferred]))
 
     loaded: set[str] = set()
     for entry in mains:

@@ -13,7 +13,7 @@ import gc
 import glob
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from crossplane.errors import NgxParserBaseException
@@ -160,9 +160,14 @@ class Overlay(dict[str, bytes]):
 class Loader:
     """Reads files once and expands includes per site, as nginx resolves them."""
 
-    def __init__(self, conf_prefix: str, overlay: Mapping[str, bytes] | None = None) -> None:
+    def __init__(self, conf_prefix: str, overlay: Mapping[str, bytes] | None = None,
+                 prefix_map: Sequence[tuple[str, str]] = ()) -> None:
         self.conf_prefix = conf_prefix
         self.overlay = overlay
+        # absolute include paths as deployed -> where they are here (a repo copy of
+        # /etc/nginx): longest first, so /etc/nginx/conf.d wins over /etc/nginx
+        self.prefix_map = sorted(prefix_map, key=lambda pair: -len(pair[0]))
+        self.root = os.path.realpath(conf_prefix)
         self.cache: dict[str, ParsedFile] = {}
         self._reals: dict[str, str] = {}
         self._globs: dict[str, list[str]] = {}
@@ -286,15 +291,33 @@ class Loader:
         found = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
         return [t for t in found if not os.path.isdir(t)]
 
+    def map_prefix(self, pattern: str) -> str:
+        """An absolute include path as it is here: ``prefix_map`` applied (``OLD=NEW``)."""
+        for old, new in self.prefix_map:
+            old = old.rstrip("/")
+            if pattern == old or pattern.startswith(old + "/"):
+                return new.rstrip("/") + pattern[len(old):]
+        return pattern
+
     def _include(self, tree: Tree, node: Node, block: Node, chain: list[str]) -> None:
         pattern = node.args[0]
         if not os.path.isabs(pattern):
             pattern = os.path.join(self.conf_prefix, pattern)
+        else:
+            pattern = self.map_prefix(pattern)
         path = node.path or ""
         targets = self._globs.get(pattern)
         if targets is None:  # globbed once: cycles through globs multiply the include sites
             targets = self._globs[pattern] = self._matches(pattern)
         tree.includes[pattern] = targets
+        outside = [t for t in targets if os.path.exists(t)
+                   and not self._realpath(t).startswith(self.root + os.sep)]
+        if outside and os.path.isabs(node.args[0]) and self.map_prefix(node.args[0]) == \
+                node.args[0]:  # a mapped prefix is where the user said the files are
+            self._report(tree, Problem(
+                "include", f"include {node.args[0]} reads {outside[0]}, outside the linted "
+                f"tree ({self.conf_prefix}): this machine's file, not yours; map the prefix "
+                "with --prefix-map OLD=NEW", path, node.line, severity="info"))
         for target in targets:
             if not self._spend(tree, path, node.line):
                 return
@@ -312,11 +335,33 @@ class Loader:
                 included = self.parsed(target)
             except OSError as error:
                 reason = "not found" if isinstance(error, FileNotFoundError) else error.strerror
+                created = _created_on_the_server(node.args[0])
+                if created and isinstance(error, FileNotFoundError):
+                    self._report(tree, Problem(
+                        "include", f"included file {target}: not found here; {created}",
+                        path, node.line, severity="warning"))
+                    continue
                 self._report(tree, Problem(
                     "include", f"included file {target}: {reason}", path, node.line))
                 continue
             # the included statements follow the include directive in its block
             self._expand(tree, included, block, node, [*chain, real])
+
+
+# files tools write on the server, never kept with the configuration: a missing one is
+# expected off the server (certbot's nginx plugin: certbot/certbot-nginx, constants.py
+# MOD_SSL_CONF_DEST "options-ssl-nginx.conf" and SSL_DHPARAMS_DEST "ssl-dhparams.pem")
+CREATED_ON_SERVER = (
+    (re.compile(r"^/etc/letsencrypt/"), "certbot creates /etc/letsencrypt/ on the server"),
+    (re.compile(r"options-ssl-nginx\.conf$"), "certbot's nginx plugin writes it on the server"),
+)
+
+
+def _created_on_the_server(pattern: str) -> str:
+    for known, why in CREATED_ON_SERVER:
+        if known.search(pattern):
+            return why
+    return ""
 
 
 def infer_context(source: SourceFile) -> str:

@@ -55,6 +55,15 @@ def finding_lines(output: str) -> list[str]:
     return [line for line in output.splitlines() if ": NG" in line]
 
 
+def findings_of(cwd: Path, *args: str) -> list[dict]:
+    """The findings of `nglint check --format json` (messages whole, whatever the terminal)."""
+    import json
+
+    result = nglint(cwd, "check", "--format", "json", *args)
+    assert result.returncode in (0, 1), result.stderr
+    return json.loads(result.stdout)["findings"]
+
+
 def test_included_snippet_is_analysed_once_through_its_include(tmp_path):
     docker_folder(tmp_path)
     result = nglint(tmp_path, "check", "site")
@@ -113,3 +122,53 @@ def test_diff_applies_with_git_apply_and_patch(tmp_path):
     fixed = nglint(repo, "check", "--fix", "nginx")
     assert "rewrote nginx/sites-available/jupyter" in fixed.stdout + fixed.stderr
     assert os.path.islink(repo / "nginx" / "sites-enabled" / "jupyter")
+
+
+def test_repo_copy_of_etc_nginx_resolves_absolute_includes_inside_the_copy(tmp_path):
+    etc = tmp_path / "repo" / "etc" / "nginx"
+    (etc / "sites-enabled").mkdir(parents=True)
+    (etc / "nginx.conf").write_text(
+        "events {}\nhttp {\n"
+        "    map $http_upgrade $connection_upgrade { default upgrade; '' close; }\n"
+        "    include /etc/nginx/sites-enabled/*;\n}\n")
+    (etc / "sites-enabled" / "hub").write_text(
+        "server {\n    listen 80;\n    server_name hub.example.org;\n"
+        "    include /etc/letsencrypt/options-ssl-nginx.conf;\n"
+        "    location / {\n        proxy_pass http://127.0.0.1:3001;\n"
+        "        proxy_set_header Connection $connection_upgrade;\n    }\n}\n")
+    found = findings_of(tmp_path, "repo/etc/nginx")
+    # the site is part of the tree (the map is in view: no NG004), never the host's files
+    assert not [f for f in found if f["code"] == "NG004"]
+    assert not [f for f in found if "sites-enabled/default" in f["path"]]
+    [certbot] = [f for f in found if f["code"] == "NG002"]
+    assert certbot["severity"] == "warning" and "certbot" in certbot["message"]
+
+
+def test_an_include_leaving_the_linted_tree_is_named(tmp_path):
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "extra.conf").write_text("gzip on;\n")
+    (tmp_path / "tree").mkdir()
+    (tmp_path / "tree" / "nginx.conf").write_text(
+        f"events {{}}\nhttp {{\n    include {tmp_path}/outside/extra.conf;\n}}\n")
+    [note] = [f for f in findings_of(tmp_path, "tree") if f["code"] == "NG002"]
+    assert note["severity"] == "info" and "outside the linted tree" in note["message"]
+    assert str(tmp_path / "outside" / "extra.conf") in note["message"]
+
+
+def test_prefix_map_option_and_key(tmp_path):
+    (tmp_path / "tree").mkdir()
+    (tmp_path / "shared-conf").mkdir()
+    (tmp_path / "shared-conf" / "upgrade.conf").write_text(
+        "map $http_upgrade $connection_upgrade { default upgrade; '' close; }\n")
+    (tmp_path / "tree" / "nginx.conf").write_text(
+        "events {}\nhttp {\n    include /srv/shared/upgrade.conf;\n"
+        "    server { listen 80; location / { proxy_pass http://127.0.0.1:3001;\n"
+        "        proxy_set_header Connection $connection_upgrade; } }\n}\n")
+    unmapped = findings_of(tmp_path, "tree")
+    assert {f["code"] for f in unmapped} >= {"NG002", "NG004"}
+    mapped = findings_of(tmp_path, "--prefix-map", "/srv/shared=shared-conf", "tree")
+    assert mapped == [], mapped
+    (tmp_path / ".nglint.toml").write_text('prefix-map = ["/srv/shared=shared-conf"]\n')
+    assert findings_of(tmp_path, "tree") == []
+    bad = nglint(tmp_path, "check", "--prefix-map", "relative=x", "tree")
+    assert bad.returncode == 2 and "--prefix-map" in bad.stderr and "Traceback" not in bad.stderr
