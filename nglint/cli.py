@@ -115,6 +115,9 @@ FORMATS = ["text", "json", "sarif", "github"]
 @click.option("--conf-prefix", type=click.Path(file_okay=False),
               help="Directory relative includes resolve against (default: the main "
                    "config's directory).")
+@click.option("--stdin-filename", metavar="PATH",
+              help="Name of what - reads from stdin: for reports, the configuration "
+                   "lookup and context inference (default: -).")
 @click.option("--within-tree", is_flag=True,
               help="Lint each named file inside the tree of the nearest nginx.conf above "
                    "it that includes it; report only findings in the named files.")
@@ -140,13 +143,15 @@ FORMATS = ["text", "json", "sarif", "github"]
 @guarded
 def check(paths: tuple[str, ...], output_format: str, output: str | None,
           config_file: str | None, context: str | None, conf_prefix: str | None,
-          within_tree: bool, nginx_version: str | None, jupyter_prefixes: tuple[str, ...],
+          stdin_filename: str | None, within_tree: bool, nginx_version: str | None,
+          jupyter_prefixes: tuple[str, ...],
           select: tuple[str, ...], ignore: tuple[str, ...], fail_on: str | None,
           exit_zero: bool, quiet: bool, statistics: bool, apply_fixes: bool, show_diff: bool,
           no_cache: bool, unsafe_fixes: bool) -> int:
     """Check nginx configuration files and directories."""
     from nglint import config
-    from nglint.discover import discover, targets
+    from nglint.discover import targets
+    from nglint.inputs import Inputs
 
     # A large tree is millions of small objects that stay alive until the end: the
     # cyclic collector would scan them again and again for nothing (a third of the run
@@ -156,11 +161,15 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
     from nglint.findings import Severity
     from nglint.report.progress import bar
 
+    # stdin (-) read, nginx -T dumps split into their files
+    inputs = Inputs.read(paths, stdin_filename)
+    if apply_fixes and not show_diff and inputs.stdin:
+        raise NglintError("--fix does not write stdin: use --diff, or name the file")
     # one group per configuration file: each path is linted with the file found for it
     groups = [(config.settle(found, select=_split(select), ignore=_split(ignore),
                              nginx_version=nginx_version, jupyter_prefixes=jupyter_prefixes,
                              fail_on=fail_on), group_paths)
-              for found, group_paths in config.group(paths, config_file)]
+              for found, group_paths in config.group(inputs.paths, config_file)]
     # each finding's fail-on, from its group; by identity, as --fix may edit a message
     thresholds: dict[int, Severity] = {}
 
@@ -172,9 +181,9 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
             gc.collect()
         rounds += 1
         loaded = [(settings, group_paths,
-                   discover(group_paths, context=context, conf_prefix=conf_prefix,
-                            overlay=overlay, exclude=settings.config.excluded,
-                            within_tree=within_tree))
+                   inputs.discover(group_paths, context=context, conf_prefix=conf_prefix,
+                                   overlay=overlay, exclude=settings.config.excluded,
+                                   within_tree=within_tree))
                   for settings, group_paths in groups]
         all_trees: list[Tree] = []
         found: dict[tuple[str, str, int, int, str], Finding] = {}
@@ -192,7 +201,7 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
         return all_trees, sorted(found.values(), key=Finding.sort_key)
 
     cache_name = None
-    if not (no_cache or apply_fixes or show_diff):
+    if not (no_cache or apply_fixes or show_diff or inputs.special):
         from nglint import cache
 
         cache_name = cache.key(paths, [context, conf_prefix, within_tree, [
@@ -209,7 +218,7 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
     if apply_fixes or show_diff:
         from nglint.fix import fix_to_fixed_point, unified_diff, write_atomically
 
-        result = fix_to_fixed_point(run, unsafe=unsafe_fixes)
+        result = fix_to_fixed_point(run, unsafe=unsafe_fixes, original=inputs.original)
         names = {real: source.path for tree in result.trees
                  for real, source in tree.sources.items()}
         if show_diff:
@@ -217,8 +226,10 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
             click.echo(f"{len(result.fixed)} fix(es) in {len(result.changed)} file(s) "
                        "would be applied", err=True)
             return EXIT_FINDINGS if result.changed else EXIT_OK
+        # every target checked before anything is written (a dump's files: here as dumped)
+        written = {real: inputs.target(real) for real in result.changed}
         for real in result.changed:
-            write_atomically(real, result.edited[real])
+            write_atomically(written[real], result.edited[real])
         if not quiet:
             # on stderr, so that --format json/sarif on stdout stays one document
             for finding in sorted(result.fixed, key=lambda f: f.sort_key()):
@@ -335,20 +346,22 @@ def explain(rule: str) -> int:
               "nginx-version, else before 1.29.7).")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False),
               help="Configuration file to use instead of the one found upward.")
+@click.option("--stdin-filename", metavar="PATH", help="Name of what - reads from stdin.")
 @guarded
 def apps_command(path: str, output_format: str, context: str | None, conf_prefix: str | None,
                  jupyter_prefixes: tuple[str, ...], nginx_version: str | None,
-                 config_file: str | None) -> int:
+                 config_file: str | None, stdin_filename: str | None) -> int:
     """Show which app each location serves, the base URLs and the evidence behind them."""
     from nglint import config
     from nglint.apps.report import render_text, survey
-    from nglint.discover import discover
+    from nglint.inputs import Inputs
     from nglint.semantics.inherit import Model
 
-    [(found, _)] = config.group([path], config_file)
+    inputs = Inputs.read([path], stdin_filename)  # - is stdin; an nginx -T dump is split
+    [(found, _)] = config.group(inputs.paths, config_file)
     settings = config.settle(found, nginx_version=nginx_version,
                              jupyter_prefixes=jupyter_prefixes)
-    trees = discover([path], context=context, conf_prefix=conf_prefix)
+    trees = inputs.discover(inputs.paths, context=context, conf_prefix=conf_prefix)
     _refuse_broken(trees, "apps")
     answers = survey(trees, Model(settings.options.nginx_version),
                      settings.options.jupyter_prefixes)
@@ -376,15 +389,16 @@ def apps_command(path: str, output_format: str, context: str | None, conf_prefix
               "configuration's nginx-version, else before 1.29.7).")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False),
               help="Configuration file to use instead of the one found upward.")
+@click.option("--stdin-filename", metavar="PATH", help="Name of what - reads from stdin.")
 @guarded
 def route_command(path: str, uris: tuple[str, ...], host: str | None, listen: str | None,
                   headers: tuple[str, ...], output_format: str, context: str | None,
                   conf_prefix: str | None, nginx_version: str | None,
-                  config_file: str | None) -> int:
+                  config_file: str | None, stdin_filename: str | None) -> int:
     """Show what nginx does with each request (URI or full URL): server, location,
     internal redirects, if branches, and what is sent upstream."""
     from nglint import config
-    from nglint.discover import discover
+    from nglint.inputs import Inputs
     from nglint.route import render_text, route
     from nglint.semantics.inherit import Model
     from nglint.semantics.request import parse_listen_option, requests_for
@@ -394,9 +408,10 @@ def route_command(path: str, uris: tuple[str, ...], host: str | None, listen: st
         requests = requests_for(uris, host, address, port, headers)
     except ValueError as error:
         raise NglintError(str(error)) from None
-    [(found, _)] = config.group([path], config_file)
+    inputs = Inputs.read([path], stdin_filename)  # - is stdin; an nginx -T dump is split
+    [(found, _)] = config.group(inputs.paths, config_file)
     settings = config.settle(found, nginx_version=nginx_version)
-    trees = discover([path], context=context, conf_prefix=conf_prefix)
+    trees = inputs.discover(inputs.paths, context=context, conf_prefix=conf_prefix)
     # given a tree, only what nginx loads: not the fragments nothing includes
     whole = [tree for tree in trees if tree.context == "main"]
     _refuse_broken(whole or trees, "route")

@@ -91,8 +91,12 @@ def withhold_broken(trees: Sequence[Tree], findings: Sequence[Finding]) -> None:
         finding.message += not_fixed(f"{', '.join(names)} does not parse; fix it first")
 
 
-def fix_to_fixed_point(lint: Lint, unsafe: bool = False) -> FixResult:
+def fix_to_fixed_point(lint: Lint, unsafe: bool = False,
+                       original: Callable[[str, SourceFile], bytes] | None = None) -> FixResult:
+    """``original`` gives a file's bytes before the fixes (default: read from disk;
+    stdin and ``nginx -T`` dumps give theirs)."""
     result = FixResult()
+    original = original or _disk_bytes
     overlay = Overlay()
     for _ in range(MAX_ROUNDS):
         trees, findings = lint(overlay)
@@ -109,7 +113,8 @@ def fix_to_fixed_point(lint: Lint, unsafe: bool = False) -> FixResult:
         applied: set[str] = set()
         for real, edits in by_file.items():
             source = sources[real]
-            result.originals.setdefault(real, _disk_bytes(real, source))
+            if real not in result.originals:
+                result.originals[real] = original(real, source)
             text = apply(source.text, edits)
             data = text.encode("utf-8", "surrogateescape")
             parsed = parse_file(SourceFile.from_bytes(source.path, data))

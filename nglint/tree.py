@@ -179,6 +179,7 @@ class Problem:
     path: str
     line: int | None
     column: int | None = None
+    severity: str | None = None  # instead of the rule's (an nginx -T dump's notes: info)
 
 
 @dataclass

@@ -34,6 +34,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from nglint.engine import Context, Report
+from nglint.findings import Severity
 
 CODE = "NG002"
 NAME = "include-not-found"
@@ -44,4 +45,5 @@ FIXABLE = False
 def check(context: Context) -> Iterator[Report]:
     for problem in context.tree.problems:
         if problem.kind == "include":
-            yield Report(problem.message, problem=problem)
+            severity = Severity.parse(problem.severity) if problem.severity else None
+            yield Report(problem.message, problem=problem, severity=severity)

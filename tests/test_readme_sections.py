@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -116,3 +117,26 @@ def test_apps_example_runs_as_printed() -> None:
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert "Jupyter at / " in result.stdout and "try_files ... @jupyter" in result.stdout
+
+
+def test_stdin_and_dump_example_runs_as_printed() -> None:
+    """The dump example: the files, lines, codes and severities printed, from the file
+    and from stdin."""
+    from click.testing import CliRunner
+
+    from nglint.cli import main
+
+    text = section("Usage").split("### Lint stdin and an `nginx -T` dump", 1)[1]
+    text = text.split("\n### ", 1)[0]
+    (commands,) = blocks(text, "sh")
+    printed = "\n".join(line for line in text.splitlines() if line.startswith("/etc/"))
+    assert "nginx -T 2>/dev/null | nglint check -\n" in commands
+    assert "nglint check fixtures/examples/nginx-T.txt\n" in commands
+    expected = [line.split("] ", 1)[0] + "]" for line in printed.splitlines()]
+    dump = REPO / "fixtures/examples/nginx-T.txt"
+    for path, stdin in ((str(dump), None), ("-", dump.read_bytes())):
+        result = CliRunner().invoke(main, ["check", "--format", "json", path], input=stdin)
+        assert result.exit_code == 0, result.output  # warnings only
+        got = [f"{f['path']}:{f['line']}:{f['column']}: {f['code']} [{f['severity']}]"
+               for f in json.loads(result.stdout)["findings"]]
+        assert got == expected
