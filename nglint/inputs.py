@@ -133,28 +133,40 @@ class Inputs:
 
         return _disk_bytes(real, source)
 
-    def target(self, real: str) -> str:
+    def target(self, real: str, prefix_map: Sequence[tuple[str, str]] = ()) -> str:
         """Where ``--fix`` writes the file whose key is ``real``; NglintError naming the
-        file when it must not: stdin, or a dumped file not here byte for byte."""
+        file when it must not: stdin, or a dumped file not here byte for byte.
+        ``prefix_map`` (``--prefix-map``: deployed prefix -> here) maps a dumped name."""
         if real in self.overlay:
             raise NglintError("--fix does not write stdin: use --diff, or name the file")
         dumped = self._dumped(real)
         if dumped is None:
             return real
         why = dumped.odd
+        here = _mapped(dumped.name, prefix_map)
         if not why:
             try:
-                if not os.path.isfile(dumped.name):
+                if not os.path.isfile(here):
                     why = "no such file here"
-                elif os.path.getsize(dumped.name) != len(dumped.data):
+                elif os.path.getsize(here) != len(dumped.data):
                     why = "the file here differs from the dumped copy"
                 else:
-                    with open(dumped.name, "rb") as handle:
+                    with open(here, "rb") as handle:
                         if handle.read(len(dumped.data) + 1) != dumped.data:
                             why = "the file here differs from the dumped copy"
             except OSError as error:
                 why = f"cannot read it: {error.strerror}"
         if why:
-            raise NglintError(f"cannot fix the nginx -T dump in place: {why} (nothing "
-                              "was written; --diff shows the fixes)", dumped.name)
-        return os.path.realpath(dumped.name)
+            where = f" ({here} here)" if here != dumped.name else ""
+            raise NglintError(f"cannot fix the nginx -T dump in place{where}: {why} "
+                              "(nothing was written; --diff shows the fixes)", dumped.name)
+        return os.path.realpath(here)
+
+
+def _mapped(name: str, prefix_map: Sequence[tuple[str, str]]) -> str:
+    """``name`` with the longest matching deployed prefix replaced by where it is here."""
+    for old, new in sorted(prefix_map, key=lambda pair: -len(pair[0].rstrip("/"))):
+        old = old.rstrip("/")
+        if old and (name == old or name.startswith(old + "/")):
+            return new.rstrip("/") + name[len(old):]
+    return name

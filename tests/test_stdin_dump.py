@@ -7,6 +7,7 @@ same lines.  Skipped when nginx is missing, except in CI (as tests/nginx_harness
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -20,6 +21,7 @@ from click.testing import CliRunner
 
 from nglint.cli import main
 from nglint.dump import is_dump, split
+from nglint.errors import NglintError
 from tests.helpers import write
 from tests.nginx_harness import NGINX
 
@@ -279,3 +281,20 @@ def test_nglint_reads_a_pipe(tmp_path: Path) -> None:
                             input=b"location / { proxy_pass http://127.0.0.1:8888; }\n",
                             capture_output=True, cwd=tmp_path, timeout=60, check=False)
     assert result.returncode == 1 and result.stdout.startswith(b"site.conf:1:1: NG101")
+
+
+def test_fix_target_after_a_prefix_map(tmp_path: Path) -> None:
+    """A dump of /etc/nginx is fixed in a repo copy named by a prefix map."""
+    from nglint.inputs import Inputs
+
+    copy = write(tmp_path / "repo", "server {}\n", "etc/nginx/conf.d/site.conf")
+    dumped = b"# configuration file /etc/nginx/nginx.conf:\nevents {}\n\n" \
+             b"# configuration file /etc/nginx/conf.d/site.conf:\nserver {}\n\n"
+    inputs = Inputs.read(["-"], stdin=io.BytesIO(dumped))
+    (dump,) = inputs.dumps.values()
+    key = dump.key("/etc/nginx/conf.d/site.conf")
+    mapping = [("/etc/nginx/", str(tmp_path / "repo/etc/nginx"))]
+    assert inputs.target(key, mapping) == os.path.realpath(copy)
+    copy.write_text("server { }\n")
+    with pytest.raises(NglintError, match=r"\(.*site\.conf here\): the file here differs"):
+        inputs.target(key, mapping)
