@@ -23,7 +23,7 @@ from nglint import __version__
 from nglint.findings import Finding, Severity
 from nglint.tree import Tree
 
-FORMAT = 2
+FORMAT = 3
 
 
 def directory() -> str:

@@ -133,6 +133,12 @@ FORMATS = ["text", "json", "sarif", "github"]
 @click.option("--quiet", "-q", is_flag=True, help="Print findings only, no summary.")
 @click.option("--statistics", is_flag=True,
               help="Also count the findings of each rule (on stderr for machine formats).")
+@click.option("--output-format", "style", type=click.Choice(["full", "concise"]),
+              help="Text output: full (headline, source line, notes) or concise (a line "
+                   "each).  [default: full on a terminal, else concise]")
+@click.option("--color", type=click.Choice(["auto", "always", "never"]), default="auto",
+              show_default=True, help="Colour text output (auto: on a terminal, "
+              "NO_COLOR and FORCE_COLOR honoured).")
 @click.option("--fix", "apply_fixes", is_flag=True, help="Rewrite the files to fix what can be.")
 @click.option("--diff", "show_diff", is_flag=True,
               help="Print the fixes as a unified diff; write nothing.")
@@ -147,7 +153,8 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
           jupyter_prefixes: tuple[str, ...],
           select: tuple[str, ...], ignore: tuple[str, ...], fail_on: str | None,
           exit_zero: bool, quiet: bool, statistics: bool, apply_fixes: bool, show_diff: bool,
-          no_cache: bool, unsafe_fixes: bool) -> int:
+          no_cache: bool, unsafe_fixes: bool, style: str | None = None,
+          color: str = "auto") -> int:
     """Check nginx configuration files and directories."""
     from nglint import config
     from nglint.discover import targets
@@ -210,7 +217,7 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
         hit = cache.load(cache_name, paths)
         if hit is not None:
             findings, fail_levels, files = hit
-            report(findings, files, output_format, output, quiet, statistics)
+            report(findings, files, output_format, output, quiet, statistics, style, color)
             failing = any(f.severity >= Severity.parse(level)
                           for f, level in zip(findings, fail_levels, strict=True))
             return EXIT_FINDINGS if failing and not exit_zero else EXIT_OK
@@ -249,20 +256,22 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
     if cache_name is not None:
         cache.store(cache_name, paths, trees, findings,
                     [str(thresholds[id(f)]) for f in findings], len(counted))
-    report(findings, len(counted), output_format, output, quiet, statistics)
+    report(findings, len(counted), output_format, output, quiet, statistics, style, color)
     if not exit_zero and any(f.severity >= thresholds[id(f)] for f in findings):
         return EXIT_FINDINGS
     return EXIT_OK
 
 
 def report(findings: list[Finding], files: int, output_format: str, output: str | None,
-           quiet: bool, statistics: bool) -> None:
+           quiet: bool, statistics: bool, style: str | None = None,
+           color: str = "auto") -> None:
     """Write the findings in ``output_format`` to ``output`` (default: stdout)."""
     if output_format == "text":
         from nglint.report import text
 
         with _stream(output) as stream:
-            text.render(findings, files, stream, quiet=quiet, statistics=statistics)
+            text.render(findings, files, stream, quiet=quiet, statistics=statistics,
+                        style=style, color=color, to_file=bool(output))
         return
     if output_format == "json":
         from nglint.report import json as json_report

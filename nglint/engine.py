@@ -8,7 +8,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from nglint.edits import Fix
-from nglint.findings import Finding, Severity
+from nglint.findings import Finding, Related, Severity
 from nglint.registry import Rule
 from nglint.semantics.inherit import DEFAULT_NGINX_VERSION, Model
 from nglint.suppress import Suppression, Suppressions
@@ -26,11 +26,19 @@ class Options:
     rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     severity_overrides: dict[str, Severity] = field(default_factory=dict)
     jupyter_prefixes: tuple[str, ...] = ()
+    prefix_map: tuple[tuple[str, str], ...] = ()  # --prefix-map: deployed path -> here
 
 
 @dataclass
 class Report:
-    """What a rule yields: where, what, and optionally how bad (default: the rule's)."""
+    """What a rule yields: where, what, and optionally how bad (default: the rule's).
+
+    ``message`` is the whole text (JSON, SARIF and GitHub carry it).  Optional
+    structure for readable output: a short ``headline``, ``notes`` (the endpoints
+    affected, the effect, the fix), ``location`` (the serving block, when ``node`` is
+    a directive in it: a related location, and a suppression above it still
+    counts) and ``related`` (where a value in force was set, with a label).
+    """
 
     message: str
     node: Node | None = None
@@ -38,6 +46,10 @@ class Report:
     severity: Severity | None = None
     fix: Fix | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    headline: str = ""
+    notes: list[str] = field(default_factory=list)
+    location: Node | None = None
+    related: list[tuple[Node, str]] = field(default_factory=list)
 
 
 class Analysis:
@@ -104,19 +116,7 @@ def locate(report: Report, tree: Tree) -> tuple[str, int, int, int, int]:
     """path, line, column, end line, end column (1-based, end exclusive) of a report."""
     node = report.node
     if node is not None:
-        while node.synthetic and node.parent is not None and node.children:
-            node = node.children[0]  # a fragment's synthetic block: point at its first line
-        source = node.source
-        if source is None:
-            return tree.entry, 1, 1, 1, 1
-        span = node.statement
-        if span is None:
-            return source.path, node.line, _first_column(source.text, node.line), node.line, \
-                _first_column(source.text, node.line)
-        end_token = span.terminator or (span.args[-1] if span.args else span.directive)
-        line, column = source.line_col(span.directive.start)
-        end_line, end_column = source.line_col(end_token.end)
-        return source.path, line, column, end_line, end_column
+        return place(node, tree)
     problem = report.problem
     assert problem is not None
     line = problem.line or 1
@@ -125,15 +125,46 @@ def locate(report: Report, tree: Tree) -> tuple[str, int, int, int, int]:
     return problem.path, line, column, line, column
 
 
+def place(node: Node, tree: Tree) -> tuple[str, int, int, int, int]:
+    """path, line, column, end line, end column of a node's statement."""
+    while node.synthetic and node.parent is not None and node.children:
+        node = node.children[0]  # a fragment's synthetic block: point at its first line
+    source = node.source
+    if source is None:
+        return tree.entry, 1, 1, 1, 1
+    span = node.statement
+    if span is None:
+        return source.path, node.line, _first_column(source.text, node.line), node.line, \
+            _first_column(source.text, node.line)
+    end_token = span.terminator or (span.args[-1] if span.args else span.directive)
+    line, column = source.line_col(span.directive.start)
+    end_line, end_column = source.line_col(end_token.end)
+    return source.path, line, column, end_line, end_column
+
+
+def _serving(block: Node) -> str:
+    words = " ".join([block.directive, *block.args])
+    return f"served by `{words}`" if block.directive != "server" else "in this server"
+
+
 def _run(rule: Rule, analysis: Analysis) -> Iterable[Finding]:
     tree, options = analysis.tree, analysis.options
     for report in rule.check(Context(analysis, rule)):
         path, line, column, end_line, end_column = locate(report, tree)
         severity = options.severity_overrides.get(rule.code, report.severity or rule.severity)
+        related = []
+        links = [(report.location, _serving(report.location), "location")] \
+            if report.location is not None and report.location is not report.node else []
+        links += [(node, label, "provenance") for node, label in report.related]
+        for node, label, role in links:
+            where = place(node, tree)
+            if (where[0], where[1]) != (path, line):
+                related.append(Related(where[0], where[1], where[2], label, role))
         yield Finding(rule.code, rule.name, severity, path, line, column, end_line,
                       end_column, report.message,
                       report.fix is not None and not report.fix.unsafe, report.node,
-                      report.fix, report.fix is not None and report.fix.unsafe, report.extra)
+                      report.fix, report.fix is not None and report.fix.unsafe, report.extra,
+                      report.headline, list(report.notes), related)
 
 
 def lint(trees: Sequence[Tree], rules: Iterable[Rule], options: Options,

@@ -11,6 +11,26 @@ if TYPE_CHECKING:
     from nglint.tree import Node
 
 
+@dataclass(frozen=True)
+class Related:
+    """Another place a finding is about: where the value in force was set, or the
+    block that serves the request when the finding points at a directive in it.
+
+    ``role`` is ``location`` for the serving block (a suppression written above it
+    still covers the finding) and ``provenance`` otherwise.
+    """
+
+    path: str
+    line: int
+    column: int
+    message: str
+    role: str = "provenance"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "line": self.line, "column": self.column,
+                "message": self.message, "role": self.role}
+
+
 class Severity(IntEnum):
     INFO = 1
     WARNING = 2
@@ -40,6 +60,19 @@ class Finding:
     fix: Fix | None = field(default=None, repr=False, compare=False)
     unsafe_fixable: bool = field(default=False, compare=False)  # only with --unsafe-fixes
     extra: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    # structured parts for readable output; ``message`` stays the whole text
+    headline: str = field(default="", compare=False)
+    notes: list[str] = field(default_factory=list, compare=False)
+    related: list[Related] = field(default_factory=list, compare=False)
+
+    def __post_init__(self) -> None:
+        # from the cache (JSON): related locations come back as dicts
+        self.related = [r if isinstance(r, Related) else Related(**r) for r in self.related]
+
+    @property
+    def title(self) -> str:
+        """The headline, or the whole message for a rule that gives none."""
+        return self.headline or self.message
 
     @property
     def key(self) -> tuple[str, str, int, int, str]:
@@ -60,4 +93,7 @@ class Finding:
             "end_column": self.end_column,
             "message": self.message,
             "fixable": self.fixable,
+            "headline": self.title,
+            "notes": list(self.notes),
+            "related": [r.as_dict() for r in self.related],
         }

@@ -198,6 +198,16 @@ def not_fixed(reason: str) -> str:
     return f" (not fixed automatically: {reason})" if reason else ""
 
 
+def fix_notes(fix: Fix | None, why: str) -> list[str]:
+    """The note saying how a finding is fixed, or why it is not."""
+    if why:
+        return [f"not fixed automatically: {why}"]
+    if fix is None:
+        return []
+    return [f"fix: {fix.description} (nglint check "
+            f"{'--fix --unsafe-fixes' if fix.unsafe else '--fix'})"]
+
+
 def make_fix(description: str, build: Callable[..., list[Edit]], *args: Any,
              unsafe: bool = False) -> tuple[Fix | None, str]:
     """``Fix(build(*args))``, or None and the reason it cannot be made (for the finding)."""

@@ -47,8 +47,15 @@ class Suppression:
     used: set[str] = field(default_factory=set)  # codes that suppressed a finding
 
     def covers(self, finding: Finding) -> bool:
-        return (finding.code in self.codes and finding.path == self.path
-                and any(first <= finding.line <= last for first, last in self.spans))
+        """The finding's line is covered, or, for a finding that points at a directive,
+        the line of the block serving the requests (a suppression above a location
+        keeps covering what it covered when findings pointed at the location)."""
+        if finding.code not in self.codes:
+            return False
+        places = [(finding.path, finding.line)]
+        places += [(r.path, r.line) for r in finding.related if r.role == "location"]
+        return any(path == self.path and first <= line <= last
+                   for path, line in places for first, last in self.spans)
 
 
 def _alone_on_line(node: Node) -> bool:
@@ -150,7 +157,8 @@ class Suppressions:
         for suppression in self._by_place.values():
             by_path.setdefault(suppression.path, []).append(suppression)
         for finding in findings:
-            covering = [s for s in by_path.get(finding.path, ()) if s.covers(finding)]
+            paths = {finding.path, *(r.path for r in finding.related if r.role == "location")}
+            covering = [s for path in paths for s in by_path.get(path, ()) if s.covers(finding)]
             for suppression in covering:
                 suppression.used.add(finding.code)
             if not covering:

@@ -53,7 +53,7 @@ import re
 from collections.abc import Iterator
 
 from nglint.engine import Context, Report
-from nglint.fixes import make_fix, not_fixed, set_proxy_header
+from nglint.fixes import fix_notes, make_fix, not_fixed, set_proxy_header
 from nglint.semantics.evaluate import proxy_host
 from nglint.semantics.tokens import nginx_token
 from nglint.semantics.upstream import upstream_for
@@ -117,17 +117,28 @@ def check(context: Context) -> Iterator[Report]:
                 continue
             problem = (f"Host is $host ({where}), which drops the port {odd[0]} the browser "
                        "puts in Origin")
+            short = f"Host is $host, which drops the port {odd[0]} the browser puts in Origin"
         elif value == "$proxy_host":
             if _proxy_host_is_the_browsers(upstream.target, group.server):
                 continue  # nginx-proxy names the upstream after the host: Origin matches
             problem = f"Host is $proxy_host, the upstream's address ({where})"
+            short = "Host is $proxy_host, the upstream's address"
         else:
             problem = f"Host is {value!r} ({where}), not the host the browser sees"
+            short = f"Host is {value!r}, not the host the browser sees"
         location = group.location
+        node = group.at(host.node)
         fix, why = make_fix("send Host $http_host", set_proxy_header, context.model, location,
                             "Host", "$http_host", context.tree)
         yield Report(
             f"{problem}: {group.describe()} are refused with 403 'Cross origin "
             "websockets not allowed'; send `proxy_set_header Host $http_host`" + not_fixed(why),
-            node=group.anchor, fix=fix,
+            node=node, fix=fix,
+            headline=f"{short}: websockets refused with 403",
+            notes=[f"Host {value}: {where}", group.affected(),
+                   "effect: 403 'Cross origin websockets not allowed'; send "
+                   "`proxy_set_header Host $http_host`", *fix_notes(fix, why)],
+            location=group.anchor,
+            related=[(host.node, "Host set here")]
+            if host.node is not None and host.node is not node else [],
         )

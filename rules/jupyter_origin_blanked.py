@@ -38,7 +38,7 @@ from collections.abc import Iterator
 
 from nglint.edits import Edit, EditError, remove_statement, replace_args
 from nglint.engine import Context, Report
-from nglint.fixes import make_fix, not_fixed, set_proxy_header, settings_block
+from nglint.fixes import fix_notes, make_fix, not_fixed, set_proxy_header, settings_block
 from nglint.semantics.inherit import Model
 from nglint.semantics.upstream import upstream_for
 from nglint.tree import Node
@@ -70,11 +70,20 @@ def check(context: Context) -> Iterator[Report]:
         if not origins or not all(header.blank for header in origins):
             continue  # Origin passes through (or is set): Jupyter checks it
         origin = origins[-1]
+        node = group.at(origin.node)
         fix, why = make_fix("stop blanking Origin, send Host $http_host", unblank, context.model,
                             group.location, origin.node, unsafe=True)
         yield Report(
             f"Origin is blanked ({origin.where()}): Jupyter's cross-origin check is off for "
             f"{group.describe()}; any web page can open a websocket to the user's kernels"
             + not_fixed(why),
-            node=group.anchor, fix=fix,
+            node=node, fix=fix,
+            headline="Origin is blanked: Jupyter's cross-origin check is off",
+            notes=[*([f'Origin "": set at {origin.where()}'] if node is not origin.node
+                     else []), group.affected(),
+                   "effect: any web page can open a websocket to the user's kernels",
+                   *fix_notes(fix, why)],
+            location=group.anchor,
+            related=[(origin.node, "Origin blanked here")]
+            if origin.node is not None and origin.node is not node else [],
         )

@@ -60,7 +60,13 @@ from collections.abc import Iterator
 from nglint.edits import Edit
 from nglint.engine import Context, Report
 from nglint.findings import Severity
-from nglint.fixes import ensure_upgrade_map, make_fix, not_fixed, set_proxy_header
+from nglint.fixes import (
+    ensure_upgrade_map,
+    fix_notes,
+    make_fix,
+    not_fixed,
+    set_proxy_header,
+)
 from nglint.semantics.inherit import Model
 from nglint.semantics.upstream import upstream_for
 from nglint.tree import Node, Tree
@@ -90,23 +96,43 @@ def check(context: Context) -> Iterator[Report]:
         fix, why = make_fix("forward Connection through the upgrade map", connection_fix,
                             context.model, context.tree, location)
         if upgrades:
+            header = upgrades[-1]
+            node = group.at(header.node)
             yield Report(
-                f"Connection is hard-coded to {upgrades[-1].value!r} (set at "
-                f"{upgrades[-1].where()}): plain requests of this location are sent as "
+                f"Connection is hard-coded to {header.value!r} (set at "
+                f"{header.where()}): plain requests of this location are sent as "
                 "upgrades too; use "
                 "`map $http_upgrade $connection_upgrade { default upgrade; '' close; }` and "
                 "`proxy_set_header Connection $connection_upgrade`" + not_fixed(why),
-                node=group.anchor, fix=fix,
+                node=node, fix=fix,
                 severity=Severity.WARNING,
+                headline=f"Connection is hard-coded to {header.value!r}",
+                notes=[*([f"Connection {header.value!r}: set at {header.where()}"]
+                         if node is not header.node else []),
+                       "effect: plain requests of this location are sent as upgrades too",
+                       "use `map $http_upgrade $connection_upgrade { default upgrade; '' "
+                       "close; }` and `proxy_set_header Connection $connection_upgrade`",
+                       *fix_notes(fix, why)],
+                location=group.anchor,
+                related=[(header.node, "Connection set here")]
+                if header.node is not None and header.node is not node else [],
             )
             continue
         last = (sent or entries or [None])[-1]
         shown = f"'{sent[-1].value}'" if sent else "nothing"
         origin = "nginx default" if last is None or last.is_default else last.where()
+        node = group.at(last.node if last is not None else None)
         yield Report(
             f"Connection is not forwarded as upgrade here (nginx sends {shown}, {origin}): "
             f"{group.describe()} fail with 400 '\"Connection\" must be \"Upgrade\"' and "
             f"{group.symptom}" + not_fixed(why),
-            node=group.anchor, fix=fix,
+            node=node, fix=fix,
             severity=group.severity,
+            headline="Connection is not forwarded as upgrade here",
+            notes=[f"nginx sends {shown} ({origin})", group.affected(),
+                   f"effect: 400 '\"Connection\" must be \"Upgrade\"' and {group.symptom}",
+                   *fix_notes(fix, why)],
+            location=group.anchor,
+            related=[(last.node, "Connection set here")]
+            if last is not None and last.node is not None and last.node is not node else [],
         )

@@ -51,7 +51,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from nglint.engine import Context, Report
-from nglint.fixes import make_fix, not_fixed, set_directive
+from nglint.fixes import fix_notes, make_fix, not_fixed, set_directive
 
 CODE = "NG101"
 NAME = "websocket-http-version"
@@ -68,10 +68,18 @@ def check(context: Context) -> Iterator[Report]:
         location = group.location
         fix, why = make_fix("set proxy_http_version 1.1", set_directive, location,
                             "proxy_http_version", ["1.1"], context.model.handler(location))
+        node = group.at(version.node)
         yield Report(
             f"proxy_http_version is {version.value} here ({origin}): websockets need HTTP/1.1; "
             f"{group.describe()} open and drop at once: "
             f"{group.symptom}" + not_fixed(why),
-            node=group.anchor, fix=fix,
+            node=node, fix=fix,
             severity=group.severity,
+            headline=f"proxy_http_version is {version.value} here: websockets need HTTP/1.1",
+            notes=[f"proxy_http_version {version.value}: {origin}", group.affected(),
+                   f"effect: they open and drop at once: {group.symptom}",
+                   *fix_notes(fix, why)],
+            location=group.anchor,
+            related=[(version.node, "proxy_http_version set here")]
+            if version.node is not None and version.node is not node else [],
         )

@@ -62,6 +62,9 @@ def check(context: Context) -> Iterator[Report]:
                 f"never reach {group.profile.title}",
                 node=group.server,
                 severity=group.severity,
+                headline=f"no location serves {group.profile.title}'s websockets: nginx "
+                         "answers 404",
+                notes=[group.affected()],
             )
         elif model.handler(group.location) is None:
             yield Report(
@@ -70,4 +73,9 @@ def check(context: Context) -> Iterator[Report]:
                 f"{group.profile.title}",
                 node=group.location,
                 severity=group.severity,
+                headline=f"this location serves {group.profile.title}'s websockets but does "
+                         "not proxy",
+                notes=[group.affected(),
+                       f"it serves {_what_it_does(group.location)}: the websockets never "
+                       f"reach {group.profile.title}"],
             )

@@ -55,7 +55,7 @@ from collections.abc import Iterator
 
 from nglint.engine import Context, Report
 from nglint.findings import Severity
-from nglint.fixes import make_fix, not_fixed, set_directive
+from nglint.fixes import fix_notes, make_fix, not_fixed, set_directive
 from nglint.semantics.values import InvalidValue, describe_ms, parse_time
 
 CODE = "NG104"
@@ -81,6 +81,10 @@ def check(context: Context) -> Iterator[Report]:
         location = group.location
         fix, why = make_fix(f"set proxy_read_timeout {fix_value}", set_directive, location,
                             "proxy_read_timeout", [fix_value])
+        node = group.at(value.node)
+        related = [(value.node, "proxy_read_timeout set here")] \
+            if value.node is not None and value.node is not node else []
+        provenance = f"proxy_read_timeout {value.value}: {origin}"
         if timeout < threshold:
             # traffic either way re-arms the timer: pinged sockets outlive any timeout
             # longer than the ping interval
@@ -94,8 +98,14 @@ def check(context: Context) -> Iterator[Report]:
             yield Report(
                 f"proxy_read_timeout is {describe_ms(timeout)} here ({origin}), below "
                 f"{describe_ms(threshold)}: {effect}" + not_fixed(why),
-                node=group.anchor, fix=fix,
+                node=node, fix=fix,
                 severity=group.severity,
+                headline=f"proxy_read_timeout is {describe_ms(timeout)}, below "
+                         f"{describe_ms(threshold)}: idle websockets drop",
+                notes=[provenance, group.affected(dropping or None),
+                       f"effect: {effect.replace(group.describe(dropping or None), 'they')}",
+                       *fix_notes(fix, why)],
+                location=group.anchor, related=related,
             )
         elif timeout == DEFAULT_MS:
             quiet = [e for e in group.endpoints if e.ping is None]
@@ -104,6 +114,11 @@ def check(context: Context) -> Iterator[Report]:
                     f"proxy_read_timeout is 60s here ({origin}): {group.describe(quiet)} "
                     "have no server ping and drop after 60 s idle; long requests end in 504"
                     + not_fixed(why),
-                    node=group.anchor, fix=fix,
+                    node=node, fix=fix,
                     severity=Severity.WARNING,
+                    headline="proxy_read_timeout is 60s: idle websockets drop after 60 s",
+                    notes=[provenance, group.affected(quiet),
+                           "effect: they have no server ping and drop after 60 s idle; "
+                           "long requests end in 504", *fix_notes(fix, why)],
+                    location=group.anchor, related=related,
                 )

@@ -53,7 +53,7 @@ from collections.abc import Iterator
 
 from nglint.engine import Context, Report
 from nglint.findings import Severity
-from nglint.fixes import make_fix, not_fixed, set_proxy_header
+from nglint.fixes import fix_notes, make_fix, not_fixed, set_proxy_header
 from nglint.semantics.upstream import upstream_for
 
 CODE = "NG102"
@@ -83,12 +83,27 @@ def check(context: Context) -> Iterator[Report]:
                 + not_fixed(why),
                 node=group.anchor, fix=fix,
                 severity=group.severity,
+                headline="Upgrade is not forwarded to the upstream here",
+                notes=[group.affected(),
+                       f"effect: 400 'Can \"Upgrade\" only to \"WebSocket\"' and "
+                       f"{group.symptom}", *fix_notes(fix, why)],
             )
         else:
+            assert header is not None
+            node = group.at(header.node)
             yield Report(
                 f"Upgrade is hard-coded to {value!r} (set at {header.where()}): every plain "
                 "request of this location asks the upstream to upgrade; forward the client's "
                 "header with `proxy_set_header Upgrade $http_upgrade`" + not_fixed(why),
-                node=group.anchor, fix=fix,
+                node=node, fix=fix,
                 severity=Severity.WARNING,
+                headline=f"Upgrade is hard-coded to {value!r}",
+                notes=[*([f"Upgrade {value!r}: set at {header.where()}"]
+                         if node is not header.node else []),
+                       "effect: every plain request of this location asks the upstream to "
+                       "upgrade; forward the client's header with "
+                       "`proxy_set_header Upgrade $http_upgrade`", *fix_notes(fix, why)],
+                location=group.anchor,
+                related=[(header.node, "Upgrade set here")]
+                if header.node is not None and header.node is not node else [],
             )

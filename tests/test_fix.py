@@ -61,7 +61,8 @@ def findings_of(path: Path | str, *args: str) -> tuple[int, list[dict]]:
 
 
 def fix(path: Path | str, *args: str) -> Result:
-    result = cli("check", "--fix", *args, str(path))
+    # full: the whole message of each finding, and its notes (why a fix was not made)
+    result = cli("check", "--fix", "--output-format", "full", *args, str(path))
     assert "Traceback" not in result.output
     return result
 

@@ -121,7 +121,34 @@ def test_json_document_shape() -> None:
     assert set(document) == {"version", "findings", "summary"}
     assert set(document["findings"][0]) == {"code", "rule", "severity", "path", "line",
                                             "column", "end_line", "end_column", "message",
-                                            "fixable"}
+                                            "fixable", "headline", "notes", "related"}
+    assert set(document["summary"]) == {"files", "findings", "error", "warning", "info",
+                                        "fixable", "files_with_findings"}
+    assert document["summary"]["files_with_findings"] == 1
+    # message stays the whole text; the headline and notes are its readable parts
+    first = document["findings"][0]
+    assert first["code"] == "NG101" and first["headline"] in first["message"].replace(
+        " (the nginx default)", "")
+    assert any(note.startswith("affects the Jupyter") for note in first["notes"])
+    hard = [f for f in document["findings"] if f["code"] == "NG102" and f["line"] == 25]
+    assert hard and hard[0]["related"] == [
+        {"path": str(SEED), "line": 21, "column": 9, "role": "location",
+         "message": "served by `location ~ /api/kernels/`"}]
+
+
+def test_sarif_related_locations() -> None:
+    """A finding at a directive carries the serving location as a related location."""
+    _, out, _ = check("--format", "sarif", str(SEED))
+    results = json.loads(out)["runs"][0]["results"]
+    hard = [r for r in results if r["ruleId"] == "NG103"
+            and r["locations"][0]["physicalLocation"]["region"]["startLine"] == 26]
+    assert hard, results
+    (related,) = hard[0]["relatedLocations"]
+    assert related["physicalLocation"]["region"] == {"startLine": 21, "startColumn": 9}
+    assert related["message"]["text"] == "served by `location ~ /api/kernels/`"
+    missing = [r for r in results if r["ruleId"] == "NG102"
+               and r["locations"][0]["physicalLocation"]["region"]["startLine"] == 15]
+    assert missing and "relatedLocations" not in missing[0]
 
 
 @pytest.mark.parametrize("output_format", ["text", "json", "sarif", "github"])

@@ -113,12 +113,19 @@ def hostile(tmp_path: Path) -> str:
 
 def test_markup_and_escapes_printed_literally(tmp_path: Path) -> None:
     name = hostile(tmp_path)
-    proc = run_piped("check", name, cwd=tmp_path)
+    # full: the whole message and the source line (which holds the escapes too)
+    proc = run_piped("check", "--output-format", "full", name, cwd=tmp_path)
     assert proc.returncode == 1, proc.stderr
-    line = proc.stdout.splitlines()[0]
+    line, source = proc.stdout.splitlines()[:2]
     assert line.startswith("[bold]x[/bold].conf:3:")
     assert "NG002" in line
     assert "evil\\x1b]0;pwned\\x07\\x08.conf" in line
+    assert "evil\\x1b]0;pwned\\x07\\x08.conf" in source
+    assert ESC not in proc.stdout and "\x07" not in proc.stdout and "\x08" not in proc.stdout
+    # concise (the default in a pipe): one line, cut, nothing raw either
+    proc = run_piped("check", name, cwd=tmp_path)
+    (line, _) = proc.stdout.splitlines()
+    assert line.startswith("[bold]x[/bold].conf:3:") and line.endswith(" …")
     assert ESC not in proc.stdout and "\x07" not in proc.stdout and "\x08" not in proc.stdout
 
 
@@ -215,11 +222,13 @@ def test_plain_and_coloured_output_say_the_same(tmp_path: Path, monkeypatch) -> 
              str(tmp_path / hostile(tmp_path))]
     findings = lint([t for p in paths for t in discover([p])], select([]), Options())
     assert len(findings) > 5
-    for quiet, statistics in ((False, False), (False, True), (True, False)):
+    for quiet, statistics, style in ((False, False, "full"), (False, True, "full"),
+                                     (True, False, "full"), (False, False, "concise"),
+                                     (False, True, "concise"), (True, False, "concise")):
         for shown in (findings, []):
             plain, terminal = io.StringIO(), _Terminal()
-            text.render(shown, 2, plain, quiet=quiet, statistics=statistics)
-            text.render(shown, 2, terminal, quiet=quiet, statistics=statistics)
+            text.render(shown, 2, plain, quiet=quiet, statistics=statistics, style=style)
+            text.render(shown, 2, terminal, quiet=quiet, statistics=statistics, style=style)
             coloured = "".join(terminal.parts)
             if shown:
                 assert ANSI.search(coloured)  # the control: rich did colour it

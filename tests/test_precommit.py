@@ -47,8 +47,10 @@ def hook(name: str) -> dict:
 def test_manifest_is_valid_for_pre_commit() -> None:
     hooks = {h["id"]: h for h in load_manifest(str(MANIFEST))}
     assert set(hooks) == {"nglint", "nglint-fix"}
-    assert hooks["nglint"]["entry"] == "nglint check --within-tree"
-    assert hooks["nglint-fix"]["entry"] == "nglint check --within-tree --fix"
+    # full: pre-commit shows the output to a person (a pipe would default to concise)
+    assert hooks["nglint"]["entry"] == "nglint check --within-tree --output-format full"
+    assert hooks["nglint-fix"]["entry"] == (
+        "nglint check --within-tree --fix --output-format full")
     for entry in hooks.values():
         assert entry["language"] == "python" and entry["require_serial"]
 

@@ -110,7 +110,7 @@ def test_try_files_named_rules_check_the_named_location():
     found = findings(MODEL / "try-files-named.conf")
     websocket = [(f.code, f.line, f.severity.name.lower()) for f in found
                  if f.code in ("NG101", "NG102", "NG103")]
-    assert websocket == [("NG103", 13, "warning")]  # only the hard-coded Connection
+    assert websocket == [("NG103", 18, "warning")]  # the hard-coded Connection line
 
 
 def test_try_files_named_mirror_is_reported_on_the_named_location():

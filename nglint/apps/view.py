@@ -149,6 +149,21 @@ class ServingGroup:
         noun = "websocket" if len(labels) == 1 else "websockets"
         return f"the {self.profile.title} {listed} {noun} ({display(sample)} ...)"
 
+    def affected(self, only: list[Endpoint] | None = None) -> str:
+        """A note naming the endpoints affected."""
+        return f"affects {self.describe(only)}"
+
+    def at(self, node: Node | None) -> Node:
+        """Where a finding about ``node`` (a directive in force here) points: at it when
+        it is written in the serving block (the line to change; an ``if`` block's
+        settings are its location's), else at the block."""
+        block = self.location
+        while block is not None and block.directive == "if" and block.parent is not None:
+            block = block.parent
+        if node is not None and block is not None and node.parent is block:
+            return node
+        return self.anchor
+
     @property
     def symptom(self) -> str:
         return self.profile.symptom

@@ -26,6 +26,7 @@ def document(findings: Sequence[Finding], files: int) -> dict[str, Any]:
             "warning": by_severity.get("warning", 0),
             "info": by_severity.get("info", 0),
             "fixable": sum(1 for f in findings if f.fixable),
+            "files_with_findings": len({f.path for f in findings}),
         },
     }
 

@@ -65,6 +65,16 @@ def result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
         }}],
         "properties": {"fixable": finding.fixable},
     }
+    if finding.related:
+        # where the value in force was set, the block that serves the requests
+        entry["relatedLocations"] = [{
+            "id": number,
+            "physicalLocation": {
+                "artifactLocation": {"uri": uri(related.path)},
+                "region": {"startLine": related.line, "startColumn": related.column},
+            },
+            "message": {"text": related.message},
+        } for number, related in enumerate(finding.related)]
     if finding.code in index:
         entry["ruleIndex"] = index[finding.code]
     return entry

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+import unicodedata
 from collections.abc import Sequence
 from typing import IO
 
@@ -22,15 +23,29 @@ def printable(text: str) -> str:
     return text
 
 
+def colour_wanted(stream: IO[str], mode: str = "auto", to_file: bool = False) -> bool:
+    """``--color``: ``always``, ``never``, or ``auto``: ``NO_COLOR`` (no-color.org) turns
+    colour off, ``FORCE_COLOR`` (force-color.org) on even in a pipe (not in an
+    ``--output`` file), and otherwise only a terminal gets colour.  Both count only
+    when not empty; ``NO_COLOR`` wins when both are set."""
+    if mode in ("always", "never"):
+        return mode == "always"
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR") and not to_file:
+        return True
+    return stream.isatty()
+
+
 def _colour(stream: IO[str]) -> bool:
-    return stream.isatty() and not os.environ.get("NO_COLOR")  # no-color.org: non-empty
+    return colour_wanted(stream)
 
 
-def console(stream: IO[str] | None = None):  # noqa: ANN201 - rich is imported lazily
+def console(stream: IO[str] | None = None, colour: bool | None = None):  # noqa: ANN201 - lazy
     from rich.console import Console
 
     stream = stream or sys.stdout
-    colour = _colour(stream)
+    colour = _colour(stream) if colour is None else colour
     return Console(file=stream, no_color=not colour, force_terminal=colour or None,
                    color_system="auto" if colour else None, highlight=False,
                    emoji=False, markup=False, soft_wrap=True)
@@ -40,50 +55,179 @@ def console(stream: IO[str] | None = None):  # noqa: ANN201 - rich is imported l
 Line = list[tuple[str, str]]
 
 
+CONCISE_WIDTH = 120
+EXCERPT_WIDTH = 100  # columns of source shown around the caret
+TAB = "    "
+
+
+def _plural(count: int, noun: str, plural: str | None = None) -> str:
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
+def summary(findings: Sequence[Finding], files: int) -> str:
+    """``Found 2 problems in 1 file (3 files checked): 1 error, 1 warning; ...``."""
+    checked = _plural(files, "file")
+    if not findings:
+        return f"No problems found ({checked} checked)."
+    counts = {s: sum(1 for f in findings if f.severity == s) for s in Severity}
+    kinds = [_plural(counts[s], str(s), "info" if s == Severity.INFO else None)
+             for s in sorted(Severity, reverse=True) if counts[s]]
+    with_findings = len({f.path for f in findings})
+    text = (f"Found {_plural(len(findings), 'problem')} in {_plural(with_findings, 'file')} "
+            f"({checked} checked): {', '.join(kinds)}")
+    fixable = sum(1 for f in findings if f.fixable)
+    unsafe = sum(1 for f in findings if f.unsafe_fixable)
+    if fixable:
+        text += f"; {fixable} fixable with --fix"
+    if unsafe:
+        text += f"; {unsafe} more with --unsafe-fixes"
+    return text
+
+
+def _head(finding: Finding) -> tuple[str, str]:
+    return (f"{printable(finding.path)}:{finding.line}:{finding.column}: ",
+            f"{finding.code} [{finding.severity}] ")
+
+
+def concise(finding: Finding, width: int = CONCISE_WIDTH) -> str:
+    """One line: ``path:line:col: CODE [severity] headline``, cut at a word with `…`."""
+    where, code = _head(finding)
+    line = where + code + printable(finding.title)
+    if len(line) <= width:
+        return line
+    keep = max(width - 2, len(where + code) + 20)
+    cut = line[:keep]
+    space = cut.rfind(" ", len(where + code))
+    if space > len(where + code):
+        cut = cut[:space]
+    return cut.rstrip(" ,;:(") + " …"
+
+
+def _width(char: str) -> int:
+    if unicodedata.combining(char):
+        return 0
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def _cells(text: str) -> list[tuple[str, int]]:
+    """Each character as shown (tabs as spaces, control bytes escaped) and its width."""
+    cells = []
+    for char in text:
+        shown = TAB if char == "\t" else printable(char)
+        cells.append((shown, len(shown) if shown != char else _width(char)))
+    return cells
+
+
+def excerpt(text: str, column: int, end: int | None) -> tuple[str, str]:
+    """The source line as shown and the caret line under columns ``column`` to ``end``
+    (1-based code points, end exclusive; None: one caret)."""
+    cells = _cells(text)
+    first = min(max(column - 1, 0), len(cells))
+    last = max(first + 1, min(end - 1, len(cells)) if end else first + 1)
+    before = sum(w for _, w in cells[:first])
+    under = max(1, sum(w for _, w in cells[first:last]))
+    shown = "".join(c for c, _ in cells)
+    start = 0
+    if before > EXCERPT_WIDTH:  # a very long line: a window around the caret
+        start = before - EXCERPT_WIDTH // 2
+    if start:
+        skipped, at = 0, 0
+        while at < len(cells) and skipped < start:
+            skipped += cells[at][1]
+            at += 1
+        shown = "…" + "".join(c for c, _ in cells[at:])
+        before = before - skipped + 1
+    if len(shown) > before + under + EXCERPT_WIDTH:
+        shown = shown[:before + under + EXCERPT_WIDTH] + "…"
+    return shown.rstrip(), " " * before + "^" * min(under, EXCERPT_WIDTH)
+
+
+class Sources:
+    """Lines of the files findings name: from the parsed source, else read once."""
+
+    def __init__(self) -> None:
+        self._lines: dict[str, list[str] | None] = {}
+
+    def line(self, finding: Finding) -> str | None:
+        if finding.path not in self._lines:
+            source = getattr(finding.node, "source", None)
+            text: str | None = None
+            if source is not None and source.path == finding.path:
+                text = source.text
+            else:
+                try:
+                    with open(finding.path, encoding="utf-8", errors="surrogateescape",
+                              newline="") as handle:
+                        text = handle.read()
+                except (OSError, ValueError):
+                    text = None
+            # nginx splits lines at LF only (not at the other characters splitlines knows)
+            self._lines[finding.path] = None if text is None else text.split("\n")
+        lines = self._lines[finding.path]
+        if lines is None or not 1 <= finding.line <= len(lines):
+            return None
+        return lines[finding.line - 1].removesuffix("\r")
+
+
+def _full(finding: Finding, sources: Sources) -> list[Line]:
+    where, code = _head(finding)
+    style = STYLES[finding.severity]
+    out: list[Line] = [[(where, "bold"), (code, style), (printable(finding.title), "")]]
+    text = sources.line(finding)
+    if text is not None:
+        end = finding.end_column if finding.end_line == finding.line else None
+        shown, caret = excerpt(text, finding.column, end)
+        number = str(finding.line)
+        out.append([(f"  {number} | ", "dim"), (shown, "")])
+        out.append([(f"  {' ' * len(number)} | ", "dim"), (caret, style)])
+    for note in finding.notes:
+        out.append([("  = ", "dim"), (printable(note), "")])
+    for related in finding.related:
+        out.append([("  = ", "dim"), (printable(related.message), ""),
+                    (f": {printable(related.path)}:{related.line}:{related.column}", "dim")])
+    return out
+
+
 def _lines(findings: Sequence[Finding], files: int, quiet: bool,
-           statistics: bool) -> list[Line]:
+           statistics: bool, style: str) -> list[Line]:
     from nglint.report.statistics import lines
 
     out: list[Line] = []
+    sources = Sources()
     for finding in findings:
-        style = STYLES[finding.severity]
-        out.append([(f"{printable(finding.path)}:{finding.line}:{finding.column}: ", "bold"),
-                    (f"{finding.code} ", style), (f"[{finding.severity}] ", style),
-                    (printable(finding.message), ""),  # literal: never parsed as markup
-                    (f" ({finding.rule})", "dim")])
+        if style == "full":
+            if out:
+                out.append([])  # a blank line between findings
+            out.extend(_full(finding, sources))
+        else:
+            # configuration text is printed literally: never parsed as markup
+            out.append([(concise(finding), STYLES[finding.severity])])
+    if style == "full" and findings and (statistics or not quiet):
+        out.append([])
     if statistics:
         out.extend([(row, "")] for row in lines(findings))
     if quiet:
         return out
-    counts = {s: sum(1 for f in findings if f.severity == s) for s in Severity}
-    if findings:
-        fixable = sum(1 for f in findings if f.fixable)
-        unsafe = sum(1 for f in findings if f.unsafe_fixable)
-        summary = (f"Found {len(findings)} problem(s) in {files} file(s): "
-                   f"{counts[Severity.ERROR]} error(s), {counts[Severity.WARNING]} warning(s), "
-                   f"{counts[Severity.INFO]} info")
-        if fixable:
-            summary += f"; {fixable} fixable with --fix"
-        if unsafe:
-            summary += f"; {unsafe} more with --unsafe-fixes"
-        out.append([(summary, "bold")])
-    else:
-        out.append([(f"No problems found in {files} file(s).", "green")])
+    out.append([(summary(findings, files), "bold" if findings else "green")])
     return out
 
 
 def render(findings: Sequence[Finding], files: int, stream: IO[str] | None = None,
-           quiet: bool = False, statistics: bool = False) -> None:
-    """Findings and a summary; through rich on a colour terminal, as plain lines
-    otherwise (a pipe, a CI log, NO_COLOR), which skips importing rich at all."""
+           quiet: bool = False, statistics: bool = False, style: str | None = None,
+           color: str = "auto", to_file: bool = False) -> None:
+    """Findings and a summary, ``full`` (headline, source line and caret, notes) or
+    ``concise`` (one line each; by default when ``stream`` is not a terminal); through
+    rich when coloured, as plain lines otherwise (which skips importing rich at all)."""
     stream = stream or sys.stdout
-    lines = _lines(findings, files, quiet, statistics)
-    if not _colour(stream):
+    style = style or ("full" if stream.isatty() else "concise")
+    lines = _lines(findings, files, quiet, statistics, style)
+    colour = colour_wanted(stream, color, to_file)
+    if not colour:
         stream.write("".join("".join(text for text, _ in line) + "\n" for line in lines))
         return
     from rich.text import Text
 
-    out = console(stream)
+    out = console(stream, colour)
     for line in lines:
         styled = Text()
         for text, style in line:

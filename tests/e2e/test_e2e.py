@@ -89,7 +89,8 @@ def show(findings: list[dict[str, Any]]) -> str:
 
 @dataclass(frozen=True)
 class Expect:
-    """A finding ``code`` on the line of ``anchor`` (a unique line of the config)."""
+    """A finding ``code`` on the line of ``anchor`` (a unique line of the config), or on a
+    directive in that block (then the block is its related location)."""
 
     code: str
     anchor: str
@@ -510,7 +511,11 @@ def test_e2e(case: Case, jupyter, nginx, e2e_tools):
         found = lint(conf, version)
         for expect in case.expect:
             line = anchor_line(run.original, expect.anchor)
-            assert any(f["code"] == expect.code and f["line"] == line
+            # at the location, or at a directive written in it (the location related)
+            assert any(f["code"] == expect.code
+                       and (f["line"] == line or any(r["role"] == "location"
+                                                     and r["line"] == line
+                                                     for r in f["related"]))
                        and (expect.severity is None or f["severity"] == expect.severity)
                        for f in found), (
                 f"{case.name}: expected {expect.code} [{expect.severity or 'any'}] on line "
