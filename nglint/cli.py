@@ -125,6 +125,9 @@ FORMATS = ["text", "json", "sarif", "github"]
               "1.29.7).")
 @click.option("--jupyter-prefix", "jupyter_prefixes", multiple=True,
               help="Base URL Jupyter is served at (repeatable); replaces the inference.")
+@click.option("--prefix-map", "prefix_map", multiple=True, metavar="OLD=NEW",
+              help="Read absolute includes under OLD from NEW (repeatable): "
+              "/etc/nginx=etc/nginx for a repo copy.")
 @click.option("--select", multiple=True, help="Rules to run (codes, names or prefixes).")
 @click.option("--ignore", multiple=True, help="Rules to skip (codes, names or prefixes).")
 @click.option("--fail-on", type=click.Choice(["error", "warning", "info"]),
@@ -151,6 +154,7 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
           config_file: str | None, context: str | None, conf_prefix: str | None,
           stdin_filename: str | None, within_tree: bool, nginx_version: str | None,
           jupyter_prefixes: tuple[str, ...],
+          prefix_map: tuple[str, ...],
           select: tuple[str, ...], ignore: tuple[str, ...], fail_on: str | None,
           exit_zero: bool, quiet: bool, statistics: bool, apply_fixes: bool, show_diff: bool,
           no_cache: bool, unsafe_fixes: bool, style: str | None = None,
@@ -175,6 +179,7 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
     # one group per configuration file: each path is linted with the file found for it
     groups = [(config.settle(found, select=_split(select), ignore=_split(ignore),
                              nginx_version=nginx_version, jupyter_prefixes=jupyter_prefixes,
+                             prefix_map=prefix_map,
                              fail_on=fail_on), group_paths)
               for found, group_paths in config.group(inputs.paths, config_file)]
     # each finding's fail-on, from its group; by identity, as --fix may edit a message
@@ -190,7 +195,8 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
         loaded = [(settings, group_paths,
                    inputs.discover(group_paths, context=context, conf_prefix=conf_prefix,
                                    overlay=overlay, exclude=settings.config.excluded,
-                                   within_tree=within_tree))
+                                   within_tree=within_tree,
+                                   prefix_map=settings.options.prefix_map))
                   for settings, group_paths in groups]
         all_trees: list[Tree] = []
         found: dict[tuple[str, str, int, int, str], Finding] = {}
@@ -234,7 +240,8 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
                        "would be applied", err=True)
             return EXIT_FINDINGS if result.changed else EXIT_OK
         # every target checked before anything is written (a dump's files: here as dumped)
-        written = {real: inputs.target(real) for real in result.changed}
+        mapped = [pair for settings, _ in groups for pair in settings.options.prefix_map]
+        written = {real: inputs.target(real, mapped) for real in result.changed}
         for real in result.changed:
             write_atomically(written[real], result.edited[real])
         if not quiet:
