@@ -23,7 +23,7 @@ from nglint import __version__
 from nglint.findings import Finding, Severity
 from nglint.tree import Tree
 
-FORMAT = 3
+FORMAT = 4
 
 
 def directory() -> str:
@@ -127,8 +127,9 @@ def load(name: str, paths: Sequence[str]) -> tuple[list[Finding], list[str], int
         return None
     if entry.get("format") != FORMAT or not _still_valid(entry["state"], paths):
         return None
-    findings = [Finding(**{**f, "severity": Severity.parse(f["severity"]),
-                           "unsafe_fixable": unsafe})
+    # "via" is derived from the related locations: not a field of its own
+    findings = [Finding(**{**{k: v for k, v in f.items() if k != "via"},
+                           "severity": Severity.parse(f["severity"]), "unsafe_fixable": unsafe})
                 for f, unsafe in zip(entry["findings"], entry["unsafe"], strict=True)]
     return findings, entry["fail_on"], entry["files"]
 

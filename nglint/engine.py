@@ -147,6 +147,20 @@ def _serving(block: Node) -> str:
     return f"served by `{words}`" if block.directive != "server" else "in this server"
 
 
+def _include_site(node: Node | None) -> Node | None:
+    """The include directive that brought ``node``'s file into the tree: the ``via`` of
+    the outermost node of the same file around it (None in the entry file)."""
+    found = None
+    while node is not None and node.source is not None:
+        if node.via is not None:
+            found = node.via
+        parent = node.parent
+        if parent is None or parent.source is not node.source:
+            break
+        node = parent
+    return found
+
+
 def _run(rule: Rule, analysis: Analysis) -> Iterable[Finding]:
     tree, options = analysis.tree, analysis.options
     for report in rule.check(Context(analysis, rule)):
@@ -156,6 +170,9 @@ def _run(rule: Rule, analysis: Analysis) -> Iterable[Finding]:
         links = [(report.location, _serving(report.location), "location")] \
             if report.location is not None and report.location is not report.node else []
         links += [(node, label, "provenance") for node, label in report.related]
+        site = _include_site(report.node)
+        if site is not None:  # the include that brought the file in (a sites-enabled glob)
+            links.append((site, f"reached through `include {' '.join(site.args)}`", "include"))
         for node, label, role in links:
             where = place(node, tree)
             if (where[0], where[1]) != (path, line):

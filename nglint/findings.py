@@ -93,6 +93,9 @@ class Finding:
             "end_column": self.end_column,
             "message": self.message,
             "fixable": self.fixable,
+            # the include the file was reached through ("nginx.conf:3"), or null
+            "via": next((f"{r.path}:{r.line}" for r in self.related if r.role == "include"),
+                        None),
             "headline": self.title,
             "notes": list(self.notes),
             "related": [r.as_dict() for r in self.related],

@@ -121,7 +121,7 @@ def test_json_document_shape() -> None:
     assert set(document) == {"version", "findings", "summary"}
     assert set(document["findings"][0]) == {"code", "rule", "severity", "path", "line",
                                             "column", "end_line", "end_column", "message",
-                                            "fixable", "headline", "notes", "related"}
+                                            "fixable", "headline", "notes", "related", "via"}
     assert set(document["summary"]) == {"files", "findings", "error", "warning", "info",
                                         "fixable", "files_with_findings"}
     assert document["summary"]["files_with_findings"] == 1

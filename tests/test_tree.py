@@ -267,7 +267,7 @@ def test_agrees_with_crossplane(text: str, trailing: str) -> None:
 # --- the JSON contract --------------------------------------------------------------------
 
 FINDING_KEYS = {"code", "rule", "severity", "path", "line", "column", "end_line",
-                "end_column", "message", "fixable", "headline", "notes", "related"}
+                "end_column", "message", "fixable", "headline", "notes", "related", "via"}
 
 
 def test_json_contract(tmp_path: Path) -> None:

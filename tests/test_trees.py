@@ -172,3 +172,12 @@ def test_prefix_map_option_and_key(tmp_path):
     assert findings_of(tmp_path, "tree") == []
     bad = nglint(tmp_path, "check", "--prefix-map", "relative=x", "tree")
     assert bad.returncode == 2 and "--prefix-map" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_findings_keep_the_include_they_were_reached_through(tmp_path):
+    repo = symlinked_repo(tmp_path)
+    found = findings_of(repo, "nginx")
+    assert found and all(f["path"] == "nginx/sites-available/jupyter" for f in found)
+    assert {f["via"] for f in found} == {"nginx/nginx.conf:3"}
+    assert all(any(r["role"] == "include" and "sites-enabled" in r["message"]
+                   for r in f["related"]) for f in found)
