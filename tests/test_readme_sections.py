@@ -140,3 +140,29 @@ def test_stdin_and_dump_example_runs_as_printed() -> None:
         got = [f"{f['path']}:{f['line']}:{f['column']}: {f['code']} [{f['severity']}]"
                for f in json.loads(result.stdout)["findings"]]
         assert got == expected
+
+
+@pytest.mark.parametrize("command", blocks(section("Real layouts"), "sh"))
+def test_real_layout_examples_run_as_printed(command: str) -> None:
+    """Each layout example runs as printed on the shipped fixtures: the copy of
+    /etc/nginx and the single site are clean (the map is found in the copy), the
+    Docker folder reports its snippet's defects once, through the include."""
+    import json
+    import shlex
+    import subprocess
+    import sys
+
+    argv = shlex.split(command.strip())
+    assert argv[:2] == ["nglint", "check"]
+    result = subprocess.run([sys.executable, "-m", "nglint", *argv[1:], "--format", "json"],
+                            cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert "Traceback" not in result.stderr
+    found = json.loads(result.stdout)["findings"]
+    if "docker" in command:
+        assert result.returncode == 1
+        assert sorted(f["code"] for f in found) == ["NG101", "NG102", "NG103", "NG104"]
+        assert {f["path"] for f in found} == {
+            "fixtures/layouts/docker/snippets/jupyter-locations.conf"}
+        assert {f["via"] for f in found} == {"fixtures/layouts/docker/conf.d/jupyter.conf:6"}
+    else:
+        assert (result.returncode, found) == (0, [])
