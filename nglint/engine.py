@@ -8,7 +8,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from nglint.edits import Fix
-from nglint.findings import Finding, Related, Severity
+from nglint.findings import Finding, Related, Severity, split_message
 from nglint.registry import Rule
 from nglint.semantics.inherit import DEFAULT_NGINX_VERSION, Model
 from nglint.suppress import Suppression, Suppressions
@@ -177,11 +177,15 @@ def _run(rule: Rule, analysis: Analysis) -> Iterable[Finding]:
             where = place(node, tree)
             if (where[0], where[1]) != (path, line):
                 related.append(Related(where[0], where[1], where[2], label, role))
+        headline, notes = report.headline, list(report.notes)
+        if not headline:  # a rule that gives no headline: its first clause is one
+            headline, rest = split_message(report.message)
+            notes = rest + notes
         yield Finding(rule.code, rule.name, severity, path, line, column, end_line,
                       end_column, report.message,
                       report.fix is not None and not report.fix.unsafe, report.node,
                       report.fix, report.fix is not None and report.fix.unsafe, report.extra,
-                      report.headline, list(report.notes), related)
+                      headline, notes, related)
 
 
 def lint(trees: Sequence[Tree], rules: Iterable[Rule], options: Options,

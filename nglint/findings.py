@@ -31,6 +31,21 @@ class Related:
                 "message": self.message, "role": self.role}
 
 
+HEADLINE = 100  # characters a headline may take before the rest becomes a note
+
+
+def split_message(message: str) -> tuple[str, list[str]]:
+    """A long message of a rule that gives no headline: (its first clause, [the rest]),
+    cut at the first ": " or "; " between 25 and 110 characters; else unchanged."""
+    if len(message) <= HEADLINE:
+        return message, []
+    for separator in (": ", "; "):
+        cut = message.find(separator, 25)
+        if 0 < cut <= HEADLINE + 10:
+            return message[:cut], [message[cut + len(separator):]]
+    return message, []
+
+
 class Severity(IntEnum):
     INFO = 1
     WARNING = 2

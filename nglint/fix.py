@@ -86,9 +86,13 @@ def withhold_broken(trees: Sequence[Tree], findings: Sequence[Finding]) -> None:
             continue
         names = sorted(source.path for real, source in tree.sources.items()
                        if real in tree.broken_files)
+        reason = f"{', '.join(names)} does not parse; fix it first"
         finding.fix = None
         finding.fixable = False
-        finding.message += not_fixed(f"{', '.join(names)} does not parse; fix it first")
+        finding.message += not_fixed(reason)
+        # the readable form too: its "fix:" note no longer holds
+        finding.notes = [note for note in finding.notes if not note.startswith("fix: ")]
+        finding.notes.append(f"not fixed automatically: {reason}")
 
 
 def fix_to_fixed_point(lint: Lint, unsafe: bool = False,

@@ -91,6 +91,10 @@ def check(context: Context) -> Iterator[Report]:
                 f"the request (the upstream gets {outcome.uri}): {title} under {base} needs "
                 f"{setting}={base} and the path passed unchanged",
                 node=rewrite.node,
+                headline=f"this rewrite strips {base} before {title} sees the request",
+                notes=[f"the upstream gets {outcome.uri}",
+                       f"{title} under {base} needs {setting}={base} and the path passed "
+                       "unchanged"],
             )
             continue
         target = handler.args[0]
@@ -109,4 +113,7 @@ def check(context: Context) -> Iterator[Report]:
             f"request{doubled}: {title} under {base} needs {setting}={base} and a "
             "proxy_pass without a URI part",
             node=handler,
+            headline=f"proxy_pass replaces {info.path} with {uri} before {title} sees it",
+            notes=[f"{title} under {base} needs {setting}={base} and a proxy_pass without a "
+                   "URI part" + doubled],
         )

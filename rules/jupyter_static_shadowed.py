@@ -83,4 +83,8 @@ def check(context: Context) -> Iterator[Report]:
                 f"({display(uri)}) from disk instead of the proxy at {base_location.path}:"
                 f"{base_location.line}; mark the Jupyter prefix location `^~`" + not_fixed(why),
                 node=location, fix=fix,
+                headline="this regex location serves Jupyter's static assets from disk",
+                notes=[f"e.g. {display(uri)}, instead of the proxy at "
+                       f"{base_location.path}:{base_location.line}",
+                       "mark the Jupyter prefix location `^~`" + not_fixed(why)],
             )

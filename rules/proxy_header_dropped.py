@@ -84,4 +84,10 @@ def check(context: Context) -> Iterator[Report]:
         if id(block) in serving and any(v.args[0].lower() == "host" for v in lost):
             message += ("; Jupyter then sees the upstream address as Host and refuses "
                         "websockets with 403")
-        yield Report(message, node=block)
+        notes = [f"set in {where}, not sent from here"]
+        if id(block) in serving and any(v.args[0].lower() == "host" for v in lost):
+            notes.append("Jupyter then sees the upstream address as Host and refuses "
+                         "websockets with 403")
+        yield Report(message, node=block,
+                     headline=f"this location's own proxy_set_header drops {names}",
+                     notes=notes)

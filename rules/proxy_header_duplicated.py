@@ -99,11 +99,18 @@ def check(context: Context) -> Iterator[Report]:
                 yield Report(
                     f"Host is set {len(entries)} times ({lines}); from nginx 1.31.4 only "
                     "the last line is sent, the others are dead: keep one",
-                    node=anchor, severity=Severity.WARNING)
+                    node=anchor, severity=Severity.WARNING,
+                    headline=f"Host is set {len(entries)} times: only the last line counts",
+                    notes=[f"{h.value!r} at {h.where()}" for h in entries])
                 continue
             yield Report(
                 f"{header} is set {len(entries)} times at one level ({lines}): nginx "
                 f"sends every line, so the upstream gets {len(entries)} {header} headers"
                 + ("; HTTP/1.1 servers answer 400 to a request with two Host headers"
                    if is_host else "") + "; keep one line",
-                node=anchor, severity=None if is_host else Severity.WARNING)
+                node=anchor, severity=None if is_host else Severity.WARNING,
+                headline=f"{header} is set {len(entries)} times at one level: nginx sends "
+                f"{len(entries)} {header} headers",
+                notes=[*(f"{h.value!r} at {h.where()}" for h in entries),
+                       "HTTP/1.1 servers answer 400 to a request with two Host headers"
+                       if is_host else "keep one line"])
