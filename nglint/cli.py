@@ -236,8 +236,9 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
                  for real, source in tree.sources.items()}
         if show_diff:
             click.echo(unified_diff(result, names), nl=False)
-            click.echo(f"{len(result.fixed)} fix(es) in {len(result.changed)} file(s) "
-                       "would be applied", err=True)
+            click.echo(f"{_count(len(result.fixed), 'fix', 'fixes')} in "
+                       f"{_count(len(result.changed), 'file', 'files')} would be applied",
+                       err=True)
             return EXIT_FINDINGS if result.changed else EXIT_OK
         # every target checked before anything is written (a dump's files: here as dumped)
         mapped = [pair for settings, _ in groups for pair in settings.options.prefix_map]
@@ -253,7 +254,8 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
             for real in result.changed:
                 count = sum(1 for f in result.fixed
                             if any(e.path == real for e in f.fix.edits))  # type: ignore[union-attr]
-                click.echo(f"rewrote {names.get(real, real)}: {count} fix(es)", err=True)
+                click.echo(f"rewrote {names.get(real, real)}: {_count(count, 'fix', 'fixes')}",
+                           err=True)
         trees, findings = result.trees, result.remaining
     else:
         trees, findings = run({})
@@ -334,6 +336,10 @@ def list_rules(output_format: str) -> int:
         click.echo(f"{row['code']:<6} {row['name']:<30} {row['severity']:<8} {fix:<7} "
                    f"{row['summary']}")
     return EXIT_OK
+
+
+def _count(number: int, one: str, many: str) -> str:
+    return f"{number} {one if number == 1 else many}"
 
 
 @main.command()
