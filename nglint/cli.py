@@ -9,7 +9,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
@@ -18,6 +18,9 @@ from nglint.errors import NglintError
 from nglint.findings import Finding
 from nglint.report.text import printable
 from nglint.tree import Tree
+
+if TYPE_CHECKING:
+    from nglint.engine import Options
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -356,6 +359,32 @@ def explain(rule: str) -> int:
     return EXIT_OK
 
 
+def _one_path(path: str, stdin_filename: str | None, config_file: str | None,
+              context: str | None, conf_prefix: str | None, nginx_version: str | None,
+              jupyter_prefixes: tuple[str, ...] = ()) -> tuple[list[Tree], Options]:
+    """The trees of one path (``-`` is stdin, an ``nginx -T`` dump is split) and the
+    options its configuration file and the command line give (``route``, ``apps``)."""
+    from nglint import config
+    from nglint.inputs import Inputs
+
+    inputs = Inputs.read([path], stdin_filename)
+    [(found, _)] = config.group(inputs.paths, config_file)
+    settings = config.settle(found, nginx_version=nginx_version,
+                             jupyter_prefixes=jupyter_prefixes)
+    trees = inputs.discover(inputs.paths, context=context, conf_prefix=conf_prefix,
+                            prefix_map=settings.options.prefix_map)
+    return trees, settings.options
+
+
+def _emit(answers: list[dict[str, Any]], output_format: str,
+          render_text: Callable[[list[dict[str, Any]]], str]) -> int:
+    if output_format == "json":
+        click.echo(json.dumps(answers, indent=2, ensure_ascii=False))
+    else:
+        click.echo(render_text(answers), nl=False)
+    return EXIT_OK
+
+
 @main.command("apps")
 @click.argument("path", type=click.Path())
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
@@ -374,24 +403,14 @@ def apps_command(path: str, output_format: str, context: str | None, conf_prefix
                  jupyter_prefixes: tuple[str, ...], nginx_version: str | None,
                  config_file: str | None, stdin_filename: str | None) -> int:
     """Show which app each location serves, the base URLs and the evidence behind them."""
-    from nglint import config
     from nglint.apps.report import render_text, survey
-    from nglint.inputs import Inputs
     from nglint.semantics.inherit import Model
 
-    inputs = Inputs.read([path], stdin_filename)  # - is stdin; an nginx -T dump is split
-    [(found, _)] = config.group(inputs.paths, config_file)
-    settings = config.settle(found, nginx_version=nginx_version,
-                             jupyter_prefixes=jupyter_prefixes)
-    trees = inputs.discover(inputs.paths, context=context, conf_prefix=conf_prefix)
+    trees, options = _one_path(path, stdin_filename, config_file, context, conf_prefix,
+                               nginx_version, jupyter_prefixes)
     _refuse_broken(trees, "apps")
-    answers = survey(trees, Model(settings.options.nginx_version),
-                     settings.options.jupyter_prefixes)
-    if output_format == "json":
-        click.echo(json.dumps(answers, indent=2, ensure_ascii=False))
-    else:
-        click.echo(render_text(answers), nl=False)
-    return EXIT_OK
+    answers = survey(trees, Model(options.nginx_version), options.jupyter_prefixes)
+    return _emit(answers, output_format, render_text)
 
 
 @main.command("route")
@@ -419,8 +438,6 @@ def route_command(path: str, uris: tuple[str, ...], host: str | None, listen: st
                   config_file: str | None, stdin_filename: str | None) -> int:
     """Show what nginx does with each request (URI or full URL): server, location,
     internal redirects, if branches, and what is sent upstream."""
-    from nglint import config
-    from nglint.inputs import Inputs
     from nglint.route import render_text, route
     from nglint.semantics.inherit import Model
     from nglint.semantics.request import parse_listen_option, requests_for
@@ -430,17 +447,10 @@ def route_command(path: str, uris: tuple[str, ...], host: str | None, listen: st
         requests = requests_for(uris, host, address, port, headers)
     except ValueError as error:
         raise NglintError(str(error)) from None
-    inputs = Inputs.read([path], stdin_filename)  # - is stdin; an nginx -T dump is split
-    [(found, _)] = config.group(inputs.paths, config_file)
-    settings = config.settle(found, nginx_version=nginx_version)
-    trees = inputs.discover(inputs.paths, context=context, conf_prefix=conf_prefix)
+    trees, options = _one_path(path, stdin_filename, config_file, context, conf_prefix,
+                               nginx_version)
     # given a tree, only what nginx loads: not the fragments nothing includes
     whole = [tree for tree in trees if tree.context == "main"]
     _refuse_broken(whole or trees, "route")
-    model = Model(settings.options.nginx_version)
-    answers = route(whole or trees, requests, model)
-    if output_format == "json":
-        click.echo(json.dumps(answers, indent=2, ensure_ascii=False))
-    else:
-        click.echo(render_text(answers), nl=False)
-    return EXIT_OK
+    answers = route(whole or trees, requests, Model(options.nginx_version))
+    return _emit(answers, output_format, render_text)
