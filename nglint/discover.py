@@ -175,11 +175,16 @@ def discover(paths: Iterable[str], context: str | None = None,
         return loaders.setdefault(prefix, Loader(prefix, overlay, [*prefix_map, *inferred]))
 
     loaded: set[str] = set()
+    main_trees: list[tuple[str, Tree]] = []
     for entry in mains:
         if os.path.realpath(entry.path) in loaded:
             continue  # named twice, or the tree above several files given --within-tree
         loaded.add(os.path.realpath(entry.path))
-        tree = loader(entry.conf_prefix).load(entry.path, "main")
+        main_trees.append((os.path.realpath(entry.path),
+                           loader(entry.conf_prefix).load(entry.path, "main")))
+    # a file that reads like a main configuration (it holds `http`) but that another
+    # given tree includes is analysed there, once (--within-tree nginx.conf conf.d/x.conf)
+    for tree in _outermost(main_trees):
         trees.append(tree)
         reached.update(tree.sources)
     seen: set[str] = set()

@@ -302,7 +302,9 @@ class Loader:
     def _include(self, tree: Tree, node: Node, block: Node, chain: list[str]) -> None:
         pattern = node.args[0]
         if not os.path.isabs(pattern):
-            pattern = os.path.join(self.conf_prefix, pattern)
+            # the working directory as prefix: name files as the user would (no "./")
+            if self.conf_prefix not in (".", "./", ""):
+                pattern = os.path.join(self.conf_prefix, pattern)
         else:
             pattern = self.map_prefix(pattern)
         path = node.path or ""

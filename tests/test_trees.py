@@ -181,3 +181,19 @@ def test_findings_keep_the_include_they_were_reached_through(tmp_path):
     assert {f["via"] for f in found} == {"nginx/nginx.conf:3"}
     assert all(any(r["role"] == "include" and "sites-enabled" in r["message"]
                    for r in f["related"]) for f in found)
+
+
+def test_within_tree_reports_an_included_file_that_reads_like_a_main_once(tmp_path):
+    """nginx.conf includes conf.d/full.conf, which holds `events` and `http` itself: named
+    both with --within-tree (the pre-commit hook), it is analysed through the include,
+    once, and named as given (no "./")."""
+    (tmp_path / "conf.d").mkdir()
+    (tmp_path / "nginx.conf").write_text("events {}\nhttp { include conf.d/*.conf; }\n")
+    (tmp_path / "conf.d" / "full.conf").write_text(
+        "events {}\nhttp {\n    server {\n        listen 80;\n"
+        "        location / { proxy_pass http://127.0.0.1:8888; }\n    }\n}\n")
+    found = findings_of(tmp_path, "--within-tree", "--select", "NG007,NG101", "nginx.conf",
+                        "conf.d/full.conf")
+    assert sorted((f["code"], f["path"], f["line"]) for f in found) == [
+        ("NG007", "conf.d/full.conf", 1), ("NG007", "conf.d/full.conf", 2),
+        ("NG101", "conf.d/full.conf", 5)]
