@@ -55,6 +55,7 @@ from collections.abc import Iterator
 from nglint.engine import Context, Report
 from nglint.fixes import fix_notes, make_fix, not_fixed, set_proxy_header
 from nglint.semantics.evaluate import proxy_host
+from nglint.semantics.servers import parse_listen
 from nglint.semantics.tokens import nginx_token
 from nglint.semantics.upstream import upstream_for
 from nglint.tree import Node
@@ -67,15 +68,11 @@ DEFAULT_PORTS = {80, 443}
 
 
 def listen_ports(server: Node) -> set[int]:
-    """Ports the server listens on (80 when it has no listen directive)."""
-    ports: set[int] = set()
-    for listen in server.directives("listen"):
-        if not listen.args or listen.args[0].startswith("unix:"):
-            continue
-        address = listen.args[0]
-        match = re.search(r"(?:^|:)(\d+)$", address)
-        ports.add(int(match.group(1)) if match else 80)
-    return ports or {80}
+    """Ports the server listens on (80 when it has no listen directive), read by the
+    routing model's ``parse_listen`` (unix sockets have none)."""
+    listens = [parse_listen(node) for node in server.directives("listen")]
+    ports = {listen.port for listen in listens if listen.port is not None}
+    return ports or ({80} if not listens else set())
 
 
 def _proxy_host_is_the_browsers(target: str, server: Node) -> bool:
