@@ -44,18 +44,17 @@ location /jupyter/ {
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from nglint.engine import Context, Report
 from nglint.semantics import locations
 from nglint.semantics.request import Outcome, Step
+from nglint.semantics.upstream import split_target
 
 CODE = "NG110"
 NAME = "jupyter-proxy-pass-uri"
 SEVERITY = "warning"
 FIXABLE = False
-TARGET = re.compile(r"^[a-z][a-z0-9+.-]*://[^/]+(?P<uri>/.*)?$", re.IGNORECASE)
 
 
 def _stripping_rewrite(outcome: Outcome, base: str) -> Step | None:
@@ -98,10 +97,10 @@ def check(context: Context) -> Iterator[Report]:
             )
             continue
         target = handler.args[0]
-        match = TARGET.match(target)
-        if match is None or "$" in target or match.group("uri") is None:
+        parts = split_target(target)
+        if parts is None or parts[2] is None:
             continue  # no URI part (or variables: nginx passes the URI as built)
-        uri = match.group("uri")
+        uri = parts[2]
         info = locations.location_info(location)
         if info.modifier not in ("", "^~") or uri == info.path:
             continue

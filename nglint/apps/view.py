@@ -47,6 +47,7 @@ from nglint.findings import Severity
 from nglint.semantics import locations, request, servers
 from nglint.semantics.inherit import Model
 from nglint.semantics.tokens import nginx_token
+from nglint.semantics.upstream import split_target
 from nglint.tree import COMMENT as COMMENT_NODE
 from nglint.tree import Node, Tree
 
@@ -231,10 +232,10 @@ def upstream_index(tree: Tree) -> dict[str, str]:
 
 
 def _target_text(upstreams: dict[str, str], target: str) -> str:
-    match = re.match(r"[a-z]+://([^/:$]+)", target)
-    if match and match.group(1) in upstreams:
-        return f"{target} {upstreams[match.group(1)]}"
-    return target
+    """A proxy target with the servers of the upstream it names (ports, names count)."""
+    parts = split_target(target)
+    name = parts[1].split(":")[0] if parts is not None else ""
+    return f"{target} {upstreams[name]}" if name in upstreams else target
 
 
 def _server_text(server: Node) -> tuple[list[Node], str, str]:
@@ -409,19 +410,15 @@ class AppView:
         """What the upstream sees of the base: a ``proxy_pass`` URI part replaces the
         location path (nginx docs, proxy_pass), so the app's own base URL is that."""
         handler = self.model.handler(location)
-        if handler is None or not handler.args or "$" in handler.args[0]:
+        parts = split_target(nginx_token(handler.args[0])) if handler and handler.args else None
+        if parts is None or parts[2] is None:
             return ""
-        found = re.match(r"[a-z]+://[^/]+(/.*)$", nginx_token(handler.args[0]))
-        if found is None:
-            return ""
-        return f" (proxy_pass sends it to the upstream as {found.group(1)})"
+        return f" (proxy_pass sends it to the upstream as {parts[2]})"
 
     def _authority(self, location: Node) -> str:
         handler = self.model.handler(location)
-        if handler is None or not handler.args or "$" in handler.args[0]:
-            return ""
-        found = re.match(r"[a-z]+://([^/]+)", handler.args[0])
-        return found.group(1).lower() if found else ""
+        parts = split_target(nginx_token(handler.args[0])) if handler and handler.args else None
+        return parts[1].lower() if parts is not None else ""
 
     def _fallbacks(self, found: list[Node]) -> Iterator[tuple[Node, Attribution, str]]:
         """Locations whose ``try_files`` or ``error_page`` hands requests to a named

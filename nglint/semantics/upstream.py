@@ -30,6 +30,7 @@ Checked against a running nginx by ``tests/test_request_nginx.py``.
 
 from __future__ import annotations
 
+import re
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -39,7 +40,26 @@ from nglint.semantics.inherit import HTTP_1_1_DEFAULT, Model, Value, Version
 from nglint.semantics.tokens import nginx_token
 from nglint.tree import Node
 
-__all__ = ["HOST_SEPARATE", "Header", "Upstream", "proxy_headers", "upstream_for"]
+__all__ = ["HOST_SEPARATE", "Header", "Upstream", "proxy_headers", "split_target",
+           "upstream_for"]
+
+_TARGET = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*)://(?P<authority>[^/]+)(?P<uri>/.*)?\Z",
+                     re.IGNORECASE)
+
+
+def split_target(target: str) -> tuple[str, str, str | None] | None:
+    """A ``proxy_pass`` URL as (scheme, host[:port] or upstream name, URI part or None).
+
+    None when it holds variables (nginx builds it per request) or is no URL.  A URI
+    part replaces the matched location path before the request is passed
+    (https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_pass).
+    """
+    if "$" in target:
+        return None
+    found = _TARGET.match(target)
+    if found is None:
+        return None
+    return found.group("scheme").lower(), found.group("authority"), found.group("uri")
 
 HOST_SEPARATE: Version = (1, 31, 4)
 PROXY_CONNECTION_DEFAULT: Version = (1, 31, 4)
