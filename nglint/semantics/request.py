@@ -348,7 +348,7 @@ def _line_too_long(model: Model, server: Node, request: Request) -> bool:
 
 def _from_server(state: _State, outcome: Outcome) -> Iterator[Outcome]:
     """Server rewrite phase, then find config."""
-    for result in _rewrite_phase(state, state.server, outcome, server_level=True):
+    for result in _run(state, list(state.server.children or ()), outcome):
         if result.status is not None or result.unknown:
             yield result
             continue
@@ -377,7 +377,7 @@ def _find(state: _State, outcome: Outcome) -> Iterator[Outcome]:
 
 
 def _in_location(state: _State, outcome: Outcome, location: Node) -> Iterator[Outcome]:
-    for result in _rewrite_phase(state, location, outcome, server_level=False):
+    for result in _run(state, list(location.children or ()), outcome):
         if result.status is not None or result.unknown:
             yield result
         elif result.changed and not result.stopped:
@@ -395,12 +395,6 @@ def _again(state: _State, outcome: Outcome,
     yield from then(state, outcome)
 
 
-def _rewrite_phase(state: _State, block: Node, outcome: Outcome,
-                   server_level: bool) -> Iterator[Outcome]:
-    """The rewrite module's directives of ``block`` in order (``if`` blocks entered)."""
-    yield from _run(state, list(block.children or ()), outcome)
-
-
 def _run(state: _State, nodes: list[Node], outcome: Outcome) -> Iterator[Outcome]:
     for index, node in enumerate(nodes):
         directive = node.directive
@@ -408,7 +402,7 @@ def _run(state: _State, nodes: list[Node], outcome: Outcome) -> Iterator[Outcome
             continue
         evaluate = _evaluator(state, outcome)
         if directive == "return":
-            yield _returned(state, outcome, node, evaluate)
+            yield from _returned(state, outcome, node, evaluate)
             return
         if directive == "break":
             yield replace(outcome, stopped=True)
@@ -470,7 +464,13 @@ def _code(text: str) -> int | None:
     return int(digits)
 
 
-def _returned(state: _State, outcome: Outcome, node: Node, evaluate: Evaluator) -> Outcome:
+def _returned(state: _State, outcome: Outcome, node: Node,
+              evaluate: Evaluator) -> Iterator[Outcome]:
+    yield from _error_paged(state, _return(outcome, node))
+
+
+def _return(outcome: Outcome, node: Node) -> Outcome:
+    """What ``return`` answers (its code), before ``error_page``."""
     args = [nginx_token(arg) for arg in node.args]
     if not args:
         return replace(outcome, unknown=True, reason="return without arguments")
@@ -479,13 +479,15 @@ def _returned(state: _State, outcome: Outcome, node: Node, evaluate: Evaluator) 
                        f"(line {node.line}): nginx -t fails on it")
     if not (args[0].isascii() and args[0].isdigit()):
         return replace(outcome, status=302, reason=f"return {args[0]} (line {node.line})",
-                       steps=[*outcome.steps, Step("return", node, args[0])])
+                       steps=[*outcome.steps, Step("return", node, args[0])], stopped=True)
     code = int(args[0])  # at most 999: _code above
     result = replace(outcome, status=code, reason=f"return {code} (line {node.line})",
                      steps=[*outcome.steps, Step("return", node, " ".join(args[1:]))])
+    # a text is sent as is; a bare code (or a redirect) is nginx's own response, which
+    # error_page may replace (ngx_http_rewrite_return_code, ngx_http_special_response)
     if len(args) == 1 or code in (301, 302, 303, 307, 308):
-        return _error_page_one(state, result)
-    return result
+        return result
+    return replace(result, stopped=True)
 
 
 def _rewrite(state: _State, node: Node, outcome: Outcome,
@@ -589,22 +591,17 @@ def _content(state: _State, outcome: Outcome) -> Iterator[Outcome]:
 
 
 def _status(state: _State, outcome: Outcome, code: int, reason: str) -> Iterator[Outcome]:
-    result = replace(outcome, status=code, reason=reason)
-    redirected = _error_page_one(state, result)
-    if redirected is not result:
-        yield redirected
+    yield from _error_paged(state, replace(outcome, status=code, reason=reason))
+
+
+def _error_paged(state: _State, outcome: Outcome) -> Iterator[Outcome]:
+    """The outcome, or where ``error_page`` sends it (every fork of that kept); an
+    outcome marked ``stopped`` (a ``return`` with text) is sent as it is."""
+    if outcome.stopped:
+        yield replace(outcome, stopped=False)
         return
-    yield result
-
-
-def _error_page_one(state: _State, outcome: Outcome) -> Outcome:
-    """Apply ``error_page`` to a status: returns the outcome unchanged or redirected.
-
-    The redirect is resolved lazily by ``_error_page_follow`` (a generator);
-    here only the first outcome it yields is kept, as error pages do not fork.
-    """
-    results = list(_error_page(state, outcome))
-    return results[0] if results else outcome
+    redirected = list(_error_page(state, outcome))
+    yield from redirected or [outcome]
 
 
 def _error_page(state: _State, outcome: Outcome) -> Iterator[Outcome]:
