@@ -266,7 +266,7 @@ class Evaluator:
                 continue
             key = nginx_token(entry.directive)
             args = [nginx_token(arg) for arg in entry.args]
-            if key in ("hostnames", "include", "volatile") and key != "volatile":
+            if key in ("hostnames", "include"):
                 return None  # wildcard names or entries nglint cannot see
             if key == "volatile" or not args:
                 continue
