@@ -31,6 +31,9 @@ from nglint.apps.profile import COMMENT, PATH, SERVER, STRONG, TARGET, WEAK, End
 SAMPLE_KERNEL = "0b6d3f50-9c1e-4c5e-8f3e-6a2f9d1c7b42"
 JUPYTER_NAME = r"jupyter|(?<![a-z0-9])notebook(?![a-z0-9])|jupyterlab"
 
+# Tornado's check_origin refuses a websocket whose Origin differs from Host (403)
+NEEDS = frozenset({"http11", "upgrade", "connection", "timeout", "origin"})
+
 ENDPOINTS = (
     Endpoint("kernels", "kernel channels", "api/kernels/<id>/channels",
              f"api/kernels/{SAMPLE_KERNEL}/channels", ping=30),
@@ -71,7 +74,7 @@ PROFILE = Profile(
         "jupyter_lsp/handlers.py",
         "https://jupyter-server.readthedocs.io/en/latest/operators/public-server.html",
     ),
-    needs=frozenset({"http11", "upgrade", "connection", "timeout", "origin"}),
+    needs=NEEDS,
     jupyter=True,
 )
 

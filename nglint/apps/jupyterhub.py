@@ -15,7 +15,7 @@ these mounts.  Sources: JupyterHub docs ``howto/configuration/config-proxy.md``
 
 from __future__ import annotations
 
-from nglint.apps.jupyter_server import ENDPOINTS
+from nglint.apps.jupyter_server import ENDPOINTS, NEEDS
 from nglint.apps.profile import COMMENT, PATH, SERVER, STRONG, TARGET, WEAK, Profile, Sign
 
 SAMPLE_USER = "nglint"
@@ -53,6 +53,6 @@ PROFILE = Profile(
         "https://jupyterhub.readthedocs.io/en/stable/reference/services.html",
         "jupyterhub/app.py (port 8000, hub_port 8081)",
     ),
-    needs=frozenset({"http11", "upgrade", "connection", "timeout", "origin"}),
+    needs=NEEDS,
     jupyter=True,
 )
