@@ -9,7 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from nglint.edits import Fix
 from nglint.findings import Finding, Related, Severity, split_message
+from nglint.fixes import not_fixed
 from nglint.registry import Rule
+from nglint.runon import unclear_spans
 from nglint.semantics.inherit import DEFAULT_NGINX_VERSION, Model
 from nglint.suppress import Suppression, Suppressions
 from nglint.tree import Node, Problem, Tree
@@ -68,6 +70,11 @@ class Analysis:
     @cached_property
     def model(self) -> Model:
         return Model(self.options.nginx_version)
+
+    @cached_property
+    def unclear(self) -> dict[str, list[tuple[int, int]]]:
+        """Spans no fix may edit: blocks holding a run-on statement (``nglint.runon``)."""
+        return unclear_spans(self.tree)
 
     @cached_property
     def apps(self) -> AppView:
@@ -161,6 +168,17 @@ def _include_site(node: Node | None) -> Node | None:
     return found
 
 
+def _unclear(fix: Fix, spans: dict[str, list[tuple[int, int]]]) -> str:
+    """Why ``fix`` must not be made: one of its edits lands in a block whose meaning is
+    unclear (a run-on statement, NG017); empty when it may."""
+    for edit in fix.edits:
+        for start, end in spans.get(edit.path, ()):
+            if (start < edit.end and edit.start < end) or start < edit.start < end:
+                return ("a statement of this block runs on into the next line (NG017): "
+                        "fix it first")
+    return ""
+
+
 def _run(rule: Rule, analysis: Analysis) -> Iterable[Finding]:
     tree, options = analysis.tree, analysis.options
     for report in rule.check(Context(analysis, rule)):
@@ -177,14 +195,21 @@ def _run(rule: Rule, analysis: Analysis) -> Iterable[Finding]:
             where = place(node, tree)
             if (where[0], where[1]) != (path, line):
                 related.append(Related(where[0], where[1], where[2], label, role))
-        headline, notes = report.headline, list(report.notes)
+        fix, message, notes = report.fix, report.message, list(report.notes)
+        if fix is not None and analysis.unclear:
+            reason = _unclear(fix, analysis.unclear)
+            if reason:
+                fix, message = None, message + not_fixed(reason)
+                notes = [n for n in notes if not n.startswith("fix: ")]
+                notes.append(f"not fixed automatically: {reason}")
+        headline = report.headline
         if not headline:  # a rule that gives no headline: its first clause is one
-            headline, rest = split_message(report.message)
+            headline, rest = split_message(message)
             notes = rest + notes
         yield Finding(rule.code, rule.name, severity, path, line, column, end_line,
-                      end_column, report.message,
-                      report.fix is not None and not report.fix.unsafe, report.node,
-                      report.fix, report.fix is not None and report.fix.unsafe, report.extra,
+                      end_column, message,
+                      fix is not None and not fix.unsafe, report.node,
+                      fix, fix is not None and fix.unsafe, report.extra,
                       headline, notes, related)
 
 
