@@ -17,6 +17,7 @@ from nglint.edits import (
     EditError,
     Fix,
     block_lines,
+    child_indent,
     follows_blank_line,
     indent_unit,
     insert_before,
@@ -25,6 +26,7 @@ from nglint.edits import (
     opens_line,
     overlaps,
     own_statements,
+    remove_statement,
     render,
     replace_arg,
     replace_args,
@@ -178,6 +180,80 @@ def ensure_upgrade_map(tree: Tree) -> tuple[str, list[Edit]]:
     if follows_blank_line(target):
         lines.append("")  # a paragraph of its own, as the statement it goes above
     return variable, [insert_before(target, lines)]
+
+
+# declarations that mean the same wherever they sit in http (nginx docs: "Context:
+# http" only; their effect is global to http, not to the block they are written in)
+HTTP_DECLARATIONS = frozenset({
+    "map", "geo", "split_clients", "upstream", "log_format", "limit_req_zone",
+    "limit_conn_zone", "proxy_cache_path", "fastcgi_cache_path", "uwsgi_cache_path",
+    "scgi_cache_path",
+})
+
+
+def _reindented(node: Node, indent: str) -> str:
+    """The statement's text as written, its later lines moved to ``indent`` (the first
+    line's indentation is replaced, deeper lines keep their relative depth)."""
+    source = node.source
+    span = node.statement
+    assert source is not None and span is not None
+    text = source.text
+    line_start = text.rfind("\n", 0, span.start) + 1
+    old = text[line_start:span.start]
+    lines = text[span.start:span.end].split(source.newline)
+    moved = [lines[0]]
+    for line in lines[1:]:
+        body = line[len(old):] if line.startswith(old) else line.lstrip(" \t")
+        moved.append(indent + body if body.strip() else "")
+    return source.newline.join(moved)
+
+
+def _closing_paragraph(removal: Edit, text: str, newline: str) -> Edit:
+    """A removal of whole lines between two blank lines takes one of them too."""
+    before, after = text[:removal.start], text[removal.end:]
+    if removal.text or not before.endswith(newline * 2) or not after.startswith(newline):
+        return removal
+    return Edit(removal.path, removal.start, removal.end + len(newline), "")
+
+
+def move_into_http(node: Node, tree: Tree) -> list[Edit]:
+    """Move an http-level declaration (``map`` above ``http {``, ``upstream`` in a
+    ``server``) to the http level, text kept as written.
+
+    It goes above the http-level statement that holds it when that statement is in
+    the same file (a server in a sites-enabled file keeps the change in its file),
+    else to the top of the ``http`` block.  Refused (EditError) for a file included
+    from several places, when ``http`` already defines the map's variable, and at
+    the main level of a tree with a ``stream`` block (it may be meant for stream).
+    """
+    if node.source is None or node.statement is None or not opens_line(node):
+        raise EditError("the statement does not start its own line")
+    if sum(1 for n in tree.named(node.directive) if n.statement is node.statement) > 1:
+        raise EditError(f"{node.path} is included from several places")
+    http = node.enclosing("http")
+    if http is None:
+        if next(tree.blocks("stream"), None) is not None:
+            raise EditError("the tree has a stream block: move it by hand to http or stream")
+        http = _http_block(tree)
+    if http is None:
+        raise EditError("no http block to move it to")
+    if node.directive == "map" and len(node.args) == 2 and any(
+            other is not node and other.enclosing("http") is http and len(other.args) == 2
+            and other.args[1] == node.args[1] and other.context == "http"
+            for other in tree.named("map")):
+        raise EditError(f"http already has a map defining {node.args[1]}")
+    removal = _closing_paragraph(remove_statement(node), node.source.text,
+                                 node.source.newline)
+    top = next((a for a in [node, *node.ancestors()] if a.parent is http), None)
+    if top is not None and top is not node and top.source is node.source:
+        # the http-level statement holding it is in the same file (a sites-enabled
+        # server): above it, the file keeps its own declarations
+        lines = _reindented(node, "").split(node.source.newline)
+        return [removal, insert_before(top, [*lines, ""])]
+    if http.synthetic:
+        raise EditError("nothing to move it above")
+    inserted = insert_statements(http, [_reindented(node, child_indent(http))], first=True)
+    return [removal, inserted]
 
 
 def _attached_comments(node: Node) -> list[Node]:

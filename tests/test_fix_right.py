@@ -1,0 +1,118 @@
+"""Fixes that are right, not just applied (issue: step 12, point 4).
+
+A misplaced ``map`` is moved into http; a run-on statement stops every fix of its
+block; inherited headers from a snippet are kept by its ``include`` line; ``^~`` is
+never offered where it takes URIs from another location; the fix log and the
+summaries count the same fixes, in final positions.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.fix_helpers import cli
+
+
+def _write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+RUN_ON = """events {}
+http {
+    map $http_upgrade $connection_upgrade { default upgrade; '' close; }
+    server {
+        listen 80;
+        location / {
+            proxy_pass http://127.0.0.1:8888;
+            proxy_set_header
+            proxy_http_version 1.1;
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection $connection_upgrade;
+            proxy_read_timeout 1d;
+        }
+    }
+}
+"""
+
+
+def test_run_on_statement_is_reported_at_its_line_and_nothing_hides_it(tmp_path: Path) -> None:
+    conf = _write(tmp_path / "nginx.conf", RUN_ON)
+    result = cli("check", "--no-cache", "--output-format", "full", str(conf))
+    assert f"{conf}:8:13: NG017" in result.stdout
+    assert "runs on into line 9" in result.stdout or "line 9 is read" in result.stdout
+    # NG101 is still true (nginx uses HTTP/1.0 here) but no fix adds a second
+    # proxy_http_version next to the swallowed one
+    assert f"{conf}:6:9: NG101" in result.stdout
+    assert "runs on into the next line (NG017): fix it first" in result.stdout
+    diff = cli("check", "--no-cache", "--diff", str(conf))
+    assert "+            proxy_http_version" not in diff.stdout
+    assert conf.read_text() == RUN_ON
+
+
+def test_statement_split_over_lines_is_not_run_on(tmp_path: Path) -> None:
+    conf = _write(tmp_path / "nginx.conf", RUN_ON.replace(
+        "            proxy_set_header\n            proxy_http_version 1.1;\n",
+        "            proxy_http_version\n                1.1;\n"))
+    result = cli("check", "--no-cache", "--select", "NG017,NG101", str(conf))
+    assert result.exit_code == 0, result.stdout
+
+
+MAP_ABOVE_HTTP = """events {}
+
+map $http_upgrade $connection_upgrade {
+    default upgrade;
+    ''      close;
+}
+
+http {
+    server {
+        listen 80;
+        location / {
+            proxy_pass http://127.0.0.1:8000;
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection $connection_upgrade;
+        }
+    }
+}
+"""
+
+
+def test_map_above_http_is_moved_into_http(tmp_path: Path) -> None:
+    conf = _write(tmp_path / "nginx.conf", MAP_ABOVE_HTTP)
+    before = cli("check", "--no-cache", str(conf))
+    assert f"{conf}:3:1: NG007" in before.stdout
+    cli("check", "--no-cache", "--fix", str(conf))
+    text = conf.read_text()
+    assert text.index("http {") < text.index("map $http_upgrade")
+    after = cli("check", "--no-cache", str(conf))
+    assert "NG007" not in after.stdout and "NG101" not in after.stdout
+
+
+def test_map_at_main_level_with_a_stream_block_is_not_moved(tmp_path: Path) -> None:
+    conf = _write(tmp_path / "nginx.conf",
+                  MAP_ABOVE_HTTP + "stream {\n    server { listen 9000; proxy_pass a:1; }\n}\n")
+    result = cli("check", "--no-cache", "--output-format", "full", "--select", "NG007",
+                 str(conf))
+    assert "stream block" in result.stdout
+    assert cli("check", "--no-cache", "--diff", "--select", "NG007", str(conf)).stdout == ""
+
+
+def test_map_in_a_sites_enabled_server_stays_in_its_file(tmp_path: Path) -> None:
+    _write(tmp_path / "nginx.conf", "events {}\nhttp {\n    include sites-enabled/*;\n}\n")
+    site = _write(tmp_path / "sites-enabled" / "lab", """server {
+    listen 80;
+    map $http_upgrade $connection_upgrade {
+        default upgrade;
+        ''      close;
+    }
+    location / {
+        proxy_pass http://127.0.0.1:8888;
+    }
+}
+""")
+    cli("check", "--no-cache", "--fix", "--select", "NG007", str(tmp_path))
+    assert site.read_text().startswith("map $http_upgrade $connection_upgrade {\n"
+                                       "    default upgrade;\n")
+    assert "map" not in (tmp_path / "nginx.conf").read_text()
