@@ -255,10 +255,10 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
                            f"{finding.code} ({finding.fix.description})",  # type: ignore[union-attr]
                            err=True)
             for real in result.changed:
-                count = sum(1 for f in result.fixed
-                            if any(e.path == real for e in f.fix.edits))  # type: ignore[union-attr]
-                click.echo(f"rewrote {names.get(real, real)}: {_count(count, 'fix', 'fixes')}",
-                           err=True)
+                click.echo(f"rewrote {names.get(real, real)}", err=True)
+            if result.fixed:  # the same count as --diff's (a fix may edit two files)
+                click.echo(f"{_count(len(result.fixed), 'fix', 'fixes')} in "
+                           f"{_count(len(result.changed), 'file', 'files')} applied", err=True)
         trees, findings = result.trees, result.remaining
     else:
         trees, findings = run({})

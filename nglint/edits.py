@@ -42,6 +42,21 @@ class Fix:
     unsafe: bool = False
 
 
+class Edits(list[Edit]):
+    """A builder's edits with ``notes``: what a fix does beyond its description
+    (headers it copied, and from where), kept when edits are concatenated."""
+
+    def __init__(self, edits: Sequence[Edit] = (), notes: Sequence[str] = ()) -> None:
+        super().__init__(edits)
+        self.notes = list(notes)
+
+    def __add__(self, other: Sequence[Edit]) -> Edits:  # type: ignore[override]
+        return Edits([*self, *other], [*self.notes, *getattr(other, "notes", ())])
+
+    def __radd__(self, other: Sequence[Edit]) -> Edits:
+        return Edits([*other, *self], [*getattr(other, "notes", ()), *self.notes])
+
+
 def render(directive: str, args: Sequence[str]) -> str:
     """One statement as nginx text, quoted where needed."""
     return crossplane.build([{"directive": directive, "args": list(args)}]).strip()

@@ -213,6 +213,35 @@ def _run(rule: Rule, analysis: Analysis) -> Iterable[Finding]:
                       headline, notes, related)
 
 
+def withhold_broken(trees: Sequence[Tree], findings: Sequence[Finding]) -> None:
+    """No fix for a finding of a tree holding a file that does not parse.
+
+    What that file says is unknown (it may define the map, set the header), so a
+    fix computed without it can be wrong; the finding says why it is not fixed.
+    """
+    broken = {id(tree.root): tree for tree in trees if tree.broken_files}
+    if not broken:
+        return
+    for finding in findings:
+        if finding.fix is None or finding.node is None:
+            continue
+        root = finding.node
+        while root.parent is not None:
+            root = root.parent
+        tree = broken.get(id(root))
+        if tree is None:
+            continue
+        names = sorted(source.path for real, source in tree.sources.items()
+                       if real in tree.broken_files)
+        reason = f"{', '.join(names)} does not parse; fix it first"
+        finding.fix = None
+        finding.fixable = False
+        finding.message += not_fixed(reason)
+        # the readable form too: its "fix:" note no longer holds
+        finding.notes = [note for note in finding.notes if not note.startswith("fix: ")]
+        finding.notes.append(f"not fixed automatically: {reason}")
+
+
 def lint(trees: Sequence[Tree], rules: Iterable[Rule], options: Options,
          progress: Callable[[], None] | None = None) -> list[Finding]:
     """All findings of ``rules`` over ``trees``, suppressions applied, deduplicated, sorted.
@@ -242,4 +271,5 @@ def lint(trees: Sequence[Tree], rules: Iterable[Rule], options: Options,
         for rule in late:
             for finding in _run(rule, analysis):
                 kept.setdefault(finding.key, finding)
+    withhold_broken(trees, list(kept.values()))
     return sorted(kept.values(), key=Finding.sort_key)

@@ -15,6 +15,7 @@ from typing import Any
 from nglint.edits import (
     Edit,
     EditError,
+    Edits,
     Fix,
     block_lines,
     child_indent,
@@ -129,10 +130,60 @@ def set_proxy_header(model: Model, block: Node, name: str, value: str,
         return [insert_statements(block, [render("proxy_set_header", [name, value])], anchor)]
     _check_copy_is_safe(model, block, name, tree)
     inherited = _inherited(model, block, name)
-    lines = [statement_text(v.node) if v.node is not None
-             else render("proxy_set_header", list(v.args)) for v in inherited]
+    lines, notes = _copied_lines(model, block, inherited)
     lines.append(render("proxy_set_header", [name, value]))
-    return [insert_statements(block, lines)]
+    return Edits([insert_statements(block, lines)], notes)
+
+
+def _whole_snippet(site: Node, values: Sequence[Value]) -> bool:
+    """``include`` at ``site`` sets exactly ``values`` and nothing else: every statement
+    it brings in is one of those ``proxy_set_header`` lines (comments aside)."""
+    level = site.parent
+    brought = [c for c in (level.children if level is not None else None) or ()
+               if c.via is site and not c.is_comment]
+    wanted = {id(v.node) for v in values}
+    return bool(brought) and all(c.directive == "proxy_set_header" and id(c) in wanted
+                                 for c in brought) and len(brought) == len(values)
+
+
+def _copied_lines(model: Model, block: Node, inherited: Sequence[Value]
+                  ) -> tuple[list[str], list[str]]:
+    """The lines that keep the inherited headers in force at ``block``, and notes.
+
+    Headers that all come from one ``include`` of a file holding only those headers
+    are kept by copying the ``include`` line: later edits of the snippet still apply
+    here.  Other headers are copied as written, and the notes say which lines were
+    copied from where (they no longer follow the original).
+    """
+    runs: list[tuple[Node | None, list[Value]]] = []
+    for value in inherited:
+        site = value.node.via if value.node is not None else None
+        if runs and site is not None and runs[-1][0] is site:
+            runs[-1][1].append(value)
+        else:
+            runs.append((site, [value]))
+    lines: list[str] = []
+    copied: list[Value] = []
+    included: list[str] = []
+    for site, values in runs:
+        if site is not None and site.parent is values[0].node.parent and \
+                _whole_snippet(site, values):
+            lines.append(statement_text(site))
+            included.append(" ".join(site.args))
+            continue
+        for value in values:
+            lines.append(statement_text(value.node) if value.node is not None
+                         else render("proxy_set_header", list(value.args)))
+            copied.append(value)
+    notes = [f"kept the inherited headers of {name} with `include {name};`"
+             for name in included]
+    if copied:
+        where = ", ".join(f"{v.node.path}:{v.node.line}" if v.node is not None else "default"
+                          for v in copied)
+        notes.append(f"copied {len(copied)} inherited proxy_set_header "
+                     f"line{'s' if len(copied) != 1 else ''} ({where}): adding one header "
+                     "at this level drops the inherited ones, so they are repeated here")
+    return lines, notes
 
 
 def _http_block(tree: Tree) -> Node | None:
@@ -286,9 +337,15 @@ def fix_notes(fix: Fix | None, why: str) -> list[str]:
 
 def make_fix(description: str, build: Callable[..., list[Edit]], *args: Any,
              unsafe: bool = False) -> tuple[Fix | None, str]:
-    """``Fix(build(*args))``, or None and the reason it cannot be made (for the finding)."""
+    """``Fix(build(*args))``, or None and the reason it cannot be made (for the finding).
+
+    The notes of an ``Edits`` result (headers copied, and from where) are added to the
+    description, so the fix log and the finding say them."""
     try:
         edits = build(*args)
+        notes = getattr(edits, "notes", ())
+        if notes:
+            description = f"{description}; {'; '.join(notes)}"
         for index, first in enumerate(edits):
             if any(overlaps(first, second) for second in edits[index + 1:]):
                 # apply() would garble the text: a bug of the builder, refused here

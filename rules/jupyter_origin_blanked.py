@@ -36,7 +36,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from nglint.edits import Edit, EditError, remove_statement, replace_args
+from nglint.edits import Edit, EditError, Edits, remove_statement, replace_args
 from nglint.engine import Context, Report
 from nglint.fixes import fix_notes, make_fix, not_fixed, set_proxy_header, settings_block
 from nglint.semantics.inherit import Model
@@ -54,7 +54,8 @@ def unblank(model: Model, location: Node, origin: Node | None) -> list[Edit]:
                  if n.args and n.args[0].lower() == "host"), None)
     if host is None:  # the Origin line becomes the Host line: one edit, the list kept
         return [replace_args(origin, ["Host", "$http_host"])]
-    return [remove_statement(origin), *set_proxy_header(model, location, "Host", "$http_host")]
+    return Edits([remove_statement(origin)]) + set_proxy_header(model, location, "Host",
+                                                                  "$http_host")
 
 
 CODE = "NG107"

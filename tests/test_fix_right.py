@@ -116,3 +116,99 @@ def test_map_in_a_sites_enabled_server_stays_in_its_file(tmp_path: Path) -> None
     assert site.read_text().startswith("map $http_upgrade $connection_upgrade {\n"
                                        "    default upgrade;\n")
     assert "map" not in (tmp_path / "nginx.conf").read_text()
+
+
+HUB_SITE = """server {
+    listen 80;
+    server_name hub.example.org;
+    client_max_body_size 100m;
+    include snippets/hub-proxy.conf;
+
+    location / {
+        proxy_pass http://127.0.0.1:8000;
+    }
+}
+"""
+
+
+def _hub_tree(tmp_path: Path, snippet: str) -> Path:
+    _write(tmp_path / "nginx.conf", "events {}\nhttp {\n    include conf.d/*.conf;\n}\n")
+    _write(tmp_path / "snippets" / "hub-proxy.conf", snippet)
+    return _write(tmp_path / "conf.d" / "hub.conf", HUB_SITE)
+
+
+def test_headers_of_a_snippet_are_kept_by_its_include_line(tmp_path: Path) -> None:
+    site = _hub_tree(tmp_path, "proxy_set_header Host $host;\n"
+                               "proxy_set_header X-Real-IP $remote_addr;\n")
+    result = cli("check", "--no-cache", "--fix", str(tmp_path))
+    text = site.read_text()
+    assert "        include snippets/hub-proxy.conf;\n" \
+           "        proxy_set_header Upgrade $http_upgrade;\n" in text
+    assert "X-Real-IP" not in text  # not copied: the snippet stays the one place
+    assert "kept the inherited headers of snippets/hub-proxy.conf" in result.stderr
+    # a later edit of the snippet applies to the location too
+    (tmp_path / "snippets" / "hub-proxy.conf").write_text(
+        "proxy_set_header Host $host;\nproxy_set_header X-Forwarded-Host $host;\n")
+    json_out = cli("check", "--no-cache", "--format", "json", str(tmp_path))
+    assert '"NG005"' not in json_out.stdout
+
+
+def test_a_snippet_with_more_than_headers_is_copied_and_the_log_says_so(tmp_path: Path) -> None:
+    site = _hub_tree(tmp_path, "proxy_set_header Host $host;\n"
+                               "proxy_set_header X-Real-IP $remote_addr;\n"
+                               "proxy_buffering off;\n")
+    result = cli("check", "--no-cache", "--fix", str(tmp_path))
+    text = site.read_text()
+    assert "include snippets/hub-proxy.conf;\n        proxy" not in text
+    assert "        proxy_set_header Host $host;\n" \
+           "        proxy_set_header X-Real-IP $remote_addr;\n" in text
+    snippet = tmp_path / "snippets" / "hub-proxy.conf"
+    assert (f"copied 2 inherited proxy_set_header lines ({snippet}:1, {snippet}:2)"
+            in result.stderr)
+
+
+def test_every_summary_counts_the_same_fixes(tmp_path: Path) -> None:
+    _hub_tree(tmp_path, "proxy_set_header Host $host;\n")
+    diff = cli("check", "--no-cache", "--diff", str(tmp_path))
+    fixed = cli("check", "--no-cache", "--fix", str(tmp_path))
+    logged = [line for line in fixed.stderr.splitlines() if line.startswith("fixed ")]
+    assert f"{len(logged)} fixes in 2 files would be applied" in diff.stderr
+    assert f"{len(logged)} fixes in 2 files applied" in fixed.stderr
+
+
+FOUR_FIXES = """events {}
+http {
+    server {
+        listen 80;
+        server_name jupyter.example.com;
+        client_max_body_size 100m;
+        location / {
+            proxy_pass http://127.0.0.1:8888;
+            proxy_set_header Host $host;
+        }
+    }
+}
+"""
+
+
+def test_fix_log_gives_final_positions(tmp_path: Path) -> None:
+    conf = _write(tmp_path / "nginx.conf", FOUR_FIXES)
+    fixed = cli("check", "--no-cache", "--fix", str(conf))
+    logged = [line for line in fixed.stderr.splitlines() if line.startswith("fixed ")]
+    assert len(logged) == 4
+    lines = conf.read_text().splitlines()
+    for entry in logged:
+        line = int(entry.split(":")[1])
+        assert lines[line - 1].strip() == "location / {", (entry, lines)
+
+
+def test_check_and_fix_agree_on_what_is_fixable(tmp_path: Path) -> None:
+    _write(tmp_path / "nginx.conf", "events {}\nhttp {\n    include conf.d/*.conf;\n}\n")
+    _write(tmp_path / "conf.d" / "lab.conf",
+           "server {\n    listen 80;\n    location / {\n"
+           "        proxy_pass http://127.0.0.1:8888;\n    }\n}\n")
+    _write(tmp_path / "conf.d" / "broken.conf", "server {\n    listen 81\n")
+    check = cli("check", "--no-cache", str(tmp_path))
+    assert "fixable" not in check.stdout.splitlines()[-1]
+    diff = cli("check", "--no-cache", "--diff", str(tmp_path))
+    assert diff.stdout == ""
