@@ -189,13 +189,14 @@ def block_lines(header: str, body: Sequence[str], unit: str) -> list[str]:
     return [header + " {", *(unit + line for line in body), "}"]
 
 
-def insert_block(block: Node, header: str, body: Sequence[str], first: bool = False) -> Edit:
+def insert_block(block: Node, header: str, body: Sequence[str], first: bool = False,
+                 after: Node | None = None) -> Edit:
     """Insert the block statement ``header { body }`` into ``block`` (see insert_statements).
 
     On its own lines, indented as the file indents; on the block's line when the
     block is written on one line.
     """
-    source, offset, new_line = _insertion_point(block, None, first)
+    source, offset, new_line = _insertion_point(block, after, first)
     if not new_line:  # one line: the blanks that align the body's values go
         inline = " ".join(re.sub(r"^(\S+)\s+", r"\1 ", line) for line in body)
         return Edit(source.realpath(), offset, offset, f" {header} {{ {inline} }}")

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from nglint import upgrade
 from nglint.edits import Fix
 from nglint.findings import Finding, Related, Severity, split_message
 from nglint.fixes import not_fixed
@@ -29,6 +30,8 @@ class Options:
     severity_overrides: dict[str, Severity] = field(default_factory=dict)
     jupyter_prefixes: tuple[str, ...] = ()
     prefix_map: tuple[tuple[str, str], ...] = ()  # --prefix-map: deployed path -> here
+    # the websocket idiom fixes write (nglint.upgrade), read when the options are made
+    upgrade_style: str = field(default_factory=lambda: upgrade.DEFAULT_STYLE)
 
 
 @dataclass

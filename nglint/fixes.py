@@ -35,6 +35,7 @@ from nglint.edits import (
 )
 from nglint.semantics.inherit import Model, Value
 from nglint.tree import Node, Tree
+from nglint.upgrade import UpgradeMap, find_map, idiom, keeps_alive
 
 UPGRADE_MAP_VARIABLE = "connection_upgrade"
 
@@ -200,25 +201,33 @@ def upgrade_map(tree: Tree) -> Node | None:
     return next((n for n in maps if n.args[1] == "$" + UPGRADE_MAP_VARIABLE), None)
 
 
-MAP_HEADER = "map $http_upgrade $" + UPGRADE_MAP_VARIABLE
-MAP_BODY = ("default upgrade;", "''      close;")
-
-
 def ensure_upgrade_map(tree: Tree) -> tuple[str, list[Edit]]:
-    """The variable of a map from ``$http_upgrade``, adding the map when there is none.
+    """The variable of a map from ``$http_upgrade``, adding the classic
+    ``$connection_upgrade`` map when there is none (see ``ensure_map``)."""
+    existing = upgrade_map(tree)
+    if existing is not None:
+        return existing.args[1], []
+    classic = idiom("classic", keepalive=False).connection_map
+    return classic.variable, ensure_map(tree, classic)
+
+
+def ensure_map(tree: Tree, wanted: UpgradeMap) -> list[Edit]:
+    """The edits that add ``wanted`` unless the tree already defines its variable.
 
     The map goes at the top of ``http``; in a fragment read in http context (a
     sites-enabled file) whose http block is nginx.conf's, at the top of the file.
     """
-    existing = upgrade_map(tree)
-    if existing is not None:
-        return existing.args[1], []
+    if find_map(tree, wanted.variable) is not None:
+        return []
     http = _http_block(tree)
     if http is None:
         raise EditError("no http block to hold the map")
-    variable = "$" + UPGRADE_MAP_VARIABLE
     if not http.synthetic:
-        return variable, [insert_block(http, MAP_HEADER, MAP_BODY, first=True)]
+        # after the maps from $http_upgrade at the top of http (the idiom's pair together)
+        ours = [n for n in http.directives("map") if n.args[:1] == ["$http_upgrade"]
+                and n.source is http.source and n.via is http.via]
+        return [insert_block(http, wanted.header, wanted.body, first=not ours,
+                             after=ours[-1] if ours else None)]
     top = next((n for n in tree.walk() if n.source is not None and n.statement is not None
                 and not n.is_comment and n.parent is not None and n.parent.synthetic), None)
     if top is None or top.parent is None or top.parent.directive not in ("http", "server"):
@@ -227,10 +236,29 @@ def ensure_upgrade_map(tree: Tree) -> tuple[str, list[Edit]]:
         raise EditError("the fragment holds server directives: add the map to its http block")
     above = _attached_comments(top)
     target = above[-1] if above else top
-    lines = block_lines(MAP_HEADER, MAP_BODY, indent_unit(top.parent))
+    lines = block_lines(wanted.header, wanted.body, indent_unit(top.parent))
     if follows_blank_line(target):
         lines.append("")  # a paragraph of its own, as the statement it goes above
-    return variable, [insert_before(target, lines)]
+    return [insert_before(target, lines)]
+
+
+def upgrade_header_fix(model: Model, tree: Tree, location: Node, style: str,
+                       name: str) -> list[Edit]:
+    """Forward ``name`` ("Upgrade" or "Connection") at ``location`` as the upgrade
+    ``style`` says (``nglint.upgrade``), adding the map it needs.  A classic
+    ``Connection`` reuses any map from ``$http_upgrade`` the tree has."""
+    handler = model.handler(location)
+    target = handler.args[0] if handler is not None and handler.directive == "proxy_pass" \
+        and handler.args else ""
+    chosen = idiom(style, keeps_alive(tree, target))
+    if name == "Upgrade":
+        edits = ensure_map(tree, chosen.upgrade_map) if chosen.upgrade_map else []
+        return edits + set_proxy_header(model, location, "Upgrade", chosen.upgrade, tree)
+    if style == "classic" and chosen.connection == "$connection_upgrade":
+        variable, edits = ensure_upgrade_map(tree)
+    else:
+        variable, edits = chosen.connection, ensure_map(tree, chosen.connection_map)
+    return edits + set_proxy_header(model, location, "Connection", variable, tree)
 
 
 # declarations that mean the same wherever they sit in http (nginx docs: "Context:

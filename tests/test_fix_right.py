@@ -143,7 +143,7 @@ def test_headers_of_a_snippet_are_kept_by_its_include_line(tmp_path: Path) -> No
     result = cli("check", "--no-cache", "--fix", str(tmp_path))
     text = site.read_text()
     assert "        include snippets/hub-proxy.conf;\n" \
-           "        proxy_set_header Upgrade $http_upgrade;\n" in text
+           "        proxy_set_header Upgrade $websocket_upgrade;\n" in text
     assert "X-Real-IP" not in text  # not copied: the snippet stays the one place
     assert "kept the inherited headers of snippets/hub-proxy.conf" in result.stderr
     # a later edit of the snippet applies to the location too
@@ -212,3 +212,107 @@ def test_check_and_fix_agree_on_what_is_fixable(tmp_path: Path) -> None:
     assert "fixable" not in check.stdout.splitlines()[-1]
     diff = cli("check", "--no-cache", "--diff", str(tmp_path))
     assert diff.stdout == ""
+
+
+# --- advice that holds up: the upgrade style and the Host header ---------------------------
+
+LAB = """events {}
+http {
+    upstream lab {
+        server 127.0.0.1:8888;
+KEEPALIVE    }
+    server {
+        listen LISTEN;
+        client_max_body_size 100m;
+        location / {
+            proxy_pass http://lab;
+            proxy_http_version 1.1;
+            HOST
+            proxy_read_timeout 1d;
+        }
+    }
+}
+"""
+
+
+def _lab(tmp_path: Path, listen: str = "80", host: str = "proxy_set_header Host $host;",
+         keepalive: bool = False, style: str | None = None) -> Path:
+    text = (LAB.replace("LISTEN", listen).replace("HOST", host)
+            .replace("KEEPALIVE", "        keepalive 8;\n" if keepalive else ""))
+    if style is not None:
+        _write(tmp_path / ".nglint.toml", f'upgrade-style = "{style}"\n')
+    return _write(tmp_path / "nginx.conf", text)
+
+
+def test_strict_style_forwards_only_websocket_upgrades(tmp_path: Path) -> None:
+    conf = _lab(tmp_path)
+    cli("check", "--no-cache", "--fix", str(conf))
+    text = conf.read_text()
+    assert "proxy_set_header Upgrade $websocket_upgrade;" in text
+    assert "proxy_set_header Connection $websocket_connection;" in text
+    assert "map $http_upgrade $websocket_upgrade {\n        default         \"\";\n" \
+           "        ~*^websocket$   websocket;\n    }" in text
+    assert "default         close;" in text
+    assert cli("check", "--no-cache", str(conf)).exit_code == 0
+
+
+def test_keepalive_upstream_gets_a_connection_map_without_close(tmp_path: Path) -> None:
+    conf = _lab(tmp_path, keepalive=True)
+    cli("check", "--no-cache", "--fix", str(conf))
+    text = conf.read_text()
+    assert "proxy_set_header Connection $websocket_connection_keepalive;" in text
+    assert "close" not in text
+
+
+def test_classic_style_is_selectable(tmp_path: Path) -> None:
+    conf = _lab(tmp_path, style="classic")
+    cli("check", "--no-cache", "--fix", str(conf))
+    text = conf.read_text()
+    assert "proxy_set_header Upgrade $http_upgrade;" in text
+    assert "proxy_set_header Connection $connection_upgrade;" in text
+    assert "''      close;" in text
+
+
+def test_unknown_style_is_a_usage_error(tmp_path: Path) -> None:
+    conf = _lab(tmp_path, style="loose")
+    result = cli("check", "--no-cache", str(conf))
+    assert result.exit_code == 2
+    assert "upgrade-style" in result.stderr and "strict, classic" in result.stderr
+
+
+def _host_fix(tmp_path: Path, listen: str, host: str) -> tuple[str, str]:
+    conf = _lab(tmp_path, listen=listen, host=host)
+    found = cli("check", "--no-cache", "--output-format", "full", "--select", "NG106",
+                str(conf)).stdout
+    cli("check", "--no-cache", "--fix", "--select", "NG106", str(conf))
+    written = next((line.strip() for line in conf.read_text().splitlines()
+                    if "proxy_set_header Host" in line), "")
+    return found, written
+
+
+def test_host_on_default_ports_is_host(tmp_path: Path) -> None:
+    found, written = _host_fix(tmp_path, "80", "proxy_set_header X-Real-IP $remote_addr;")
+    assert "NG106" in found
+    assert written == "proxy_set_header Host $host;"
+
+
+def test_host_on_the_port_nginx_listens_on_keeps_the_port(tmp_path: Path) -> None:
+    found, written = _host_fix(tmp_path, "8443", "proxy_set_header Host $host;")
+    assert "drops the port 8443" in found
+    assert written == "proxy_set_header Host $host:$server_port;"
+
+
+def test_host_with_a_port_on_a_default_port_is_reported(tmp_path: Path) -> None:
+    found, written = _host_fix(tmp_path, "80", "proxy_set_header Host $host:$server_port;")
+    assert "adds a port the browser leaves out of Origin" in found
+    assert written == "proxy_set_header Host $host;"
+
+
+def test_http_host_only_where_nothing_else_holds(tmp_path: Path) -> None:
+    found, written = _host_fix(tmp_path, "80; listen 8080",
+                               "proxy_set_header X-Real-IP $remote_addr;")
+    assert "NG106" in found
+    assert written == "proxy_set_header Host $http_host;"
+    conf = _lab(tmp_path / "b", listen="8443", host="proxy_set_header Host $host;")
+    full = cli("check", "--no-cache", "--output-format", "full", str(conf)).stdout
+    assert "port mapping" in full and "$http_host" in full  # the way out, explained
