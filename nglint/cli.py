@@ -242,14 +242,20 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
                         thresholds[id(finding)] = settings.fail_on
         return all_trees, sorted(found.values(), key=Finding.sort_key)
 
-    cache_name = None
+    cache_name = store = None
     if not (no_cache or apply_fixes or show_diff or inputs.special):
         from nglint import cache
+        from nglint.cachedir import NotPrivate
 
-        cache_name = cache.key(paths, [context, conf_prefix, within_tree, [
-            (s.config.path, cache.digest(s.config.path), [r.code for r in s.rules],
-             repr(s.options), str(s.fail_on), s.config.exclude) for s, _ in groups]])
-        hit = cache.load(cache_name, paths)
+        try:
+            store = cache.private_store()
+        except NotPrivate as off:  # anyone who can write there could plant results
+            say(visible(f"nglint: note: {off}"), err=True)
+        if store is not None:
+            cache_name = cache.key(paths, [context, conf_prefix, within_tree, [
+                (s.config.path, cache.digest(s.config.path), [r.code for r in s.rules],
+                 repr(s.options), str(s.fail_on), s.config.exclude) for s, _ in groups]])
+        hit = cache.load(store, cache_name, paths) if store and cache_name else None
         if hit is not None:
             findings, fail_levels, files = hit
             report(findings, files, output_format, output, quiet, statistics, style, color)
@@ -291,8 +297,8 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
     counted = {real for tree in trees for real in tree.sources}
     if within_tree:
         counted = {real for real in counted if targets(paths)(real)}
-    if cache_name is not None:
-        cache.store(cache_name, paths, trees, findings,
+    if store is not None and cache_name is not None:
+        cache.store(store, cache_name, paths, trees, findings,
                     [str(thresholds[id(f)]) for f in findings], len(counted))
     report(findings, len(counted), output_format, output, quiet, statistics, style, color)
     if not exit_zero and any(f.severity >= thresholds[id(f)] for f in findings):
