@@ -46,7 +46,10 @@ class Store:
 
         Returns False when it cannot be created or opened (a read-only home: caching
         is silently off); raises NotPrivate when another user owns it or group or
-        others can write to it."""
+        others can write to it.  Off, too, where entries cannot be opened relative to
+        the checked directory or there is no user id to check (not POSIX)."""
+        if os.open not in os.supports_dir_fd or not hasattr(os, "geteuid"):
+            return False
         try:
             with self._opened():
                 return True

@@ -74,6 +74,17 @@ def test_a_directory_others_can_write_is_not_used(tree, monkeypatch):
     assert json.loads(entry.read_text())["findings"] == []  # neither read nor written
 
 
+def test_the_note_shows_a_hostile_directory_name_escaped(tmp_path, monkeypatch):
+    base = tmp_path / "\x1b]0;T\x07\u202e\n::warning::x"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(base))
+    write(tmp_path / "tree", SEED)
+    os.makedirs(base / "nglint", mode=0o777)
+    os.chmod(base / "nglint", 0o777)
+    error = _check(str(tmp_path / "tree"))[2]
+    assert error == (f"nglint: note: cache off: others can write to {tmp_path}/"
+                     "\\x1b]0;T\\x07\\u202e\\x0a::warning::x/nglint (chmod 700 it)\n")
+
+
 def _owned_by_someone_else(monkeypatch, folder: str) -> None:
     if os.geteuid() == 0:  # really: root may give it away
         os.chown(folder, 65534, 65534)

@@ -241,6 +241,18 @@ def test_route_and_apps_text(hostile):
         assert_shown_safely(apps.stdout)
 
 
+def test_apps_text_shows_hostile_configuration_text_escaped(hostile):
+    (hostile / "apps.conf").write_text(
+        "server {\n    listen 80;\n    server_name \"a\u202e##[error]x\";\n"
+        "    location \"/\x9b\u2066::x/\" { proxy_pass http://127.0.0.1:8888; }\n}\n",
+        encoding="utf-8")
+    result = _run("apps", "apps.conf")
+    assert result.exit_code == 0, result.output
+    assert "server a\\u202e##\\x5berror]x  apps.conf:1" in result.stdout
+    assert "location /\\x9b\\u2066::x/  apps.conf:4" in result.stdout
+    assert_shown_safely(result.stdout)
+
+
 def test_route_names_a_file_that_does_not_parse_escaped(hostile):
     name = HOSTILE_NAMES[3]
     (hostile / name).write_text("server {\n", encoding="utf-8")
