@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 from nglint.edits import Edit, apply, overlaps
 from nglint.errors import NglintError
+from nglint.escape import visible
 from nglint.findings import Finding
 from nglint.load import Overlay, parse_file
 from nglint.source import SourceFile
@@ -185,15 +186,19 @@ def _disk_bytes(real: str, source: SourceFile) -> bytes:
 
 
 def unified_diff(result: FixResult, display: dict[str, str] | None = None) -> str:
-    """One unified diff over every edited file, as ``diff -u`` would print it."""
+    """One unified diff over every edited file, as ``diff -u`` would print it.
+
+    The ``---``/``+++`` headers name each file as ``nglint.escape.visible`` shows it
+    (a newline or tab in a name cannot end or split a header); the lines themselves
+    are the files' exact text, so that the diff applies."""
     chunks = []
     for real in result.changed:
-        name = (display or {}).get(real, real)
+        name = (display or {}).get(real, real).lstrip("/")
         before = result.originals[real].decode("utf-8", "surrogateescape")
         after = result.edited[real].decode("utf-8", "surrogateescape")
         chunks.extend(difflib.unified_diff(
             before.splitlines(keepends=True), after.splitlines(keepends=True),
-            fromfile=f"a/{name.lstrip('/')}", tofile=f"b/{name.lstrip('/')}"))
+            fromfile=visible(f"a/{name}"), tofile=visible(f"b/{name}")))
         if chunks and not chunks[-1].endswith("\n"):
             chunks.append("\n\\ No newline at end of file\n")
     return "".join(chunks)
