@@ -21,6 +21,7 @@ from typing import Any
 
 from nglint import __version__
 from nglint.findings import Finding, Severity
+from nglint.reader import read_file
 from nglint.tree import Tree
 
 FORMAT = 4
@@ -36,8 +37,7 @@ def digest(path: str | None) -> str | None:
     if path is None:
         return None
     try:
-        with open(path, "rb") as handle:
-            return hashlib.sha256(handle.read()).hexdigest()
+        return hashlib.sha256(read_file(path)).hexdigest()
     except OSError:
         return None
 

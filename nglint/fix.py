@@ -23,6 +23,7 @@ from nglint.errors import NglintError
 from nglint.findings import Finding
 from nglint.fixes import not_fixed
 from nglint.load import Overlay, parse_file
+from nglint.reader import read_file
 from nglint.source import SourceFile
 from nglint.tree import Tree
 
@@ -144,8 +145,7 @@ def fix_to_fixed_point(lint: Lint, unsafe: bool = False,
 
 def _disk_bytes(real: str, source: SourceFile) -> bytes:
     try:
-        with open(real, "rb") as handle:
-            return handle.read()
+        return read_file(real)
     except OSError:
         return source.raw
 
