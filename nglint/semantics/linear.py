@@ -18,9 +18,12 @@ the two agree:
   before a final newline: subjects with a newline go to ``re``;
 - ``\\s`` in RE2 lacks the vertical tab (``\\x0b``), which Python's and
   PCRE2's hold: subjects with one go to ``re``;
-- caseless matching in RE2's Latin-1 mode folds Latin-1 letters (``é``/``É``);
-  Python's bytes patterns and PCRE2 without UTF fold ASCII only: subjects with a
-  byte past ASCII go to ``re``;
+- ``\\B`` matches the empty subject in RE2 and PCRE2, not in Python: the empty
+  subject goes to ``re`` (which the rest of nglint was written against);
+- bytes past ASCII: PCRE2 without UTF folds and classifies ASCII only, as
+  Python's bytes patterns do; RE2's Latin-1 mode was not checked byte for byte,
+  so subjects with such a byte go to ``re`` (URIs and Host values are ASCII
+  nearly always);
 - Python's ``\\Z`` is RE2's ``\\z`` (rewritten); ``\\0``-``\\9`` (octal or
   backreferences) are left to ``re``.
 
@@ -81,5 +84,6 @@ def linear(pattern: re.Pattern[bytes]) -> Any:
 
 def usable(subject: bytes) -> bool:
     """Whether RE2 and Python's ``re`` agree on every translated pattern for this
-    subject: ASCII, no newline, no vertical tab."""
-    return subject.isascii() and b"\n" not in subject and b"\x0b" not in subject
+    subject: not empty, ASCII, no newline, no vertical tab."""
+    return (bool(subject) and subject.isascii() and b"\n" not in subject
+            and b"\x0b" not in subject)
