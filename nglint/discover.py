@@ -211,6 +211,9 @@ def discover(paths: Iterable[str], context: str | None = None,
     for tree in _outermost(main_trees):
         trees.append(tree)
         reached.update(tree.sources)
+        # an include that could not be read (a symlink loop, no permission) was
+        # reported where it stands: not read again as a fragment of its own
+        reached.update(tree.resolved.values())
     seen: set[str] = set()
     fragments: list[tuple[str, Tree]] = []
     for entry in candidates:
