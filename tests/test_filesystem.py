@@ -230,3 +230,31 @@ def test_python_m_nglint_ignores_rules_in_the_working_directory(tmp_path: Path,
     assert proc.returncode == 1
     assert {"NG101", "NG102", "NG103"} <= {f["code"] for f in findings(proc)}
     assert not marker.exists()
+
+
+def test_glob_over_an_unreadable_folder_matches_nothing_as_in_nginx(tmp_path: Path) -> None:
+    """nginx's glob() runs without GLOB_ERR (src/os/unix/ngx_files.c, ngx_open_glob): a
+    folder it cannot list adds no match and no error; the main file named on its own
+    (no folder walk) gets the same answer from nglint."""
+    root = tree(tmp_path, "conf.d/*/*.conf")
+    private = root / "conf.d" / "private"
+    private.mkdir()
+    (private / "x.conf").write_text("bogus;\n")
+    prefix = _unreadable_folder(private)
+    try:
+        proc = subprocess.run([*prefix, sys.executable, "-m", "nglint", "check", "--no-cache",
+                               "t/nginx.conf"], cwd=tmp_path, capture_output=True,
+                              text=True, timeout=TIMEOUT)
+        nginx = None
+        if NGINX is not None:
+            (root / "logs").mkdir()
+            nginx = subprocess.run([*prefix, NGINX, "-t", "-q", "-p", str(root), "-c",
+                                    str(root / "nginx.conf"), "-e", "/dev/stderr"],
+                                   capture_output=True, text=True, timeout=TIMEOUT)
+    finally:
+        private.chmod(0o755)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    if nginx is not None:
+        assert nginx.returncode == 0, nginx.stderr
+    readable = nglint("check", "--no-cache", "t/nginx.conf", cwd=tmp_path)
+    assert readable.returncode == 1  # the control: `bogus` is found when readable
