@@ -33,6 +33,7 @@ from typing import Any
 from nglint import __version__
 from nglint.cachedir import Store, default_directory
 from nglint.findings import Finding, Severity
+from nglint.reader import read_file
 from nglint.tree import Tree
 
 FORMAT = 5
@@ -56,8 +57,7 @@ def digest(path: str | None) -> str | None:
     if path is None:
         return None
     try:
-        with open(path, "rb") as handle:
-            return hashlib.sha256(handle.read()).hexdigest()
+        return hashlib.sha256(read_file(path)).hexdigest()
     except OSError:
         return None
 

@@ -23,6 +23,7 @@ from nglint.errors import NglintError
 from nglint.escape import visible
 from nglint.findings import Finding
 from nglint.load import Overlay, parse_file
+from nglint.reader import read_file
 from nglint.source import SourceFile
 from nglint.tree import Tree
 
@@ -179,8 +180,7 @@ def _line_column(text: str, offset: int) -> tuple[int, int]:
 
 def _disk_bytes(real: str, source: SourceFile) -> bytes:
     try:
-        with open(real, "rb") as handle:
-            return handle.read()
+        return read_file(real)
     except OSError:
         return source.raw
 
