@@ -1,18 +1,28 @@
-"""Run the selected rules over loaded trees and turn their reports into findings."""
+"""Run the selected rules over loaded trees and turn their reports into findings.
+
+The target is a range of nginx versions (``nglint.versions``).  The model of one
+version (``nglint.semantics.inherit.Model``) answers for a whole sub-range between the
+versions where one of its defaults changes (``MODEL_CHANGES``), so a rule that reads
+the model runs once per sub-range of the target; a finding that comes out of some
+sub-ranges only says which versions it is about ("on nginx 1.18-1.29.6: ...").  A fix
+that writes a directive some version of the target does not know is withheld
+(``directives.unavailable``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from functools import cached_property
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from nglint.edits import Fix
 from nglint.findings import Finding, Related, Severity, split_message
+from nglint.fixes import not_fixed
 from nglint.registry import Rule
-from nglint.semantics.inherit import DEFAULT_NGINX_VERSION, Model
+from nglint.semantics.inherit import MODEL_CHANGES, Model
 from nglint.suppress import Suppression, Suppressions
 from nglint.tree import Node, Problem, Tree
+from nglint.versions import DEFAULT_RANGE, VersionRange, describe
 
 if TYPE_CHECKING:
     from nglint.apps.view import AppView
@@ -22,11 +32,16 @@ if TYPE_CHECKING:
 class Options:
     """Everything a run was asked for (command line merged over configuration)."""
 
-    nginx_version: tuple[int, int, int] = DEFAULT_NGINX_VERSION
+    # the target versions; a plain (1, 22, 1) is read as the range of that one version
+    nginx_version: VersionRange = DEFAULT_RANGE
     rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     severity_overrides: dict[str, Severity] = field(default_factory=dict)
     jupyter_prefixes: tuple[str, ...] = ()
     prefix_map: tuple[tuple[str, str], ...] = ()  # --prefix-map: deployed path -> here
+
+    def __post_init__(self) -> None:
+        if isinstance(self.nginx_version, tuple):
+            self.nginx_version = VersionRange.single(self.nginx_version)
 
 
 @dataclass
@@ -64,16 +79,29 @@ class Analysis:
         # used; complete only for rules with SEES_SUPPRESSIONS, which run last
         self.suppressions = suppressions or []
         self.rules_run = rules_run  # codes of every rule of this run
+        # the target's sub-ranges between the model's changes, and the one asked now
+        self.parts = options.nginx_version.split(MODEL_CHANGES)
+        self.part = 0
+        self._models: dict[int, Model] = {}
+        self._apps: dict[int, AppView] = {}
 
-    @cached_property
+    @property
     def model(self) -> Model:
-        return Model(self.options.nginx_version)
+        """The model of the sub-range being asked (built once per sub-range)."""
+        found = self._models.get(self.part)
+        if found is None:
+            found = self._models[self.part] = Model(self.parts[self.part].low)
+        return found
 
-    @cached_property
+    @property
     def apps(self) -> AppView:
-        from nglint.apps.view import AppView
+        found = self._apps.get(self.part)
+        if found is None:
+            from nglint.apps.view import AppView
 
-        return AppView(self.tree, self.model, self.options.jupyter_prefixes)
+            found = self._apps[self.part] = AppView(self.tree, self.model,
+                                                    self.options.jupyter_prefixes)
+        return found
 
 
 class Context:
@@ -84,14 +112,18 @@ class Context:
         self.tree = analysis.tree
         self.options = analysis.options
         self.rule = rule
+        self.versioned = False  # whether the rule asked the model (of one sub-range)
 
     @property
     def model(self) -> Model:
+        """The nginx model of one version: the rule runs once per sub-range of the target."""
+        self.versioned = True
         return self.analysis.model
 
     @property
     def apps(self) -> AppView:
         """Which app each location serves and where each websocket lands."""
+        self.versioned = True
         return self.analysis.apps
 
     def option(self, name: str) -> Any:
@@ -161,9 +193,72 @@ def _include_site(node: Node | None) -> Node | None:
     return found
 
 
+def _reports(rule: Rule, analysis: Analysis) -> list[tuple[Report, list[VersionRange]]]:
+    """The rule's reports, each with the sub-ranges of the target it holds on ([] for
+    all): a rule that reads the model runs once per sub-range and its reports are
+    matched by place and message."""
+    analysis.part = 0
+    context = Context(analysis, rule)
+    first = list(rule.check(context))
+    parts = analysis.parts
+    if not context.versioned or len(parts) == 1:
+        return [(report, []) for report in first]
+    seen: dict[tuple[int, str], tuple[Report, list[int]]] = {}
+    for index in range(len(parts)):
+        analysis.part = index
+        reports = first if index == 0 else list(rule.check(Context(analysis, rule)))
+        for report in reports:
+            anchor = report.node if report.node is not None else report.problem
+            key = (id(anchor), report.message)
+            if key in seen:
+                seen[key][1].append(index)
+            else:
+                seen[key] = (report, [index])
+    analysis.part = 0
+    return [(report, [] if len(found) == len(parts) else _joined(parts, found))
+            for report, found in seen.values()]
+
+
+def _joined(parts: list[VersionRange], indexes: list[int]) -> list[VersionRange]:
+    joined: list[VersionRange] = []
+    previous = -2
+    for index in indexes:
+        part = parts[index]
+        if index == previous + 1:
+            joined[-1] = VersionRange(joined[-1].low, part.high)
+        else:
+            joined.append(part)
+        previous = index
+    return joined
+
+
+def _on_versions(report: Report, where: list[VersionRange]) -> Report:
+    """The report of a part of the target, saying which versions it is about."""
+    prefix = f"on {describe(where)}: "
+    return replace(report, message=prefix + report.message,
+                   headline=prefix + report.headline if report.headline else "")
+
+
+def _guarded(report: Report, target: VersionRange) -> Report:
+    """The report without its fix when the fix writes a directive some version of the
+    target does not know; the message says why it is not fixed."""
+    from nglint import directives
+
+    if report.fix is None:
+        return report
+    why = directives.unavailable(report.fix, target)
+    if not why:
+        return report
+    return replace(report, fix=None, message=report.message + not_fixed(why),
+                   notes=[*report.notes, f"not fixed automatically: {why}"])
+
+
 def _run(rule: Rule, analysis: Analysis) -> Iterable[Finding]:
     tree, options = analysis.tree, analysis.options
-    for report in rule.check(Context(analysis, rule)):
+    for report, where in _reports(rule, analysis):
+        if where:
+            report = _on_versions(report, where)
+        report = _guarded(report, options.nginx_version)
         path, line, column, end_line, end_column = locate(report, tree)
         severity = options.severity_overrides.get(rule.code, report.severity or rule.severity)
         related = []

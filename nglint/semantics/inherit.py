@@ -21,6 +21,11 @@ https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_http_version
 (1.1 by default since 1.29.7), nginx ``src/http/modules/ngx_http_proxy_module.c``
 (``ngx_http_proxy_merge_loc_conf``, ``ngx_http_proxy_init_headers``) and
 ``src/http/ngx_http_core_module.c`` (``if`` creates an implicit location).
+
+Every version at which a default of the model changes is a constant here, collected in
+``MODEL_CHANGES``: a ``Model`` is of one version, and a run over a target range
+(``nglint.versions``) asks one model per sub-range between them
+(``nglint.engine.Analysis``).
 """
 
 from __future__ import annotations
@@ -28,8 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from nglint.tree import Node
-
-Version = tuple[int, int, int]
+from nglint.versions import Version
 
 # all or nothing: (headers-more's more_set_headers accumulates instead, and is not here)
 ARRAY_DIRECTIVES = frozenset({
@@ -53,11 +57,26 @@ LEVELS = frozenset({"http", "server", "location", "if", "limit_except"})
 HANDLERS = ("proxy_pass", "fastcgi_pass", "uwsgi_pass", "scgi_pass", "grpc_pass",
             "memcached_pass")
 
-# nglint's default target: conservative, the defaults of every nginx before 1.29.7; never
-# read from a local binary, so a CI gate answers the same on every machine
-DEFAULT_NGINX_VERSION = (1, 29, 6)
-HTTP_1_1_DEFAULT = (1, 29, 7)  # proxy_http_version 1.1 and no "Connection: close" from here
-ADD_HEADER_INHERIT = (1, 29, 3)
+# a Model built without a version (library callers, tests): the last release before the
+# HTTP/1.1 default.  A run lints its target range instead (nglint.versions.DEFAULT_RANGE)
+DEFAULT_NGINX_VERSION: Version = (1, 29, 6)
+# every repeated request header joined in $http_* (not only Cookie and X-Forwarded-For):
+# CHANGES 1.23.0, src/http/ngx_http_variables.c
+JOINED_HEADERS: Version = (1, 23, 0)
+ADD_HEADER_INHERIT: Version = (1, 29, 3)  # CHANGES 1.29.3: add_header_inherit
+# CHANGES 1.29.7 (stable 1.30.0): proxy_http_version 1.1 by default and no "Connection:
+# close"; and "the keepalive directive in the upstream block is enabled by default":
+# commit 4fbe4b627 "Upstream: enabled keepalive by default for explicit upstreams",
+# ngx_http_upstream_keepalive_init_main_conf: an upstream{} block without "keepalive"
+# caches 32 connections in "local" mode; "keepalive 0;" switches it off
+HTTP_1_1_DEFAULT: Version = (1, 29, 7)
+UPSTREAM_KEEPALIVE_DEFAULT: Version = (1, 29, 7)
+# commit "Upstream: special handling of the Host header in proxy and gRPC" (1.31.4)
+HOST_SEPARATE: Version = (1, 31, 4)
+PROXY_CONNECTION_DEFAULT: Version = (1, 31, 4)  # Proxy-Connection sent empty by default
+MODEL_CHANGES: tuple[Version, ...] = (JOINED_HEADERS, ADD_HEADER_INHERIT, HTTP_1_1_DEFAULT,
+                                      UPSTREAM_KEEPALIVE_DEFAULT, HOST_SEPARATE,
+                                      PROXY_CONNECTION_DEFAULT)
 
 
 @dataclass(frozen=True)
@@ -127,6 +146,19 @@ class Model:
                 return Value(directive, tuple(found.args), found)
         default = self._defaults.get(directive)
         return Value(directive, default, None) if default is not None else None
+
+    def upstream_keepalive(self, upstream: Node) -> Value:
+        """The ``keepalive`` in force in an ``upstream {}`` block: its own directive, else
+        nginx's default, ``32 local`` from 1.29.7 and ``0`` (no connection cached) before.
+
+        Source: ``ngx_http_upstream_keepalive_module.c`` at release-1.29.7
+        (``ngx_http_upstream_keepalive_init_main_conf``: ``max_cached = 32``, ``local = 1``
+        when unset) and at release-1.22.1 (no cache without the directive)."""
+        own = upstream.first("keepalive")
+        if own is not None:
+            return Value("keepalive", tuple(own.args), own)
+        default = ("32", "local") if self.version >= UPSTREAM_KEEPALIVE_DEFAULT else ("0",)
+        return Value("keepalive", default, None)
 
     def array(self, block: Node, directive: str) -> list[Value]:
         """All values of an array directive in force at ``block`` (all-or-nothing)."""

@@ -36,7 +36,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from nglint.semantics.evaluate import client_headers
-from nglint.semantics.inherit import HTTP_1_1_DEFAULT, Model, Value, Version
+from nglint.semantics.inherit import (
+    DEFAULT_NGINX_VERSION,
+    HOST_SEPARATE,
+    HTTP_1_1_DEFAULT,
+    PROXY_CONNECTION_DEFAULT,
+    Model,
+    Value,
+    Version,
+)
 from nglint.semantics.tokens import nginx_token
 from nglint.tree import Node
 
@@ -61,8 +69,6 @@ def split_target(target: str) -> tuple[str, str, str | None] | None:
         return None
     return found.group("scheme").lower(), found.group("authority"), found.group("uri")
 
-HOST_SEPARATE: Version = (1, 31, 4)
-PROXY_CONNECTION_DEFAULT: Version = (1, 31, 4)
 # request-body headers: their variables are empty for a request without a body
 _BODY_HEADERS = (("Content-Length", "$proxy_internal_body_length"),
                  ("Transfer-Encoding", "$proxy_internal_chunked"))
@@ -142,7 +148,7 @@ class Upstream:
     headers: list[Header]
     host_lines: list[Header] = field(default_factory=list)  # 1.31.4+: Host lines, in order
     pass_request_headers: bool = True
-    version: Version = (1, 29, 6)
+    version: Version = DEFAULT_NGINX_VERSION
 
     def named(self, name: str) -> list[Header]:
         """Entries of the list with this name (case-insensitive), in order."""
