@@ -19,10 +19,10 @@ from nglint.edits import Fix
 from nglint.findings import Finding, Related, Severity, split_message
 from nglint.fixes import not_fixed
 from nglint.registry import Rule
-from nglint.semantics.inherit import MODEL_CHANGES, Model
+from nglint.semantics.inherit import Model
 from nglint.suppress import Suppression, Suppressions
 from nglint.tree import Node, Problem, Tree
-from nglint.versions import DEFAULT_RANGE, VersionRange, describe
+from nglint.versions import DEFAULT_RANGE, Tracked, Version, VersionRange, describe, recording
 
 if TYPE_CHECKING:
     from nglint.apps.view import AppView
@@ -79,28 +79,31 @@ class Analysis:
         # used; complete only for rules with SEES_SUPPRESSIONS, which run last
         self.suppressions = suppressions or []
         self.rules_run = rules_run  # codes of every rule of this run
-        # the target's sub-ranges between the model's changes, and the one asked now
-        self.parts = options.nginx_version.split(MODEL_CHANGES)
-        self.part = 0
-        self._models: dict[int, Model] = {}
-        self._apps: dict[int, AppView] = {}
+        # every version the models were compared with while a rule ran (Tracked)
+        self.consulted: set[Version] = set()
+        self.version: Version = options.nginx_version.low  # of the model asked now
+        self._models: dict[Version, Model] = {}
+        self._apps: dict[Version, tuple[AppView, frozenset[Version]]] = {}
 
     @property
     def model(self) -> Model:
-        """The model of the sub-range being asked (built once per sub-range)."""
-        found = self._models.get(self.part)
+        """The model of the version being asked (one per version, built on first use)."""
+        found = self._models.get(self.version)
         if found is None:
-            found = self._models[self.part] = Model(self.parts[self.part].low)
+            found = self._models[self.version] = Model(Tracked(self.version, self.consulted))
         return found
 
     @property
     def apps(self) -> AppView:
-        found = self._apps.get(self.part)
-        if found is None:
-            from nglint.apps.view import AppView
+        known = self._apps.get(self.version)
+        if known is not None:
+            self.consulted |= known[1]  # what building it depended on, noted again
+            return known[0]
+        from nglint.apps.view import AppView
 
-            found = self._apps[self.part] = AppView(self.tree, self.model,
-                                                    self.options.jupyter_prefixes)
+        with recording(self.consulted) as consulted:
+            found = AppView(self.tree, self.model, self.options.jupyter_prefixes)
+        self._apps[self.version] = (found, frozenset(consulted))
         return found
 
 
@@ -112,18 +115,16 @@ class Context:
         self.tree = analysis.tree
         self.options = analysis.options
         self.rule = rule
-        self.versioned = False  # whether the rule asked the model (of one sub-range)
 
     @property
     def model(self) -> Model:
-        """The nginx model of one version: the rule runs once per sub-range of the target."""
-        self.versioned = True
+        """The nginx model of one version: the rule runs again at the other versions of
+        the target its answers depended on."""
         return self.analysis.model
 
     @property
     def apps(self) -> AppView:
         """Which app each location serves and where each websocket lands."""
-        self.versioned = True
         return self.analysis.apps
 
     def option(self, name: str) -> Any:
@@ -195,26 +196,35 @@ def _include_site(node: Node | None) -> Node | None:
 
 def _reports(rule: Rule, analysis: Analysis) -> list[tuple[Report, list[VersionRange]]]:
     """The rule's reports, each with the sub-ranges of the target it holds on ([] for
-    all): a rule that reads the model runs once per sub-range and its reports are
-    matched by place and message."""
-    analysis.part = 0
-    context = Context(analysis, rule)
-    first = list(rule.check(context))
-    parts = analysis.parts
-    if not context.versioned or len(parts) == 1:
-        return [(report, []) for report in first]
+    all).  The rule runs at the target's first version; every version the model was
+    compared with splits the target, and the rule runs again at the first version of
+    each new sub-range, until no comparison adds one.  Reports are matched by place and
+    message."""
+    target = analysis.options.nginx_version
+    points: set[Version] = set()
+    done: dict[Version, list[Report]] = {}
+    while True:
+        parts = target.split(points)
+        todo = [part for part in parts if part.low not in done]
+        if not todo:
+            break
+        for part in todo:
+            analysis.version = part.low
+            analysis.consulted.clear()
+            done[part.low] = list(rule.check(Context(analysis, rule)))
+            points |= {v for v in analysis.consulted if target.low < v <= target.high}
+    analysis.version = target.low
+    if len(parts) == 1:
+        return [(report, []) for report in done[target.low]]
     seen: dict[tuple[int, str], tuple[Report, list[int]]] = {}
-    for index in range(len(parts)):
-        analysis.part = index
-        reports = first if index == 0 else list(rule.check(Context(analysis, rule)))
-        for report in reports:
+    for index, part in enumerate(parts):
+        for report in done[part.low]:
             anchor = report.node if report.node is not None else report.problem
             key = (id(anchor), report.message)
             if key in seen:
                 seen[key][1].append(index)
             else:
                 seen[key] = (report, [index])
-    analysis.part = 0
     return [(report, [] if len(found) == len(parts) else _joined(parts, found))
             for report, found in seen.values()]
 

@@ -22,12 +22,15 @@ an LTS distribution still supported on 2026-11-29 to the newest release nglint k
 
 Rules judge a directive, a value or a default across the whole range: an error only when
 every version in it refuses the configuration, a warning naming the versions when only
-some do (``VersionRange.where`` gives them).
+some do (``VersionRange.where`` gives them).  The nginx model is of one version, a
+``Tracked`` one: it notes every version it is compared with, so the engine learns where
+an answer may change and asks the model again on the other side (``nglint.engine``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 Version = tuple[int, int, int]
@@ -158,3 +161,64 @@ def describe(parts: Iterable[VersionRange]) -> str:
 
 
 DEFAULT_RANGE = VersionRange(OLDEST_SUPPORTED, NEWEST_KNOWN)
+
+
+class Tracked(tuple[int, int, int]):
+    """A version that notes, in ``consulted``, every version it is compared with: the
+    first version of the other behaviour (``version >= (1, 29, 7)`` notes 1.29.7).
+
+    The model's version is one; whatever it answers from a comparison, wherever the
+    comparison is written, then says which versions it depends on."""
+
+    consulted: set[Version]
+
+    def __new__(cls, version: Version, consulted: set[Version]) -> Tracked:
+        made = super().__new__(cls, version)
+        made.consulted = consulted
+        return made
+
+    def __ge__(self, other: tuple[int, ...]) -> bool:
+        self.consulted.add(_three(other))
+        return tuple.__ge__(self, other)
+
+    def __lt__(self, other: tuple[int, ...]) -> bool:
+        self.consulted.add(_three(other))
+        return tuple.__lt__(self, other)
+
+    def __gt__(self, other: tuple[int, ...]) -> bool:
+        self.consulted.add(_after(other))
+        return tuple.__gt__(self, other)
+
+    def __le__(self, other: tuple[int, ...]) -> bool:
+        self.consulted.add(_after(other))
+        return tuple.__le__(self, other)
+
+    def __hash__(self) -> int:
+        return tuple.__hash__(self)
+
+    def __eq__(self, other: object) -> bool:
+        return tuple.__eq__(self, other)
+
+
+def _three(version: tuple[int, ...]) -> Version:
+    padded = (*version, 0, 0, 0)
+    return padded[0], padded[1], padded[2]
+
+
+def _after(version: tuple[int, ...]) -> Version:
+    major, minor, patch = _three(version)
+    return major, minor, patch + 1
+
+
+@contextmanager
+def recording(consulted: set[Version]) -> Iterator[set[Version]]:
+    """The versions consulted inside the block, alone (the outer ones are kept): a memo
+    stores them with its answer and notes them again each time it answers."""
+    outer = set(consulted)
+    consulted.clear()
+    found: set[Version] = set()
+    try:
+        yield found
+    finally:
+        found |= consulted
+        consulted |= outer

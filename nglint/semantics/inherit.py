@@ -101,6 +101,10 @@ class Value:
         return f"{self.node.path}:{self.node.line}"
 
 
+# defaults that changed: directive -> (first version of the new one, old, new)
+VERSIONED_DEFAULTS = {"proxy_http_version": (HTTP_1_1_DEFAULT, ("1.0",), ("1.1",))}
+
+
 def defaults(version: Version) -> dict[str, tuple[str, ...]]:
     """Defaults of the standard directives the rules and ``nglint route`` ask about."""
     return {
@@ -127,8 +131,11 @@ class Model:
     """Effective values for one target nginx version."""
 
     def __init__(self, version: Version = DEFAULT_NGINX_VERSION) -> None:
+        # a Tracked version notes every comparison (nglint.versions): the engine learns
+        # which versions an answer depends on; a plain one is for library callers
         self.version = version
-        self._defaults = defaults(version)
+        self.consulted: set[Version] = getattr(version, "consulted", set())
+        self._defaults = defaults(DEFAULT_NGINX_VERSION)
         # block id -> (block, its handler): asked for every location by several rules;
         # the block is kept so that its id cannot be reused while the memo lives
         self._handlers: dict[int, tuple[Node, Node | None]] = {}
@@ -144,6 +151,9 @@ class Model:
             found = level.first(directive)
             if found is not None:
                 return Value(directive, tuple(found.args), found)
+        if directive in VERSIONED_DEFAULTS:
+            since, old, new = VERSIONED_DEFAULTS[directive]
+            return Value(directive, new if self.version >= since else old, None)
         default = self._defaults.get(directive)
         return Value(directive, default, None) if default is not None else None
 

@@ -34,10 +34,10 @@ import re
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from nglint.semantics.evaluate import client_headers
 from nglint.semantics.inherit import (
-    DEFAULT_NGINX_VERSION,
     HOST_SEPARATE,
     HTTP_1_1_DEFAULT,
     PROXY_CONNECTION_DEFAULT,
@@ -47,6 +47,7 @@ from nglint.semantics.inherit import (
 )
 from nglint.semantics.tokens import nginx_token
 from nglint.tree import Node
+from nglint.versions import recording
 
 __all__ = ["HOST_SEPARATE", "Header", "Upstream", "proxy_headers", "split_target",
            "upstream_for"]
@@ -138,17 +139,48 @@ class Upstream:
     """What a proxying block sends upstream.
 
     ``headers`` is nginx's list for the block (see the module doc); ``sent``
-    evaluates it for one request.
+    evaluates it for one request.  What depends on the nginx version (``http_version``,
+    ``headers``, ``host_lines``) is worked out on first use and notes, at each use, the
+    versions it depends on (``nglint.versions.Tracked``): a caller that only wants the
+    target does not depend on them.
     """
 
     block: Node
     handler: Node  # the proxy_pass directive
     target: str  # its URL as nginx reads it
-    http_version: Value
-    headers: list[Header]
-    host_lines: list[Header] = field(default_factory=list)  # 1.31.4+: Host lines, in order
+    model: Model = field(repr=False)
     pass_request_headers: bool = True
-    version: Version = DEFAULT_NGINX_VERSION
+    _answers: dict[str, tuple[Any, frozenset[Version]]] = field(
+        default_factory=dict, repr=False)
+
+    def _lazy(self, name: str, compute: Callable[[], Any]) -> Any:
+        known = self._answers.get(name)
+        if known is not None:
+            self.model.consulted |= known[1]
+            return known[0]
+        with recording(self.model.consulted) as consulted:
+            value = compute()
+        self._answers[name] = (value, frozenset(consulted))
+        return value
+
+    @property
+    def version(self) -> Version:
+        return self.model.version
+
+    @property
+    def http_version(self) -> Value:
+        """``proxy_http_version`` in force (it has a default)."""
+        return self._lazy("http_version",
+                          lambda: self.model.effective(self.block, "proxy_http_version"))
+
+    @property
+    def headers(self) -> list[Header]:
+        return self._lazy("headers", lambda: proxy_headers(self.model, self.block))
+
+    @property
+    def host_lines(self) -> list[Header]:
+        """1.31.4+: the ``Host`` lines, in order (empty before)."""
+        return self._lazy("host_lines", lambda: _host_lines(self.model, self.block))
 
     def named(self, name: str) -> list[Header]:
         """Entries of the list with this name (case-insensitive), in order."""
@@ -214,7 +246,8 @@ class Upstream:
 
 
 # per model: block id -> (block, its upstream); several rules ask for the same blocks
-_MEMO: weakref.WeakKeyDictionary[Model, dict[int, tuple[Node, Upstream | None]]] = \
+_MEMO: weakref.WeakKeyDictionary[
+    Model, dict[int, tuple[Node, Upstream | None, frozenset[Version]]]] = \
     weakref.WeakKeyDictionary()
 
 
@@ -224,9 +257,11 @@ def upstream_for(model: Model, block: Node) -> Upstream | None:
     memo = _MEMO.setdefault(model, {})
     known = memo.get(id(block))
     if known is not None and known[0] is block:
+        model.consulted |= known[2]  # the versions its answer depends on, noted again
         return known[1]
-    found = _upstream_for(model, block)
-    memo[id(block)] = (block, found)
+    with recording(model.consulted) as consulted:
+        found = _upstream_for(model, block)
+    memo[id(block)] = (block, found, frozenset(consulted))
     return found
 
 
@@ -234,18 +269,16 @@ def _upstream_for(model: Model, block: Node) -> Upstream | None:
     handler = model.handler(block)
     if handler is None or handler.directive != "proxy_pass" or not handler.args:
         return None
-    version = model.effective(block, "proxy_http_version")
-    assert version is not None  # it has a default
-    host_lines: list[Header] = []
-    if model.version >= HOST_SEPARATE:
-        for value in model.array(block, "proxy_set_header"):
-            if len(value.args) == 2 and nginx_token(value.args[0]).lower() == "host":
-                host_lines.append(Header(nginx_token(value.args[0]),
-                                         nginx_token(value.args[1]), value.node))
     passing = model.effective(block, "proxy_pass_request_headers")
     return Upstream(
-        block=block, handler=handler, target=nginx_token(handler.args[0]),
-        http_version=version, headers=proxy_headers(model, block), host_lines=host_lines,
+        block=block, handler=handler, target=nginx_token(handler.args[0]), model=model,
         pass_request_headers=passing is None or passing.value != "off",
-        version=model.version,
     )
+
+
+def _host_lines(model: Model, block: Node) -> list[Header]:
+    if model.version < HOST_SEPARATE:
+        return []
+    return [Header(nginx_token(value.args[0]), nginx_token(value.args[1]), value.node)
+            for value in model.array(block, "proxy_set_header")
+            if len(value.args) == 2 and nginx_token(value.args[0]).lower() == "host"]
