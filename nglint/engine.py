@@ -194,12 +194,16 @@ def _include_site(node: Node | None) -> Node | None:
     return found
 
 
-def _reports(rule: Rule, analysis: Analysis) -> list[tuple[Report, list[VersionRange]]]:
-    """The rule's reports, each with the sub-ranges of the target it holds on ([] for
-    all).  The rule runs at the target's first version; every version the model was
-    compared with splits the target, and the rule runs again at the first version of
-    each new sub-range, until no comparison adds one.  Reports are matched by place and
-    message."""
+def _reports(rule: Rule, analysis: Analysis) -> list[Report]:
+    """The rule's reports over the whole target, each saying which versions it is about
+    when it does not hold on all of them.
+
+    The rule runs at the target's first version; every version the model was compared
+    with splits the target, and the rule runs again at the first version of each new
+    sub-range, until no comparison adds one.  Reports at one place with one headline
+    (or message) and severity are one finding; when their messages differ between
+    sub-ranges (nginx sends "Connection: close" before 1.29.7, nothing from it), the
+    message gives each, after its versions."""
     target = analysis.options.nginx_version
     points: set[Version] = set()
     done: dict[Version, list[Report]] = {}
@@ -215,18 +219,42 @@ def _reports(rule: Rule, analysis: Analysis) -> list[tuple[Report, list[VersionR
             points |= {v for v in analysis.consulted if target.low < v <= target.high}
     analysis.version = target.low
     if len(parts) == 1:
-        return [(report, []) for report in done[target.low]]
-    seen: dict[tuple[int, str], tuple[Report, list[int]]] = {}
+        return done[target.low]
+    groups: dict[tuple[int, str, Severity | None], dict[str, tuple[Report, list[int]]]] = {}
     for index, part in enumerate(parts):
         for report in done[part.low]:
             anchor = report.node if report.node is not None else report.problem
-            key = (id(anchor), report.message)
-            if key in seen:
-                seen[key][1].append(index)
+            key = (id(anchor), report.headline or report.message, report.severity)
+            by_message = groups.setdefault(key, {})
+            if report.message in by_message:
+                by_message[report.message][1].append(index)
             else:
-                seen[key] = (report, [index])
-    return [(report, [] if len(found) == len(parts) else _joined(parts, found))
-            for report, found in seen.values()]
+                by_message[report.message] = (report, [index])
+    found: list[Report] = []
+    for by_message in groups.values():
+        indexes = [i for _, where in by_message.values() for i in where]
+        if len(by_message) > 1 and len(indexes) == len(set(indexes)):
+            found.append(_merged(list(by_message.values()), parts))
+            continue
+        for report, where in by_message.values():
+            found.append(report if len(where) == len(parts)
+                         else _on_versions(report, _joined(parts, where)))
+    return found
+
+
+def _merged(reports: list[tuple[Report, list[int]]], parts: list[VersionRange]) -> Report:
+    """One finding from the reports of several sub-ranges that differ in their words."""
+    first = reports[0][0]
+    indexes = sorted(i for _, where in reports for i in where)
+    message = "; ".join(f"on {describe(_joined(parts, where))}: {report.message}"
+                        for report, where in reports)
+    headline = first.headline if len(indexes) == len(parts) else \
+        f"on {describe(_joined(parts, indexes))}: {first.headline}"
+    common = set.intersection(*(set(report.notes) for report, _ in reports))
+    notes = list(dict.fromkeys(
+        note if note in common else f"on {describe(_joined(parts, where))}: {note}"
+        for report, where in reports for note in report.notes))
+    return replace(first, message=message, headline=headline, notes=notes)
 
 
 def _joined(parts: list[VersionRange], indexes: list[int]) -> list[VersionRange]:
@@ -265,9 +293,7 @@ def _guarded(report: Report, target: VersionRange) -> Report:
 
 def _run(rule: Rule, analysis: Analysis) -> Iterable[Finding]:
     tree, options = analysis.tree, analysis.options
-    for report, where in _reports(rule, analysis):
-        if where:
-            report = _on_versions(report, where)
+    for report in _reports(rule, analysis):
         report = _guarded(report, options.nginx_version)
         path, line, column, end_line, end_column = locate(report, tree)
         severity = options.severity_overrides.get(rule.code, report.severity or rule.severity)
