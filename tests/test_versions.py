@@ -219,3 +219,46 @@ def test_upstream_keepalive_is_on_by_default_from_1_29_7(tmp_path: Path) -> None
     consulted: set[tuple[int, int, int]] = set()
     Model(Tracked((1, 18, 0), consulted)).upstream_keepalive(a)
     assert consulted == {(1, 29, 7)}  # judged across a range: it splits there
+
+
+def test_route_shows_the_upstream_keepalive_of_its_version(tmp_path: Path) -> None:
+    conf = write(tmp_path, "events {}\nhttp {\n    upstream hub { server 127.0.0.1:8000; }\n"
+                 "    server {\n        listen 80;\n        location / { proxy_pass http://hub; }\n"
+                 "        location /x { proxy_pass http://127.0.0.1:9000; }\n    }\n}\n")
+
+    def keepalive(uri: str, target: str) -> object:
+        result = CliRunner().invoke(main, ["route", str(conf), uri, "--format", "json",
+                                           "--nginx-version", target])
+        return json.loads(result.stdout)[0]["upstream"]["keepalive"]
+
+    assert keepalive("/", "1.22") == {"value": "0", "file": None, "line": None}
+    assert keepalive("/", "1.30") == {"value": "32 local", "file": None, "line": None}
+    assert keepalive("/x", "1.30") is None  # an address, not an upstream{} block
+
+
+def test_wordings_that_differ_by_version_are_one_finding(tmp_path: Path) -> None:
+    conf = write(tmp_path, """\
+events {}
+http {
+    server {
+        listen 80;
+        location / {
+            proxy_pass http://127.0.0.1:8888;
+            proxy_http_version 1.1;
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_read_timeout 1d;
+        }
+    }
+}
+""")
+    [finding] = [f for f in findings(conf) if f.code == "NG103"]
+    assert finding.message.startswith(f"on nginx 1.18{DASH}1.29.6: Connection is not forwarded "
+                                      "as upgrade here (nginx sends 'close'")
+    assert f"; on nginx 1.29.7{DASH}1.31.4: Connection is not forwarded as upgrade here " \
+           "(nginx sends nothing" in finding.message
+    assert finding.headline == "Connection is not forwarded as upgrade here"  # every version
+    assert f"on nginx 1.29.7{DASH}1.31.4: nginx sends nothing (nginx default)" in finding.notes
+    [single] = [f for f in findings(conf, options=Options(nginx_version=(1, 22, 1)))
+                if f.code == "NG103"]
+    assert single.message.startswith("Connection is not forwarded as upgrade here (nginx "
+                                      "sends 'close'")

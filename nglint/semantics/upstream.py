@@ -182,6 +182,23 @@ class Upstream:
         """1.31.4+: the ``Host`` lines, in order (empty before)."""
         return self._lazy("host_lines", lambda: _host_lines(self.model, self.block))
 
+    @property
+    def keepalive(self) -> Value | None:
+        """The ``keepalive`` in force in the ``upstream {}`` block the target names
+        (``Model.upstream_keepalive``: on by default from nginx 1.29.7); None for a target
+        that is an address or holds variables (nginx caches no connection to those)."""
+        return self._lazy("keepalive", self._keepalive)
+
+    def _keepalive(self) -> Value | None:
+        parts = split_target(self.target)
+        http = self.block.enclosing("http")
+        if parts is None or http is None:
+            return None
+        name = parts[1]
+        block = next((node for node in http.directives("upstream")
+                      if node.args and node.args[0] == name and node.is_block), None)
+        return self.model.upstream_keepalive(block) if block is not None else None
+
     def named(self, name: str) -> list[Header]:
         """Entries of the list with this name (case-insensitive), in order."""
         wanted = name.lower()
