@@ -262,3 +262,17 @@ http {
                 if f.code == "NG103"]
     assert single.message.startswith("Connection is not forwarded as upgrade here (nginx "
                                       "sends 'close'")
+
+
+def test_a_listen_parameter_newer_than_part_of_the_range_is_a_warning(tmp_path: Path) -> None:
+    conf = write(tmp_path, "events {}\nhttp {\n    server {\n        listen 443 quic;\n"
+                 "        listen 8443 multipath;\n    }\n}\n")
+    assert _messages(conf, code="NG008") == [
+        ("warning", f'on nginx 1.18{DASH}1.24: the "quic" parameter of "listen" appeared in '
+                    f"nginx 1.25.0 (the target is nginx 1.18{DASH}1.31.4): nginx 1.18{DASH}1.24 "
+                    "refuses it"),
+        ("warning", f'on nginx 1.18{DASH}1.29.6: the "multipath" parameter of "listen" '
+                    f"appeared in nginx 1.29.7 (the target is nginx 1.18{DASH}1.31.4): nginx "
+                    f"1.18{DASH}1.29.6 refuses it")]
+    assert [severity for severity, _ in _messages(conf, "1.22.1", "NG008")] == ["error", "error"]
+    assert _messages(conf, "1.29.7-", "NG008") == []
