@@ -31,6 +31,7 @@ Every version at which a default of the model changes is a constant here, collec
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from nglint.tree import Node
 from nglint.versions import Version
@@ -139,6 +140,8 @@ class Model:
         # block id -> (block, its handler): asked for every location by several rules;
         # the block is kept so that its id cannot be reused while the memo lives
         self._handlers: dict[int, tuple[Node, Node | None]] = {}
+        # memos of the modules that answer from this model (upstream.upstream_for)
+        self.memos: dict[str, Any] = {}
 
     def effective(self, block: Node, directive: str) -> Value | None:
         """The standard directive's value in force at ``block``, or its default."""

@@ -31,7 +31,6 @@ Checked against a running nginx by ``tests/test_request_nginx.py``.
 from __future__ import annotations
 
 import re
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -262,16 +261,13 @@ class Upstream:
         return found
 
 
-# per model: block id -> (block, its upstream); several rules ask for the same blocks
-_MEMO: weakref.WeakKeyDictionary[
-    Model, dict[int, tuple[Node, Upstream | None, frozenset[Version]]]] = \
-    weakref.WeakKeyDictionary()
-
-
 def upstream_for(model: Model, block: Node) -> Upstream | None:
     """The upstream request of ``block`` when its content handler is ``proxy_pass``
     (memoised per model and block)."""
-    memo = _MEMO.setdefault(model, {})
+    # block id -> (block, its upstream, the versions it depends on): kept on the model,
+    # which an Upstream refers to (a module-level weak map would keep it alive)
+    memo: dict[int, tuple[Node, Upstream | None, frozenset[Version]]] = \
+        model.memos.setdefault("upstream_for", {})
     known = memo.get(id(block))
     if known is not None and known[0] is block:
         model.consulted |= known[2]  # the versions its answer depends on, noted again
