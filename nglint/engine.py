@@ -1,28 +1,25 @@
 """Run the selected rules over loaded trees and turn their reports into findings.
 
-The target is a range of nginx versions (``nglint.versions``).  The model of one
-version (``nglint.semantics.inherit.Model``) answers for a whole sub-range between the
-versions where one of its defaults changes (``MODEL_CHANGES``), so a rule that reads
-the model runs once per sub-range of the target; a finding that comes out of some
-sub-ranges only says which versions it is about ("on nginx 1.18-1.29.6: ...").  A fix
-that writes a directive some version of the target does not know is withheld
-(``directives.unavailable``).
+The target is a range of nginx versions (``nglint.versions``); each rule is judged
+across it by ``nglint.across``: the shared model is built per version, a ``Tracked``
+one, and a rule runs again at each version its answers were compared with.  A fix
+that writes a directive some version of the target does not know is withheld.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from nglint import across
 from nglint.edits import Fix
 from nglint.findings import Finding, Related, Severity, split_message
-from nglint.fixes import not_fixed
 from nglint.registry import Rule
 from nglint.semantics.inherit import Model
 from nglint.suppress import Suppression, Suppressions
 from nglint.tree import Node, Problem, Tree
-from nglint.versions import DEFAULT_RANGE, Tracked, Version, VersionRange, describe, recording
+from nglint.versions import DEFAULT_RANGE, Tracked, Version, VersionRange, recording
 
 if TYPE_CHECKING:
     from nglint.apps.view import AppView
@@ -195,106 +192,23 @@ def _include_site(node: Node | None) -> Node | None:
 
 
 def _reports(rule: Rule, analysis: Analysis) -> list[Report]:
-    """The rule's reports over the whole target, each saying which versions it is about
-    when it does not hold on all of them.
+    """The rule's reports over the whole target (``across.reports``): it runs at the
+    target's first version, then at each version its model was compared with."""
+    def run(version: Version) -> list[Report]:
+        analysis.version = version
+        analysis.consulted.clear()
+        return list(rule.check(Context(analysis, rule)))
 
-    The rule runs at the target's first version; every version the model was compared
-    with splits the target, and the rule runs again at the first version of each new
-    sub-range, until no comparison adds one.  Reports at one place with one headline
-    (or message) and severity are one finding; when their messages differ between
-    sub-ranges (nginx sends "Connection: close" before 1.29.7, nothing from it), the
-    message gives each, after its versions."""
-    target = analysis.options.nginx_version
-    points: set[Version] = set()
-    done: dict[Version, list[Report]] = {}
-    while True:
-        parts = target.split(points)
-        todo = [part for part in parts if part.low not in done]
-        if not todo:
-            break
-        for part in todo:
-            analysis.version = part.low
-            analysis.consulted.clear()
-            done[part.low] = list(rule.check(Context(analysis, rule)))
-            points |= {v for v in analysis.consulted if target.low < v <= target.high}
-    analysis.version = target.low
-    if len(parts) == 1:
-        return done[target.low]
-    groups: dict[tuple[int, str, Severity | None], dict[str, tuple[Report, list[int]]]] = {}
-    for index, part in enumerate(parts):
-        for report in done[part.low]:
-            anchor = report.node if report.node is not None else report.problem
-            key = (id(anchor), report.headline or report.message, report.severity)
-            by_message = groups.setdefault(key, {})
-            if report.message in by_message:
-                by_message[report.message][1].append(index)
-            else:
-                by_message[report.message] = (report, [index])
-    found: list[Report] = []
-    for by_message in groups.values():
-        indexes = [i for _, where in by_message.values() for i in where]
-        if len(by_message) > 1 and len(indexes) == len(set(indexes)):
-            found.append(_merged(list(by_message.values()), parts))
-            continue
-        for report, where in by_message.values():
-            found.append(report if len(where) == len(parts)
-                         else _on_versions(report, _joined(parts, where)))
-    return found
-
-
-def _merged(reports: list[tuple[Report, list[int]]], parts: list[VersionRange]) -> Report:
-    """One finding from the reports of several sub-ranges that differ in their words."""
-    first = reports[0][0]
-    indexes = sorted(i for _, where in reports for i in where)
-    message = "; ".join(f"on {describe(_joined(parts, where))}: {report.message}"
-                        for report, where in reports)
-    headline = first.headline if len(indexes) == len(parts) else \
-        f"on {describe(_joined(parts, indexes))}: {first.headline}"
-    common = set.intersection(*(set(report.notes) for report, _ in reports))
-    notes = list(dict.fromkeys(
-        note if note in common else f"on {describe(_joined(parts, where))}: {note}"
-        for report, where in reports for note in report.notes))
-    return replace(first, message=message, headline=headline, notes=notes)
-
-
-def _joined(parts: list[VersionRange], indexes: list[int]) -> list[VersionRange]:
-    joined: list[VersionRange] = []
-    previous = -2
-    for index in indexes:
-        part = parts[index]
-        if index == previous + 1:
-            joined[-1] = VersionRange(joined[-1].low, part.high)
-        else:
-            joined.append(part)
-        previous = index
-    return joined
-
-
-def _on_versions(report: Report, where: list[VersionRange]) -> Report:
-    """The report of a part of the target, saying which versions it is about."""
-    prefix = f"on {describe(where)}: "
-    return replace(report, message=prefix + report.message,
-                   headline=prefix + report.headline if report.headline else "")
-
-
-def _guarded(report: Report, target: VersionRange) -> Report:
-    """The report without its fix when the fix writes a directive some version of the
-    target does not know; the message says why it is not fixed."""
-    from nglint import directives
-
-    if report.fix is None:
-        return report
-    why = directives.unavailable(report.fix, target)
-    if not why:
-        return report
-    return replace(report, fix=None, message=report.message + not_fixed(why),
-                   notes=[*report.notes, f"not fixed automatically: {why}"])
+    try:
+        return across.reports(run, analysis.options.nginx_version, analysis.consulted)
+    finally:
+        analysis.version = analysis.options.nginx_version.low
 
 
 def _run(rule: Rule, analysis: Analysis) -> Iterable[Finding]:
     tree, options = analysis.tree, analysis.options
     for report in _reports(rule, analysis):
-        report = _guarded(report, options.nginx_version)
+        report = across.guarded(report, options.nginx_version)
         path, line, column, end_line, end_column = locate(report, tree)
         severity = options.severity_overrides.get(rule.code, report.severity or rule.severity)
         related = []

@@ -276,3 +276,13 @@ def test_a_listen_parameter_newer_than_part_of_the_range_is_a_warning(tmp_path: 
                     f"1.18{DASH}1.29.6 refuses it")]
     assert [severity for severity, _ in _messages(conf, "1.22.1", "NG008")] == ["error", "error"]
     assert _messages(conf, "1.29.7-", "NG008") == []
+
+
+def test_the_default_range_reaches_every_change_nglint_knows() -> None:
+    """The newest release nglint knows is at least the newest fact of its model and of
+    its directive table: a later fact would be judged outside the default target."""
+    from nglint import directives
+    from nglint.semantics.inherit import MODEL_CHANGES
+
+    table = [c for found in directives.table().values() for v in found for c in v.changes]
+    assert max([*MODEL_CHANGES, *table]) <= NEWEST_KNOWN == DEFAULT_RANGE.high

@@ -23,9 +23,10 @@ https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_http_version
 ``src/http/ngx_http_core_module.c`` (``if`` creates an implicit location).
 
 Every version at which a default of the model changes is a constant here, collected in
-``MODEL_CHANGES``: a ``Model`` is of one version, and a run over a target range
-(``nglint.versions``) asks one model per sub-range between them
-(``nglint.engine.Analysis``).
+``MODEL_CHANGES`` (the default target must reach the newest: ``nglint.versions``).  A
+``Model`` is of one version; given a ``Tracked`` one, every comparison with these
+constants is noted, and a run over a target range asks the model again on the other
+side of each (``nglint.across``).
 """
 
 from __future__ import annotations
