@@ -286,3 +286,21 @@ def test_the_default_range_reaches_every_change_nglint_knows() -> None:
 
     table = [c for found in directives.table().values() for v in found for c in v.changes]
     assert max([*MODEL_CHANGES, *table]) <= NEWEST_KNOWN == DEFAULT_RANGE.high
+
+
+def test_a_fix_is_valid_only_if_every_version_has_what_it_writes() -> None:
+    from nglint import directives
+    from nglint.edits import Edit, Fix
+
+    def written(text: str) -> Fix:
+        return Fix("test", (Edit("nginx.conf", 0, 0, text),))
+
+    http2 = written("\n        http2 on;")
+    assert directives.unavailable(http2, DEFAULT_RANGE) == (
+        '"http2" needs nginx \u2265 1.25.1; the target range starts at 1.18')
+    assert directives.unavailable(http2, VersionRange.parse("1.25.1-")) == ""
+    assert directives.unavailable(written("ssl on;"), DEFAULT_RANGE) == (
+        f'"ssl" is unknown to nginx 1.25.1{DASH}1.31.4, which the target includes')
+    # arguments are not statements: only what starts the text or follows ; { }
+    assert directives.unavailable(written("443 ssl http2"), VersionRange.parse("1.22")) == ""
+    assert directives.unavailable(written("proxy_http_version 1.1;"), DEFAULT_RANGE) == ""
