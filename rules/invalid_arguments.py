@@ -13,8 +13,10 @@ For every known directive in a context that allows it, checks what nginx's
   `flush=` of `access_log`, `zone=` and `rate=` of `limit_req_zone`, the second
   argument of `proxy_buffers`, the time of `proxy_cache_valid`...;
 - the parameters of `listen` (`listen 443 ssl http3;` is refused:
-  `invalid parameter "http3"`; `listen ssl;` has lost its address) and the
-  location modifier (`location ~~ /x`);
+  `invalid parameter "http3"`; `listen ssl;` has lost its address; a parameter
+  newer than the target, `quic` before 1.25.0, `multipath` before 1.29.7, is an
+  error when every version of the target refuses it and a warning naming the
+  versions when only some do) and the location modifier (`location ~~ /x`);
 - arguments nginx takes from a fixed list, without regard to case:
   `gzip_static on|off|always`, `server_tokens`, `satisfy`, `if_modified_since`,
   `lingering_close`, and each word of `ssl_protocols`, `proxy_next_upstream`,
