@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
+import inspect
 import json
 import os
 import sys
@@ -18,6 +19,7 @@ from nglint.errors import NglintError
 from nglint.escape import fence_commands, speaks_unicode, tolerant_streams, visible
 from nglint.findings import Finding
 from nglint.tree import Tree
+from nglint.versions import DEFAULT_RANGE
 
 if TYPE_CHECKING:
     from nglint.engine import Options
@@ -150,8 +152,10 @@ FORMATS = ["text", "json", "sarif", "github"]
 @click.option("--within-tree", is_flag=True,
               help="Lint each named file inside the tree of the nearest nginx.conf above "
                    "it that includes it; report only findings in the named files.")
-@click.option("--nginx-version", help="Target nginx version for defaults (default: before "
-              "1.29.7).")
+@click.option("--nginx-version", metavar="RANGE",
+              help="Target nginx versions: 1.22, 1.18-1.30 or 1.25.1- (default: "
+              f"{DEFAULT_RANGE.text}, the oldest nginx of a supported LTS distribution to "
+              "the newest release nglint knows; see `nglint explain versions`).")
 @click.option("--jupyter-prefix", "jupyter_prefixes", multiple=True,
               help="Base URL Jupyter is served at (repeatable); replaces the inference.")
 @click.option("--prefix-map", "prefix_map", multiple=True, metavar="OLD=NEW",
@@ -382,9 +386,15 @@ def _count(number: int, one: str, many: str) -> str:
 @click.argument("rule")
 @guarded
 def explain(rule: str) -> int:
-    """Print a rule's documentation page."""
+    """Print a rule's documentation page (or ``versions``: the target nginx versions)."""
     from nglint.registry import lookup
 
+    if rule == "versions":
+        from nglint import versions
+
+        click.echo("# Target nginx versions (--nginx-version, nginx-version)\n")
+        click.echo(inspect.cleandoc(versions.__doc__ or ""))
+        return EXIT_OK
     found = lookup(rule)
     fix = "fixable with --fix" if found.fixable else "not fixable automatically"
     say(f"# {found.code} {found.name} ({found.severity}, {fix})\n")
@@ -426,8 +436,9 @@ def _emit(answers: list[dict[str, Any]], output_format: str,
 @click.option("--conf-prefix", type=click.Path(file_okay=False))
 @click.option("--jupyter-prefix", "jupyter_prefixes", multiple=True,
               help="Where Jupyter is served (replaces the inference).")
-@click.option("--nginx-version", help="Target nginx version (default: the configuration's "
-              "nginx-version, else before 1.29.7).")
+@click.option("--nginx-version", metavar="VERSION",
+              help="Target nginx version (default: the configuration's nginx-version, "
+              "else the oldest version of its range).")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False),
               help="Configuration file to use instead of the one found upward.")
 @click.option("--stdin-filename", metavar="PATH", help="Name of what - reads from stdin.")
@@ -442,7 +453,7 @@ def apps_command(path: str, output_format: str, context: str | None, conf_prefix
     trees, options = _one_path(path, stdin_filename, config_file, context, conf_prefix,
                                nginx_version, jupyter_prefixes)
     _refuse_broken(trees, "apps")
-    answers = survey(trees, Model(options.nginx_version), options.jupyter_prefixes)
+    answers = survey(trees, Model(options.nginx_version.low), options.jupyter_prefixes)
     return _emit(answers, output_format, render_text)
 
 
@@ -459,8 +470,9 @@ def apps_command(path: str, output_format: str, context: str | None, conf_prefix
               show_default=True)
 @click.option("--context", type=click.Choice(["main", "http", "server", "location"]))
 @click.option("--conf-prefix", type=click.Path(file_okay=False))
-@click.option("--nginx-version", help="Target nginx version for defaults (default: the "
-              "configuration's nginx-version, else before 1.29.7).")
+@click.option("--nginx-version", metavar="VERSION",
+              help="Target nginx version for defaults (default: the configuration's "
+              "nginx-version, else the newest of its range).")
 @click.option("--config", "config_file", type=click.Path(dir_okay=False),
               help="Configuration file to use instead of the one found upward.")
 @click.option("--stdin-filename", metavar="PATH", help="Name of what - reads from stdin.")
@@ -485,5 +497,5 @@ def route_command(path: str, uris: tuple[str, ...], host: str | None, listen: st
     # given a tree, only what nginx loads: not the fragments nothing includes
     whole = [tree for tree in trees if tree.context == "main"]
     _refuse_broken(whole or trees, "route")
-    answers = route(whole or trees, requests, Model(options.nginx_version))
+    answers = route(whole or trees, requests, Model(options.nginx_version.low))
     return _emit(answers, output_format, render_text)

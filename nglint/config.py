@@ -12,7 +12,7 @@ name.
 [tool.nglint]
 select = ["NG1", "NG004"]          # codes, names or code prefixes (default: all)
 ignore = ["jupyter-host-header"]
-nginx-version = "1.24"
+nginx-version = "1.22-1.30"        # a version or a range (default: 1.18-1.31.4)
 jupyter-prefix = ["/jupyter/"]     # a string or a list
 exclude = ["legacy/*"]             # globs relative to this file's directory
 fail-on = "warning"
@@ -45,6 +45,7 @@ from nglint.findings import Severity
 from nglint.registry import Rule
 from nglint.semantics.values import InvalidValue, parse_offset, parse_time
 from nglint.upgrade import STYLES
+from nglint.versions import VersionRange
 
 if TYPE_CHECKING:
     from nglint.engine import Options
@@ -65,13 +66,13 @@ KEYS = ("select", "ignore", "exclude", "nginx-version", "jupyter-prefix", "prefi
 LEVELS = ("error", "warning", "info")
 
 
-def parse_version(text: str) -> tuple[int, int, int]:
-    parts = text.strip().split(".")
-    if not 2 <= len(parts) <= 3 or not all(p.isascii() and p.isdigit() and len(p) <= 9
-                                           for p in parts):
-        raise NglintError(f"invalid nginx version {text!r}: expected X.Y or X.Y.Z")
-    numbers = [int(p) for p in parts] + [0] * (3 - len(parts))
-    return numbers[0], numbers[1], numbers[2]
+def parse_version(text: str) -> VersionRange:
+    """The target nginx versions (``1.22``, ``1.18-1.30``, ``1.25.1-``: see
+    ``nglint.versions``); NglintError with a one-line message otherwise."""
+    try:
+        return VersionRange.parse(text)
+    except ValueError as error:
+        raise NglintError(str(error)) from None
 
 
 def parse_prefix(text: str) -> str:
@@ -135,7 +136,7 @@ class Config:
     select: list[str] | None = None
     ignore: list[str] | None = None
     exclude: list[str] = field(default_factory=list)
-    nginx_version: tuple[int, int, int] | None = None
+    nginx_version: VersionRange | None = None
     jupyter_prefixes: tuple[str, ...] | None = None
     prefix_map: tuple[tuple[str, str], ...] | None = None
     fail_on: str | None = None
@@ -205,7 +206,8 @@ class _Reader:
                 config.exclude = self.strings(key, value)
             elif key == "nginx-version":
                 if not isinstance(value, str):
-                    raise self.fail(key, f'expected a string such as "1.24", got {value!r}')
+                    raise self.fail(key, 'expected a string such as "1.24" or "1.18-1.30", '
+                                        f"got {value!r}")
                 config.nginx_version = self.convert(key, parse_version, value)
             elif key == "jupyter-prefix":
                 config.jupyter_prefixes = tuple(

@@ -22,11 +22,15 @@ from array import array
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import cache, lru_cache
-from typing import ClassVar, NamedTuple
+from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
 from nglint.tree import COMMENT, Node
+from nglint.versions import Version, VersionRange, describe, show
 
-Version = tuple[int, int, int]
+if TYPE_CHECKING:
+    from nglint.edits import Fix
+
+Target_ = Version | VersionRange  # one version, or a range of them
 
 # Blocks whose bodies are not directives: map entries, mime types, lua code...
 OPAQUE_BLOCKS = frozenset({"map", "geo", "types", "split_clients", "charset_map", "match",
@@ -84,6 +88,19 @@ class Variant:
         if self.added is not None and version < self.added:
             return False
         return not (self.removed is not None and version >= self.removed)
+
+    def available_in(self, target: VersionRange) -> bool:
+        """Whether some version of ``target`` has it."""
+        if self.plus:
+            return False
+        if self.added is not None and target.high < self.added:
+            return False
+        return not (self.removed is not None and target.low >= self.removed)
+
+    @property
+    def changes(self) -> tuple[Version, ...]:
+        """The versions where it came, was deprecated or went."""
+        return tuple(v for v in (self.added, self.deprecated, self.removed) if v is not None)
 
     def takes(self, count: int) -> bool:
         """Whether nginx accepts ``count`` arguments (``ngx_conf_handler``'s check)."""
@@ -153,17 +170,33 @@ def _entry(name: str) -> tuple[Variant, ...]:
     return tuple(_variant(name, raw) for raw in raw_table()["directives"].get(name, ()))
 
 
+def _range(target: Target_) -> VersionRange:
+    return target if isinstance(target, VersionRange) else VersionRange.single(target)
+
+
 @lru_cache(maxsize=8192)
-def variants(name: str, version: Version | None = None) -> tuple[Variant, ...]:
-    """The variants of ``name`` (those available in ``version`` when given)."""
+def variants(name: str, version: Target_ | None = None) -> tuple[Variant, ...]:
+    """The variants of ``name`` (those available in some version of ``version``, one
+    version or a range, when given)."""
     found = _entry(name)
     if version is None:
         return found
-    return tuple(v for v in found if v.available(version))
+    target = _range(version)
+    return tuple(v for v in found if v.available_in(target))
 
 
 @lru_cache(maxsize=8192)
-def variants_in(name: str, context: str, version: Version | None = None) -> tuple[Variant, ...]:
+def refusing(name: str, target: Target_, context: str | None = None) -> list[VersionRange]:
+    """The sub-ranges of ``target`` where no variant of ``name`` exists (in ``context``
+    when given, else in any)."""
+    every = tuple(v for v in _entry(name) if context is None or context in v.contexts)
+    return _range(target).where(lambda version: not any(v.available(version) for v in every),
+                                (c for v in every for c in v.changes))
+
+
+@lru_cache(maxsize=8192)
+def variants_in(name: str, context: str, version: Target_ | None = None
+                ) -> tuple[Variant, ...]:
     """The variants of ``name`` allowed in ``context`` (and available in ``version``).
 
     Asked for every directive of a tree by several rules: cached by name and context.
@@ -179,12 +212,13 @@ def retired_names() -> frozenset[str]:
 
 
 @cache
-def _names_at(version: Version) -> tuple[str, ...]:
+def _names_at(version: Target_) -> tuple[str, ...]:
+    target = _range(version)
     return tuple(name for name, found in table().items()
-                 if any(v.available(version) for v in found))
+                 if any(v.available_in(target) for v in found))
 
 
-def suggest(name: str, version: Version) -> str | None:
+def suggest(name: str, version: Target_) -> str | None:
     """The closest known directive name (a typo's likely intent)."""
     import difflib  # only for unknown names
 
@@ -276,7 +310,7 @@ class _TreeMemo:
     """
 
     root: Node | None = None
-    checked: ClassVar[dict[tuple[Version, tuple[str, ...]], Targets]] = {}
+    checked: ClassVar[dict[tuple[Target_, tuple[str, ...]], Targets]] = {}
 
     @classmethod
     def of(cls, root: Node) -> type[_TreeMemo]:
@@ -285,11 +319,13 @@ class _TreeMemo:
         return cls
 
 
-def checked_directives(root: Node, version: Version, extra: Iterable[str] = ()
+def checked_directives(root: Node, version: Target_, extra: Iterable[str] = ()
                        ) -> Targets:
     """Every directive the validation rules check, with its table entries: the one
     pass NG006, NG007, NG008, NG010 and NG011 share (computed once per tree, target
-    version and ``extra-directives``).  Directives the user declared are left out."""
+    and ``extra-directives``).  Directives the user declared are left out.  With a
+    range, ``known`` and ``allowed`` are the variants some version of it has: a rule
+    reports an error only when every version refuses (``refusing`` gives them)."""
     extra = tuple(extra)
     memo = _TreeMemo.of(root).checked
     found = memo.get((version, extra))
@@ -298,7 +334,7 @@ def checked_directives(root: Node, version: Version, extra: Iterable[str] = ()
     return found
 
 
-def _checked(root: Node, version: Version, extra: tuple[str, ...]) -> Targets:
+def _checked(root: Node, version: Target_, extra: tuple[str, ...]) -> Targets:
     # one walk in document order; a block's "stopped" passes down to what it holds
     out = Targets()
     add_node, add_kind = out.nodes.append, out.kinds.append
@@ -347,3 +383,35 @@ def allowed_contexts(found: Iterable[Variant]) -> list[str]:
     order = list(CONTEXT_LABELS)
     contexts = {c for v in found for c in v.contexts}
     return [label(c) for c in order if c in contexts]
+
+
+_STATEMENT_START = r"(?:^|[;{}])\s*([a-z][a-z0-9_]*)\s"
+
+
+def unavailable(fix: Fix, target: VersionRange) -> str:
+    """Why a fix cannot be applied on every version of ``target`` ("" when it can): the
+    first directive its edits write that some version of the target does not have
+    (``"http2" needs nginx ≥ 1.25.1; the target range starts at 1.18``).
+
+    Only whole statements are looked at (a word that starts the text or follows ``;``,
+    ``{`` or ``}``); arguments are the fix builders' own concern."""
+    import re
+
+    for edit in fix.edits:
+        for name in re.findall(_STATEMENT_START, edit.text, re.MULTILINE):
+            every = _entry(name)
+            if not every:
+                continue
+            missing = refusing(name, target)
+            if missing:
+                return _needs(name, every, target, missing)
+    return ""
+
+
+def _needs(name: str, every: tuple[Variant, ...], target: VersionRange,
+           missing: list[VersionRange]) -> str:
+    added = [v.added for v in every if v.added is not None and not v.plus]
+    if added and missing[0].low == target.low:
+        return (f'"{name}" needs nginx \u2265 {show(min(added), upper=True)}; the target '
+                f"range starts at {show(target.low)}")
+    return f'"{name}" is unknown to {describe(missing)}, which the target includes'

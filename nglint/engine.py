@@ -1,4 +1,10 @@
-"""Run the selected rules over loaded trees and turn their reports into findings."""
+"""Run the selected rules over loaded trees and turn their reports into findings.
+
+The target is a range of nginx versions (``nglint.versions``); each rule is judged
+across it by ``nglint.across``: the shared model is built per version, a ``Tracked``
+one, and a rule runs again at each version its answers were compared with.  A fix
+that writes a directive some version of the target does not know is withheld.
+"""
 
 from __future__ import annotations
 
@@ -7,15 +13,16 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from nglint import upgrade
+from nglint import across, upgrade
 from nglint.edits import Fix
 from nglint.findings import Finding, Related, Severity, split_message
 from nglint.fixes import not_fixed
 from nglint.registry import Rule
 from nglint.runon import unclear_spans
-from nglint.semantics.inherit import DEFAULT_NGINX_VERSION, Model
+from nglint.semantics.inherit import Model
 from nglint.suppress import Suppression, Suppressions
 from nglint.tree import Node, Problem, Tree
+from nglint.versions import DEFAULT_RANGE, Tracked, Version, VersionRange, recording
 
 if TYPE_CHECKING:
     from nglint.apps.view import AppView
@@ -25,13 +32,18 @@ if TYPE_CHECKING:
 class Options:
     """Everything a run was asked for (command line merged over configuration)."""
 
-    nginx_version: tuple[int, int, int] = DEFAULT_NGINX_VERSION
+    # the target versions; a plain (1, 22, 1) is read as the range of that one version
+    nginx_version: VersionRange = DEFAULT_RANGE
     rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)
     severity_overrides: dict[str, Severity] = field(default_factory=dict)
     jupyter_prefixes: tuple[str, ...] = ()
     prefix_map: tuple[tuple[str, str], ...] = ()  # --prefix-map: deployed path -> here
     # the websocket idiom fixes write (nglint.upgrade), read when the options are made
     upgrade_style: str = field(default_factory=lambda: upgrade.DEFAULT_STYLE)
+
+    def __post_init__(self) -> None:
+        if isinstance(self.nginx_version, tuple):
+            self.nginx_version = VersionRange.single(self.nginx_version)
 
 
 @dataclass
@@ -69,21 +81,37 @@ class Analysis:
         # used; complete only for rules with SEES_SUPPRESSIONS, which run last
         self.suppressions = suppressions or []
         self.rules_run = rules_run  # codes of every rule of this run
+        # every version the models were compared with while a rule ran (Tracked)
+        self.consulted: set[Version] = set()
+        self.version: Version = options.nginx_version.low  # of the model asked now
+        self._models: dict[Version, Model] = {}
+        self._apps: dict[Version, tuple[AppView, frozenset[Version]]] = {}
 
-    @cached_property
+    @property
     def model(self) -> Model:
-        return Model(self.options.nginx_version)
+        """The model of the version being asked (one per version, built on first use)."""
+        found = self._models.get(self.version)
+        if found is None:
+            found = self._models[self.version] = Model(Tracked(self.version, self.consulted))
+        return found
 
     @cached_property
     def unclear(self) -> dict[str, list[tuple[int, int]]]:
         """Spans no fix may edit: blocks holding a run-on statement (``nglint.runon``)."""
         return unclear_spans(self.tree)
 
-    @cached_property
+    @property
     def apps(self) -> AppView:
+        known = self._apps.get(self.version)
+        if known is not None:
+            self.consulted |= known[1]  # what building it depended on, noted again
+            return known[0]
         from nglint.apps.view import AppView
 
-        return AppView(self.tree, self.model, self.options.jupyter_prefixes)
+        with recording(self.consulted) as consulted:
+            found = AppView(self.tree, self.model, self.options.jupyter_prefixes)
+        self._apps[self.version] = (found, frozenset(consulted))
+        return found
 
 
 class Context:
@@ -97,6 +125,8 @@ class Context:
 
     @property
     def model(self) -> Model:
+        """The nginx model of one version: the rule runs again at the other versions of
+        the target its answers depended on."""
         return self.analysis.model
 
     @property
@@ -182,9 +212,24 @@ def _unclear(fix: Fix, spans: dict[str, list[tuple[int, int]]]) -> str:
     return ""
 
 
+def _reports(rule: Rule, analysis: Analysis) -> list[Report]:
+    """The rule's reports over the whole target (``across.reports``): it runs at the
+    target's first version, then at each version its model was compared with."""
+    def run(version: Version) -> list[Report]:
+        analysis.version = version
+        analysis.consulted.clear()
+        return list(rule.check(Context(analysis, rule)))
+
+    try:
+        return across.reports(run, analysis.options.nginx_version, analysis.consulted)
+    finally:
+        analysis.version = analysis.options.nginx_version.low
+
+
 def _run(rule: Rule, analysis: Analysis) -> Iterable[Finding]:
     tree, options = analysis.tree, analysis.options
-    for report in rule.check(Context(analysis, rule)):
+    for report in _reports(rule, analysis):
+        report = across.guarded(report, options.nginx_version)
         path, line, column, end_line, end_column = locate(report, tree)
         severity = options.severity_overrides.get(rule.code, report.severity or rule.severity)
         related = []

@@ -36,6 +36,7 @@ from nglint.edits import (
 from nglint.semantics.inherit import Model, Value
 from nglint.tree import Node, Tree
 from nglint.upgrade import UpgradeMap, find_map, idiom, keeps_alive
+from nglint.versions import VersionRange
 
 UPGRADE_MAP_VARIABLE = "connection_upgrade"
 
@@ -243,14 +244,14 @@ def ensure_map(tree: Tree, wanted: UpgradeMap) -> list[Edit]:
 
 
 def upgrade_header_fix(model: Model, tree: Tree, location: Node, style: str,
-                       name: str) -> list[Edit]:
+                       name: str, versions: VersionRange) -> list[Edit]:
     """Forward ``name`` ("Upgrade" or "Connection") at ``location`` as the upgrade
     ``style`` says (``nglint.upgrade``), adding the map it needs.  A classic
     ``Connection`` reuses any map from ``$http_upgrade`` the tree has."""
     handler = model.handler(location)
     target = handler.args[0] if handler is not None and handler.directive == "proxy_pass" \
         and handler.args else ""
-    chosen = idiom(style, keeps_alive(tree, target))
+    chosen = idiom(style, keeps_alive(tree, target, versions))
     if name == "Upgrade":
         edits = ensure_map(tree, chosen.upgrade_map) if chosen.upgrade_map else []
         return edits + set_proxy_header(model, location, "Upgrade", chosen.upgrade, tree)

@@ -66,6 +66,7 @@ def _upstream(outcome: Outcome) -> dict[str, Any] | None:
         return None
     sent = outcome.sent()
     return {"target": upstream.target, "http_version": upstream.http_version.value,
+            "keepalive": _value(upstream.keepalive),
             "sent": [{"name": name, "value": value} for name, value in sent]}
 
 
@@ -196,6 +197,9 @@ def _render_outcome(lines: list[str], outcome: dict[str, Any], indent: str) -> N
         elif outcome["status"] is None or name == "client_max_body_size":
             lines.append(f"{indent}{name:<34} {_show(value)}")
     if upstream is not None:
+        if upstream["keepalive"] is not None:
+            lines.append(f"{indent}{'keepalive (upstream block)':<34} "
+                         f"{_show(upstream['keepalive'])}")
         lines.append(f"{indent}sent upstream (HTTP/{upstream['http_version']}):")
         for header in upstream["sent"]:
             value = header["value"] if header["value"] is not None else "(depends on the request)"

@@ -27,7 +27,8 @@ told to (nginx docs, "WebSocket proxying").  Two styles:
     ``map $http_upgrade $connection_upgrade { default upgrade; '' close; }``.
     Every ``Upgrade`` value is forwarded.
 
-With either style, a location whose upstream block has ``keepalive`` gets a
+With either style, a location whose upstream block keeps connections alive
+(``keepalive``, on by default for ``upstream {}`` blocks from nginx 1.29.7) gets a
 ``Connection`` map whose default is empty (nginx then sends no ``Connection``
 header on plain requests): ``close`` would end every kept-alive connection, and
 nginx's ``keepalive`` docs say to clear the header
@@ -44,8 +45,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from nglint.semantics.inherit import UPSTREAM_KEEPALIVE_DEFAULT
 from nglint.semantics.upstream import split_target
 from nglint.tree import Node, Tree
+from nglint.versions import VersionRange
 
 STYLES = ("strict", "classic")
 DEFAULT_STYLE = "strict"
@@ -94,15 +97,21 @@ def idiom(style: str, keepalive: bool) -> Idiom:
     return Idiom(upgrade.variable, upgrade, connection.variable, connection)
 
 
-def keeps_alive(tree: Tree, target: str) -> bool:
-    """Whether the ``upstream`` block a ``proxy_pass`` target names has ``keepalive``
-    (ngx_http_upstream_keepalive_module: connections to it are cached)."""
+def keeps_alive(tree: Tree, target: str, versions: VersionRange) -> bool:
+    """Whether connections to the ``upstream`` block a ``proxy_pass`` target names are
+    kept alive on some version of ``versions``: its own ``keepalive`` (not ``0``), or
+    none written and a version from 1.29.7, where an upstream block caches 32
+    connections by default (``Model.upstream_keepalive``)."""
     parts = split_target(target)
     if parts is None:
         return False
-    name = parts[1]
-    return any(block.args and block.args[0] == name and block.first("keepalive") is not None
-               for block in tree.blocks("upstream"))
+    for block in tree.blocks("upstream"):
+        if block.args and block.args[0] == parts[1]:
+            own = block.first("keepalive")
+            if own is not None:
+                return own.args[:1] != ["0"]
+            return versions.high >= UPSTREAM_KEEPALIVE_DEFAULT
+    return False
 
 
 def find_map(tree: Tree, variable: str) -> Node | None:

@@ -13,8 +13,10 @@ For every known directive in a context that allows it, checks what nginx's
   `flush=` of `access_log`, `zone=` and `rate=` of `limit_req_zone`, the second
   argument of `proxy_buffers`, the time of `proxy_cache_valid`...;
 - the parameters of `listen` (`listen 443 ssl http3;` is refused:
-  `invalid parameter "http3"`; `listen ssl;` has lost its address) and the
-  location modifier (`location ~~ /x`);
+  `invalid parameter "http3"`; `listen ssl;` has lost its address; a parameter
+  newer than the target, `quic` before 1.25.0, `multipath` before 1.29.7, is an
+  error when every version of the target refuses it and a warning naming the
+  versions when only some do) and the location modifier (`location ~~ /x`);
 - arguments nginx takes from a fixed list, without regard to case:
   `gzip_static on|off|always`, `server_tokens`, `satisfy`, `if_modified_since`,
   `lingering_close`, and each word of `ssl_protocols`, `proxy_next_upstream`,
@@ -72,12 +74,14 @@ import ipaddress
 import re
 from collections.abc import Callable, Iterator
 
-from nglint import directives
+from nglint import directives, versions
 from nglint.directives import Version
 from nglint.engine import Context, Report
+from nglint.findings import Severity
 from nglint.semantics import values
 from nglint.semantics.locations import location_info
 from nglint.tree import Node, Tree
+from nglint.versions import VersionRange
 
 CODE = "NG008"
 NAME = "invalid-arguments"
@@ -149,15 +153,16 @@ HTTP_LISTEN: Listen = COMMON | {
     "default_server": (None, None), "default": (None, None), "http2": (None, None),
     "quic": (None, V("1.25.0")), "deferred": (None, None), "reuseport": (None, None),
     "setfib": (_number, None), "fastopen": (_number, None), "accept_filter": (None, None),
-    "multipath": (None, V("1.29.3")),
+    "multipath": (None, V("1.29.7")),
 }
 STREAM_LISTEN: Listen = COMMON | {
     "udp": (None, None), "reuseport": (None, None), "fastopen": (_number, V("1.21.0")),
     "deferred": (None, V("1.25.5")), "accept_filter": (None, V("1.25.5")),
     "setfib": (_number, V("1.25.5")), "default_server": (None, V("1.25.5")),
-    "multipath": (None, V("1.29.3")),
+    "multipath": (None, V("1.29.7")),
 }
-MAIL_LISTEN: Listen = COMMON | {"multipath": (None, V("1.29.3"))}
+# multipath: CHANGES 1.29.7; ngx_{http,stream,mail}_core_module.c at release-1.29.7
+MAIL_LISTEN: Listen = COMMON | {"multipath": (None, V("1.29.7"))}
 LISTEN = {"server": HTTP_LISTEN, "stream_server": STREAM_LISTEN, "mail_server": MAIL_LISTEN}
 
 
@@ -165,7 +170,8 @@ def _has_variable(text: str) -> bool:
     return "$" in text
 
 
-def _listen_problems(node: Node, where: str, version: Version) -> Iterator[str]:
+def _listen_problems(node: Node, where: str, target: VersionRange
+                     ) -> Iterator[tuple[str, Severity | None]]:
     known = LISTEN.get(where)
     if known is None or not node.args:
         return
@@ -173,28 +179,33 @@ def _listen_problems(node: Node, where: str, version: Version) -> Iterator[str]:
     if address.partition("=")[0] in known:
         # `listen ssl;`: nginx reads the parameter as a host name and fails to resolve it
         yield (f'the address of "listen" is missing: "{address}" is a parameter (nginx '
-               'looks it up as a host name and fails: host not found)')
+               'looks it up as a host name and fails: host not found)', None)
         return
     for arg in node.args[1:]:
         name, equals, value = arg.partition("=")
         spec = known.get(name)
         if spec is None or (spec[0] is None and equals and name != "so_keepalive"):
-            yield f'invalid parameter "{arg}" of "listen"'
+            yield f'invalid parameter "{arg}" of "listen"', None
             continue
         parser, since = spec
-        if since is not None and version < since:
-            yield (f'the "{name}" parameter of "listen" appeared in nginx '
-                   f"{directives.format_version(since)} (the target is "
-                   f"{directives.format_version(version)}): invalid parameter")
-            continue
+        older = target.where(lambda v, since=since: v < since, [since]) if since else []
+        if older:  # an error when every version of the target refuses it, else a warning
+            every = older == [target]
+            yield (("" if every else f"on {versions.describe(older)}: ")
+                   + f'the "{name}" parameter of "listen" appeared in nginx '
+                   f"{versions.show(since, upper=True)} (the target is {target}): "
+                   f"{'invalid parameter' if every else f'{versions.describe(older)} refuses it'}",
+                   None if every else Severity.WARNING)
+            if every:
+                continue
         if parser is not None:
             if not equals:
-                yield f'invalid parameter "{arg}" of "listen": "{name}=" needs a value'
+                yield f'invalid parameter "{arg}" of "listen": "{name}=" needs a value', None
                 continue
             try:
                 parser(value)
             except values.InvalidValue as error:
-                yield f'invalid value in "{arg}" of "listen": {error}'
+                yield f'invalid value in "{arg}" of "listen": {error}', None
 
 
 def _value_problems(node: Node) -> Iterator[str]:
@@ -396,12 +407,14 @@ def _shape(name: str, count: int, is_block: bool,
     return "", all(v.flag for v in taking)
 
 
-def _values(node: Node, where: str, version: Version) -> list[str]:
-    problems = list(_listen_problems(node, where, version)) if node.directive == "listen" \
+def _values(node: Node, where: str, target: VersionRange
+            ) -> list[tuple[str, Severity | None]]:
+    """Each problem of the arguments and its severity (None: the rule's, an error)."""
+    problems = list(_listen_problems(node, where, target)) if node.directive == "listen" \
         else []
     if node.directive in KEYWORDS_CHECKED:
-        problems += _keyword_problems(node.directive, node.args, where)
-    return problems + list(_value_problems(node))
+        problems += [(p, None) for p in _keyword_problems(node.directive, node.args, where)]
+    return problems + [(p, None) for p in _value_problems(node)]
 
 
 # handlers whose upstream address has no default port: `fastcgi_pass backend;` needs an
@@ -470,7 +483,7 @@ def check(context: Context) -> Iterator[Report]:
     # verdicts depend only on what is written and where, and a tree repeats the same
     # directives thousands of times: each is worked out once per shape and per value
     shapes: dict[tuple[str, str, int, bool], tuple[str, bool]] = {}
-    values: dict[tuple[str, str, tuple[str, ...]], list[str]] = {}
+    values: dict[tuple[str, str, tuple[str, ...]], list[tuple[str, Severity | None]]] = {}
     for node, (where, _known, found, stopped) in directives.checked_directives(
             context.tree.root, version, extra).rows():
         name = node.directive
@@ -494,7 +507,7 @@ def check(context: Context) -> Iterator[Report]:
             problems = values.get(value_key)
             if problems is None:
                 problems = values[value_key] = _values(node, where, version)
-            for problem in problems:
-                yield Report(problem, node=node)
+            for problem, severity in problems:
+                yield Report(problem, node=node, severity=severity)
     yield from _missing_ports(context)
     yield from _missing_certificates(context)

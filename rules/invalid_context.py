@@ -1,8 +1,9 @@
 """A directive in a block where nginx refuses it.
 
 ## What it does
-Checks every known directive against the contexts nginx allows it in, for the
-target nginx version: `map`, `log_format`, `upstream` or `limit_req_zone` inside
+Checks every known directive against the contexts nginx allows it in, in some
+version of the target (`--nginx-version`, a range: an error only when no version
+allows it there): `map`, `log_format`, `upstream` or `limit_req_zone` inside
 `server`; `proxy_pass` at `http` level; `location` inside `if`; `server_name` in
 `location`; `add_header` inside an `if` at server level (only `if` in a
 location takes it), and so on.  Blocks inside `if` follow nginx's own lists

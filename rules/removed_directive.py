@@ -1,14 +1,17 @@
 """A directive or form that the target nginx version removed or deprecated.
 
 ## What it does
-Reports, for the target nginx version (`--nginx-version`):
+Reports, for the target nginx versions (`--nginx-version`, a range):
 
 - directives nginx removed: `ssl on;` (deprecated in 1.15.0, refused from
   1.25.1), `http2_push` and `http2_push_preload` (1.25.1), `limit_zone`
-  (1.7.6), `spdy_*` (1.9.5): an error, nginx refuses them;
+  (1.7.6), `spdy_*` (1.9.5): an error when every version of the target refuses
+  them, a warning naming the versions that do when only some do (`ssl on;` with
+  the default target, nginx 1.18-1.31.4);
 - deprecated and obsolete forms nginx still reads with a warning: `ssl on;`
   before 1.25.1, `listen ... http2` from 1.25.1 (use `http2 on;`),
-  `http2_idle_timeout` and the other HTTP/2 directives made obsolete in 1.19.7.
+  `http2_idle_timeout` and the other HTTP/2 directives made obsolete in 1.19.7;
+  the message names the versions of the target that warn when not all do.
 
 ## Why is this bad?
 A removed directive makes `nginx -t` fail after an upgrade; a deprecated one
@@ -35,9 +38,10 @@ server {
 `--fix` rewrites `ssl on;` into `ssl` on each `listen` of the server (unsafe
 when the server also listens on port 80, which `ssl on;` made a TLS port too),
 drops `ssl off;`, and moves `listen ... http2` to `http2 on;` only with
-`--unsafe-fixes` (and when the target nginx is 1.25.1 or newer): `http2 on;` is
-unknown to older nginx, and the target version is a setting, not necessarily the
-nginx that reads the file (Debian 12 ships 1.22).
+`--unsafe-fixes` and when every version of the target is 1.25.1 or newer:
+`http2 on;` is unknown to older nginx (Debian 12 ships 1.22), so with the default
+target the finding says why it is not fixed, and the target is a setting, not
+necessarily the nginx that reads the file.
 
 ## Sources
 - https://nginx.org/en/CHANGES (1.25.1: "the deprecated "ssl" directive is not
@@ -50,12 +54,20 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from nglint import directives
-from nglint.edits import Edit, EditError, insert_statements, remove_statement, replace_args
+from nglint import directives, versions
+from nglint.edits import (
+    Edit,
+    EditError,
+    Fix,
+    insert_statements,
+    remove_statement,
+    replace_args,
+)
 from nglint.engine import Context, Report
 from nglint.findings import Severity
 from nglint.fixes import make_fix, not_fixed
 from nglint.tree import Node
+from nglint.versions import VersionRange
 
 CODE = "NG010"
 NAME = "removed-directive"
@@ -115,54 +127,86 @@ def _last_listen(server: Node) -> Node | None:
 
 
 def check(context: Context) -> Iterator[Report]:
-    version = context.options.nginx_version
-    target = directives.format_version(version)
+    target = context.options.nginx_version
     extra = directives.extra_directives(context.options.rule_options)
     retired = directives.retired_names()
-    for node, (where, known, _allowed, _stopped) in directives.checked_directives(
-            context.tree.root, version, extra).rows():
+    for node, (where, _known, _allowed, _stopped) in directives.checked_directives(
+            context.tree.root, target, extra).rows():
         name = node.directive
         if name not in retired and name != "listen":
             continue  # the usual case: nothing to say about this name in any version
-        if name == "listen" and "http2" in node.args[1:] and version >= HTTP2_DIRECTIVE \
-                and where == "server":
-            # unsafe: "http2 on;" exists only from nginx 1.25.1, and the default target
-            # version is a choice, not the nginx that will read the file (Debian 12: 1.22)
-            fix, why = make_fix('move "http2" from listen to "http2 on;"', _http2_edits, node,
-                                unsafe=True)
-            yield Report('the "listen ... http2" parameter is deprecated since nginx 1.25.1: '
-                         'use the "http2 on;" directive' + not_fixed(why),
-                         node=node, severity=Severity.WARNING, fix=fix)
+        if name == "listen":
+            if "http2" in node.args[1:] and where == "server":
+                yield from _listen_http2(node, target)
             continue
-        every = directives.variants_in(name, where)
-        if not every or (known and not any(
-                v.deprecated is not None and version >= v.deprecated for v in every)):
-            continue
-        removed = [v for v in every if v.removed is not None and version >= v.removed]
-        deprecated = [v for v in every if v.deprecated is not None and version >= v.deprecated]
-        variant = (removed or deprecated or [None])[0]
-        if variant is None:
-            continue
-        note = f" ({variant.note})" if variant.note else ""
-        fix, why = None, ""
-        if name == "ssl" and node.args:
-            if node.args[0].lower() == "off":
-                fix, why = make_fix('remove "ssl off;" (the default)',
-                                    lambda n: [remove_statement(n)], node)
-            else:
-                ports = {_port(n) for n in (node.parent.directives("listen")
-                                            if node.parent else ())}
-                fix, why = make_fix('replace "ssl on;" with "listen ... ssl"',
-                                    _ssl_on_edits, node)
-                if fix is not None and "80" in ports:
-                    fix = type(fix)(fix.description, fix.edits, unsafe=True)
-        if removed:
-            assert variant.removed is not None
-            yield Report(f'"{name}" was removed in nginx '
-                         f"{directives.format_version(variant.removed)}{note}; nginx {target} "
-                         "refuses it" + not_fixed(why), node=node, fix=fix)
-        else:
-            assert variant.deprecated is not None
-            yield Report(f'"{name}" is deprecated since nginx '
-                         f"{directives.format_version(variant.deprecated)}{note}"
-                         + not_fixed(why), node=node, severity=Severity.WARNING, fix=fix)
+        yield from _retired(node, where, target)
+
+
+def _listen_http2(node: Node, target: VersionRange) -> Iterator[Report]:
+    later = target.where(lambda version: version >= HTTP2_DIRECTIVE, [HTTP2_DIRECTIVE])
+    if not later:
+        return
+    # unsafe: the target is a setting, not the nginx that will read the file; the
+    # engine withholds it unless every version of the target has "http2 on;"
+    fix, why = make_fix('move "http2" from listen to "http2 on;"', _http2_edits, node,
+                        unsafe=True)
+    yield Report(_on(later, target) + 'the "listen ... http2" parameter is deprecated since '
+                 'nginx 1.25.1: use the "http2 on;" directive' + not_fixed(why),
+                 node=node, severity=Severity.WARNING, fix=fix)
+
+
+def _on(parts: list[VersionRange], target: VersionRange) -> str:
+    """``on nginx 1.25.1-1.31.4: `` when only part of the target is concerned."""
+    return "" if parts == [target] else f"on {versions.describe(parts)}: "
+
+
+def _retired(node: Node, where: str, target: VersionRange) -> Iterator[Report]:
+    """A removed or deprecated directive: an error when every version of the target
+    refuses it, else a warning naming the versions that refuse it or warn."""
+    name = node.directive
+    every = directives.variants_in(name, where)
+    if not every:
+        return
+    changes = [c for v in every for c in v.changes]
+    removed = target.where(lambda version: not any(v.available(version) for v in every)
+                           and any(v.removed is not None and version >= v.removed
+                                   for v in every), changes)
+    deprecated = target.where(lambda version: any(
+        v.available(version) and v.deprecated is not None and version >= v.deprecated
+        for v in every), changes)
+    if not removed and not deprecated:
+        return
+    gone = next((v for v in every if v.removed is not None), None)
+    old = next((v for v in every if v.deprecated is not None), gone)
+    variant = old or gone
+    assert variant is not None
+    note = f" ({variant.note})" if variant.note else ""
+    fix, why = _retired_fix(node)
+    if removed == [target]:
+        assert gone is not None and gone.removed is not None
+        yield Report(f'"{name}" was removed in nginx {versions.show(gone.removed, True)}'
+                     f"{note}; {target} refuses it" + not_fixed(why), node=node, fix=fix)
+        return
+    assert old is not None and old.deprecated is not None
+    message = f'"{name}" is deprecated since nginx {versions.show(old.deprecated, True)}{note}'
+    if removed:
+        assert gone is not None and gone.removed is not None
+        warns = f"{versions.describe(deprecated)} warns, and " if deprecated else ""
+        message = (f"{message}: {warns}{versions.describe(removed)} refuses it (removed in "
+                   f"{versions.show(gone.removed, True)})")
+    else:
+        message = _on(deprecated, target) + message
+    yield Report(message + not_fixed(why), node=node, severity=Severity.WARNING, fix=fix)
+
+
+def _retired_fix(node: Node) -> tuple[Fix | None, str]:
+    if node.directive != "ssl" or not node.args:
+        return None, ""
+    if node.args[0].lower() == "off":
+        return make_fix('remove "ssl off;" (the default)', lambda n: [remove_statement(n)],
+                        node)
+    ports = {_port(n) for n in (node.parent.directives("listen") if node.parent else ())}
+    fix, why = make_fix('replace "ssl on;" with "listen ... ssl"', _ssl_on_edits, node)
+    if fix is not None and "80" in ports:
+        fix = Fix(fix.description, fix.edits, unsafe=True)
+    return fix, why

@@ -2,11 +2,13 @@
 
 ## What it does
 Looks every directive up in nglint's table of nginx directives for the target
-nginx version (`--nginx-version`) and reports the names nginx would refuse with
-`unknown directive`, suggesting the closest known name
+nginx versions (`--nginx-version`, a range) and reports the names nginx would refuse
+with `unknown directive`, suggesting the closest known name
 (`proxy_set_heder` -> `proxy_set_header`).  A directive added after the target
-version (`http2` before 1.25.1) and an NGINX Plus-only directive are reported
-with that reason.  Map, geo, types and split_clients entries, lua code and the
+(`http2` before 1.25.1) and an NGINX Plus-only directive are reported with that
+reason: an error when every version of the target refuses it, a warning naming the
+versions when only some do (`http2 on;` with the default target, nginx 1.18-1.31.4:
+"on nginx 1.18-1.25.0: ...").  Map, geo, types and split_clients entries, lua code and the
 bodies of unknown blocks are not directives and are never reported; removed
 directives are NG010's.
 
@@ -48,8 +50,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from nglint import directives
+from nglint import directives, versions
 from nglint.engine import Context, Report
+from nglint.findings import Severity
+from nglint.tree import Node
+from nglint.versions import VersionRange
 
 CODE = "NG006"
 NAME = "unknown-directive"
@@ -59,33 +64,53 @@ OPTIONS: dict[str, list[str]] = {"extra-directives": []}
 
 
 def check(context: Context) -> Iterator[Report]:
-    version = context.options.nginx_version
+    target = context.options.nginx_version
     extra = directives.extra_directives(context.options.rule_options)
-    target = directives.format_version(version)
     for node, (_where, known, _allowed, stopped) in directives.checked_directives(
-            context.tree.root, version, extra).rows():
-        if known or stopped:
+            context.tree.root, target, extra).rows():
+        if stopped:
+            continue
+        if known:  # some version of the target has it: a warning when some do not
+            missing = directives.refusing(node.directive, target)
+            if missing:
+                yield from _newer(node, target, missing)
             continue
         name = node.directive
         every = directives.variants(name)
-        if any(v.removed is not None and version >= v.removed for v in every):
+        if any(v.removed is not None and target.low >= v.removed for v in every):
             continue  # NG010 removed-directive
-        later = [v.added for v in every if v.added is not None and version < v.added
+        later = [v.added for v in every if v.added is not None and target.high < v.added
                  and not v.plus]
         if later:
-            yield Report(f'"{name}" appeared in nginx {directives.format_version(min(later))}'
-                         f" (the target version is {target}): nginx {target} refuses it as "
-                         "an unknown directive", node=node)
+            yield Report(f'"{name}" appeared in nginx {versions.show(min(later), upper=True)} '
+                         f"(the target is {target}): {target} refuses it as an unknown "
+                         "directive", node=node)
             continue
         if every and all(v.plus for v in every):
             yield Report(f'unknown directive "{name}": it exists only in NGINX Plus '
                          "(the commercial version), not in open-source nginx", node=node)
             continue
         message = f'unknown directive "{name}"'
-        guess = directives.suggest(name, version)
+        guess = directives.suggest(name, target)
         if guess:
             message += f'; did you mean "{guess}"?'
         else:
             message += (" (a third-party module's directive? declare it in "
                         "[tool.nglint.rules.unknown-directive] extra-directives)")
         yield Report(message, node=node)
+
+
+def _newer(node: Node, target: VersionRange, missing: list[VersionRange]
+           ) -> Iterator[Report]:
+    """A directive some versions of the target do not know yet: a warning naming them
+    (one that some versions removed is NG010's)."""
+    name = node.directive
+    every = directives.variants(name)
+    if any(v.removed is not None and v.removed <= target.high for v in every):
+        return
+    added = [v.added for v in every if v.added is not None and not v.plus]
+    since = f" appeared in nginx {versions.show(min(added), upper=True)}" if added else \
+        " is not in every nginx version"
+    yield Report(f'on {versions.describe(missing)}: "{name}"{since}: '
+                 f"{versions.describe(missing)} refuses it as an unknown directive "
+                 f"(the target is {target})", node=node, severity=Severity.WARNING)

@@ -82,7 +82,7 @@ def check(context: Context) -> Iterator[Report]:
         style = context.options.upgrade_style
         fix, why = make_fix(f"forward Connection through the upgrade map ({style} style)",
                             upgrade_header_fix, context.model, context.tree, location, style,
-                            "Connection")
+                            "Connection", context.options.nginx_version)
         if upgrades:
             header = upgrades[-1]
             node = group.at(header.node)

@@ -13,8 +13,10 @@ A websocket upgrade needs HTTP/1.1.  Before nginx 1.29.7 `proxy_http_version`
 defaults to 1.0: the browser receives `101 Switching Protocols` and the socket
 drops at once, so the kernel loops between "Connecting" and "Disconnected".
 The line is often present but commented out, or set only in a location that
-does not serve every endpoint.  Silent when the target nginx version
-(`--nginx-version`, 1.29.7 or later) already defaults to 1.1.
+does not serve every endpoint.  Silent when every version of the target
+(`--nginx-version`) is 1.29.7 or later (they default to 1.1); with a target that
+spans 1.29.7 (the default, nginx 1.18-1.31.4) the finding names the versions before
+it ("on nginx 1.18-1.29.6: ...").
 
 ## Example
 ```nginx

@@ -76,7 +76,8 @@ def check(context: Context) -> Iterator[Report]:
         value = header.value if header else ""
         style = context.options.upgrade_style
         fix, why = make_fix(f"forward Upgrade ({style} style)", upgrade_header_fix, context.model,
-                            context.tree, location, style, "Upgrade")
+                            context.tree, location, style, "Upgrade",
+                            context.options.nginx_version)
         if not value:
             yield Report(
                 f"Upgrade is not forwarded to the upstream here: {group.describe()} fail with "

@@ -13,6 +13,7 @@ from nglint.cli import main
 from nglint.errors import NglintError
 from nglint.findings import Severity
 from nglint.registry import Rule, all_rules, lookup
+from nglint.versions import VersionRange
 from tests.helpers import FIXTURES, write
 
 SEED = (FIXTURES / "examples" / "jupyter-seed.conf").read_text(encoding="utf-8")
@@ -132,11 +133,11 @@ def test_rule_options_thresholds_and_fix_value(tmp_path: Path) -> None:
 def test_nginx_version_and_jupyter_prefix_reach_the_options(tmp_path: Path) -> None:
     path = write(tmp_path, 'nginx-version = "1.24"\njupyter-prefix = "/lab"\n', ".nglint.toml")
     settings = config.settle(config.load(str(path)))
-    assert settings.options.nginx_version == (1, 24, 0)
+    assert settings.options.nginx_version == VersionRange.single((1, 24, 0))
     assert settings.options.jupyter_prefixes == ("/lab/",)
-    overridden = config.settle(config.load(str(path)), nginx_version="1.29.7",
+    overridden = config.settle(config.load(str(path)), nginx_version="1.22-1.29.7",
                                jupyter_prefixes=["/hub/"])
-    assert overridden.options.nginx_version == (1, 29, 7)
+    assert overridden.options.nginx_version == VersionRange((1, 22, 0), (1, 29, 7))
     assert overridden.options.jupyter_prefixes == ("/hub/",)
 
 
@@ -171,6 +172,7 @@ BAD = [
     ('ignore = ["no-such-rule"]\n', "ignore"),
     ("nginx-version = 1.24\n", "nginx-version"),
     ('nginx-version = "one"\n', "nginx-version"),
+    ('nginx-version = "1.30-1.18"\n', "nginx-version"),
     ('jupyter-prefix = "jupyter"\n', "jupyter-prefix"),
     ('fail-on = "fatal"\n', "fail-on"),
     ('exclude = "legacy"\n', "exclude"),

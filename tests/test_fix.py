@@ -793,11 +793,16 @@ def test_unsafe_fix_is_not_announced_as_fixable_with_fix(tmp_path: Path) -> None
 
 
 def test_http2_move_needs_unsafe_fixes(tmp_path: Path) -> None:
-    """`http2 on;` is unknown before nginx 1.25.1: never written without --unsafe-fixes."""
+    """`http2 on;` is unknown before nginx 1.25.1: never written without --unsafe-fixes,
+    nor for a target range that starts before 1.25.1 (the default: the finding says why)."""
     fixture = FIXTURES / "rules" / "removed-directive" / "listen_http2.conf"
     copy = copy_fixture(fixture, tmp_path)
     before = fixture.read_bytes().count(b"http2 on;")
-    fix(copy)
+    fix(copy, "--nginx-version", "1.25.1-")
     assert copy.read_bytes().count(b"http2 on;") == before
-    fix(copy, "--unsafe-fixes")
+    withheld = fix(copy, "--unsafe-fixes")
+    assert copy.read_bytes().count(b"http2 on;") == before
+    assert '"http2" needs nginx \u2265 1.25.1; the target range starts at 1.18' in \
+        withheld.stdout
+    fix(copy, "--unsafe-fixes", "--nginx-version", "1.25.1-")
     assert copy.read_bytes().count(b"http2 on;") > before

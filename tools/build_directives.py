@@ -171,9 +171,40 @@ CURATED: list[dict] = [
      "args": ["NGX_CONF_TAKE1"], "added": "1.29.4"},
     {"name": "sticky", "module": "ngx_http_upstream_sticky_module", "contexts": ["upstream"],
      "args": ["NGX_CONF_1MORE"], "added": "1.29.6"},
+    # 1.31.x: the ngx_command_t entries new in nginx's source at release-1.31.0 and
+    # release-1.31.3 (none new in 1.29.7, 1.29.8 but max_headers, probed above, 1.31.1/2/4)
+    {"name": "least_time", "module": "ngx_http_upstream_least_time_module",
+     "contexts": ["upstream"], "args": ["NGX_CONF_TAKE1", "NGX_CONF_TAKE2"], "added": "1.31.0"},
+    {"name": "least_time", "module": "ngx_stream_upstream_least_time_module",
+     "contexts": ["stream_upstream"], "args": ["NGX_CONF_TAKE1", "NGX_CONF_TAKE2"],
+     "added": "1.31.0"},
+    {"name": "proxy_ssl_alpn", "module": "ngx_stream_proxy_module",
+     "contexts": ["stream", "stream_server"], "args": ["NGX_CONF_1MORE"], "added": "1.31.0"},
+    *({"name": f"tunnel_{name}", "module": "ngx_http_tunnel_module", "contexts": HSL,
+       "args": args, "added": "1.31.0"} for name, args in (
+        ("bind", ["NGX_CONF_TAKE1", "NGX_CONF_TAKE2"]), ("buffer_size", ["NGX_CONF_TAKE1"]),
+        ("connect_timeout", ["NGX_CONF_TAKE1"]), ("next_upstream", ["NGX_CONF_1MORE"]),
+        ("next_upstream_timeout", ["NGX_CONF_TAKE1"]),
+        ("next_upstream_tries", ["NGX_CONF_TAKE1"]), ("read_timeout", ["NGX_CONF_TAKE1"]),
+        ("send_lowat", ["NGX_CONF_TAKE1"]), ("send_timeout", ["NGX_CONF_TAKE1"]),
+        ("socket_keepalive", ["NGX_CONF_FLAG"]))),
+    {"name": "tunnel_pass", "module": "ngx_http_tunnel_module",
+     "contexts": ["server", "location", "if_in_location"],
+     "args": ["NGX_CONF_NOARGS", "NGX_CONF_TAKE1"], "added": "1.31.0"},
+    *({"name": f"{kind}_socket_{buffer}", "module": f"ngx_http_{kind}_module", "contexts": HSL,
+       "args": ["NGX_CONF_TAKE1"], "added": "1.31.3"}
+      for kind in ("proxy", "fastcgi", "grpc", "scgi", "uwsgi", "tunnel")
+      for buffer in ("sndbuf", "rcvbuf")),
+    *({"name": f"proxy_socket_{buffer}", "module": "ngx_stream_proxy_module",
+       "contexts": ["stream", "stream_server"], "args": ["NGX_CONF_TAKE1"], "added": "1.31.3"}
+      for buffer in ("sndbuf", "rcvbuf")),
+    {"name": "xml_external_entities", "module": "ngx_http_xslt_filter_module", "contexts": HSL,
+     "args": ["NGX_CONF_FLAG"], "added": "1.31.3"},
 ]
 for _entry in CURATED:
-    _entry.setdefault("source", "curated: nginx CHANGES / docs 'appeared in version'")
+    _entry.setdefault("source", "curated: nginx CHANGES / docs 'appeared in version'" if
+                      tuple(map(int, _entry["added"].split("."))) < (1, 31) else
+                      f"curated: ngx_command_t in nginx's source at release-{_entry['added']}")
 
 # When directives appeared, for targets older than the probed binary (CHANGES).
 ADDED: dict[str, str] = {

@@ -50,6 +50,7 @@ from nglint.semantics.tokens import nginx_token
 from nglint.semantics.upstream import split_target
 from nglint.tree import COMMENT as COMMENT_NODE
 from nglint.tree import Node, Tree
+from nglint.versions import Version, recording
 
 __all__ = ["AppView", "Attribution", "Deployment", "Landing", "ServingGroup", "display"]
 
@@ -320,7 +321,9 @@ class AppView:
         self.attributions: dict[int, Attribution] = {}
         self._nodes: dict[int, Node] = {}
         self.unresolved: list[Unresolved] = []
-        self._outcomes: dict[tuple[int, str], list[request.Outcome]] = {}
+        # (server, uri) -> its outcomes and the versions they depend on
+        self._outcomes: dict[tuple[int, str],
+                             tuple[list[request.Outcome], frozenset[Version]]] = {}
         self.deployments = list(self._find())
         self.landings = [landing for d in self.deployments for landing in self._land(d)]
 
@@ -477,12 +480,15 @@ class AppView:
         """What ``server`` does with a websocket request for ``uri`` (the request
         model), ``if`` branches with a content handler included."""
         key = (id(server), uri)
-        found = self._outcomes.get(key)
-        if found is None:
-            sample = request.Request(uri=uri, headers=WEBSOCKET_HEADERS)
+        known = self._outcomes.get(key)
+        if known is not None:
+            self.model.consulted |= known[1]  # the versions it depends on, noted again
+            return known[0]
+        sample = request.Request(uri=uri, headers=WEBSOCKET_HEADERS)
+        with recording(self.model.consulted) as consulted:
             found = request.serving(request.on_server(self.tree, server, sample, self.model),
                                     self.model)
-            self._outcomes[key] = found
+        self._outcomes[key] = (found, frozenset(consulted))
         return found
 
     def route(self, server: Node, uri: str) -> tuple[Node | None, bool, Node | None]:

@@ -27,7 +27,7 @@ import re
 from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
 
-from nglint.semantics.inherit import DEFAULT_NGINX_VERSION, Version
+from nglint.semantics.inherit import DEFAULT_NGINX_VERSION, JOINED_HEADERS, Version
 from nglint.semantics.pcre import RegexTooCostly, search, translate_pcre
 from nglint.semantics.tokens import nginx_token
 from nglint.semantics.uri import to_bytes, validate_host
@@ -40,7 +40,6 @@ __all__ = ["Evaluator", "client_headers", "proxy_host"]
 VARIABLE = re.compile(r"\$(?:\{([A-Za-z0-9_]+)\}|([1-9])|([A-Za-z0-9_]+))")
 FILE_TESTS = ("-f", "-d", "-e", "-x")
 VARIABLE_DEPTH = 100  # ngx_http_variable_depth
-JOINED_HEADERS: Version = (1, 23, 0)  # every repeated header joined in $http_*
 _VALID_NAME = re.compile(r"[A-Za-z0-9-]+\Z")
 _VALID_NAME_UNDERSCORE = re.compile(r"[A-Za-z0-9_-]+\Z")
 

@@ -21,15 +21,21 @@ https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_http_version
 (1.1 by default since 1.29.7), nginx ``src/http/modules/ngx_http_proxy_module.c``
 (``ngx_http_proxy_merge_loc_conf``, ``ngx_http_proxy_init_headers``) and
 ``src/http/ngx_http_core_module.c`` (``if`` creates an implicit location).
+
+Every version at which a default of the model changes is a constant here, collected in
+``MODEL_CHANGES`` (the default target must reach the newest: ``nglint.versions``).  A
+``Model`` is of one version; given a ``Tracked`` one, every comparison with these
+constants is noted, and a run over a target range asks the model again on the other
+side of each (``nglint.across``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from nglint.tree import Node
-
-Version = tuple[int, int, int]
+from nglint.versions import Version
 
 # all or nothing: (headers-more's more_set_headers accumulates instead, and is not here)
 ARRAY_DIRECTIVES = frozenset({
@@ -53,11 +59,26 @@ LEVELS = frozenset({"http", "server", "location", "if", "limit_except"})
 HANDLERS = ("proxy_pass", "fastcgi_pass", "uwsgi_pass", "scgi_pass", "grpc_pass",
             "memcached_pass")
 
-# nglint's default target: conservative, the defaults of every nginx before 1.29.7; never
-# read from a local binary, so a CI gate answers the same on every machine
-DEFAULT_NGINX_VERSION = (1, 29, 6)
-HTTP_1_1_DEFAULT = (1, 29, 7)  # proxy_http_version 1.1 and no "Connection: close" from here
-ADD_HEADER_INHERIT = (1, 29, 3)
+# a Model built without a version (library callers, tests): the last release before the
+# HTTP/1.1 default.  A run lints its target range instead (nglint.versions.DEFAULT_RANGE)
+DEFAULT_NGINX_VERSION: Version = (1, 29, 6)
+# every repeated request header joined in $http_* (not only Cookie and X-Forwarded-For):
+# CHANGES 1.23.0, src/http/ngx_http_variables.c
+JOINED_HEADERS: Version = (1, 23, 0)
+ADD_HEADER_INHERIT: Version = (1, 29, 3)  # CHANGES 1.29.3: add_header_inherit
+# CHANGES 1.29.7 (stable 1.30.0): proxy_http_version 1.1 by default and no "Connection:
+# close"; and "the keepalive directive in the upstream block is enabled by default":
+# commit 4fbe4b627 "Upstream: enabled keepalive by default for explicit upstreams",
+# ngx_http_upstream_keepalive_init_main_conf: an upstream{} block without "keepalive"
+# caches 32 connections in "local" mode; "keepalive 0;" switches it off
+HTTP_1_1_DEFAULT: Version = (1, 29, 7)
+UPSTREAM_KEEPALIVE_DEFAULT: Version = (1, 29, 7)
+# commit "Upstream: special handling of the Host header in proxy and gRPC" (1.31.4)
+HOST_SEPARATE: Version = (1, 31, 4)
+PROXY_CONNECTION_DEFAULT: Version = (1, 31, 4)  # Proxy-Connection sent empty by default
+MODEL_CHANGES: tuple[Version, ...] = (JOINED_HEADERS, ADD_HEADER_INHERIT, HTTP_1_1_DEFAULT,
+                                      UPSTREAM_KEEPALIVE_DEFAULT, HOST_SEPARATE,
+                                      PROXY_CONNECTION_DEFAULT)
 
 
 @dataclass(frozen=True)
@@ -80,6 +101,10 @@ class Value:
         if self.node is None:
             return "nginx default"
         return f"{self.node.path}:{self.node.line}"
+
+
+# defaults that changed: directive -> (first version of the new one, old, new)
+VERSIONED_DEFAULTS = {"proxy_http_version": (HTTP_1_1_DEFAULT, ("1.0",), ("1.1",))}
 
 
 def defaults(version: Version) -> dict[str, tuple[str, ...]]:
@@ -108,11 +133,16 @@ class Model:
     """Effective values for one target nginx version."""
 
     def __init__(self, version: Version = DEFAULT_NGINX_VERSION) -> None:
+        # a Tracked version notes every comparison (nglint.versions): the engine learns
+        # which versions an answer depends on; a plain one is for library callers
         self.version = version
-        self._defaults = defaults(version)
+        self.consulted: set[Version] = getattr(version, "consulted", set())
+        self._defaults = defaults(DEFAULT_NGINX_VERSION)
         # block id -> (block, its handler): asked for every location by several rules;
         # the block is kept so that its id cannot be reused while the memo lives
         self._handlers: dict[int, tuple[Node, Node | None]] = {}
+        # memos of the modules that answer from this model (upstream.upstream_for)
+        self.memos: dict[str, Any] = {}
 
     def effective(self, block: Node, directive: str) -> Value | None:
         """The standard directive's value in force at ``block``, or its default."""
@@ -125,8 +155,24 @@ class Model:
             found = level.first(directive)
             if found is not None:
                 return Value(directive, tuple(found.args), found)
+        if directive in VERSIONED_DEFAULTS:
+            since, old, new = VERSIONED_DEFAULTS[directive]
+            return Value(directive, new if self.version >= since else old, None)
         default = self._defaults.get(directive)
         return Value(directive, default, None) if default is not None else None
+
+    def upstream_keepalive(self, upstream: Node) -> Value:
+        """The ``keepalive`` in force in an ``upstream {}`` block: its own directive, else
+        nginx's default, ``32 local`` from 1.29.7 and ``0`` (no connection cached) before.
+
+        Source: ``ngx_http_upstream_keepalive_module.c`` at release-1.29.7
+        (``ngx_http_upstream_keepalive_init_main_conf``: ``max_cached = 32``, ``local = 1``
+        when unset) and at release-1.22.1 (no cache without the directive)."""
+        own = upstream.first("keepalive")
+        if own is not None:
+            return Value("keepalive", tuple(own.args), own)
+        default = ("32", "local") if self.version >= UPSTREAM_KEEPALIVE_DEFAULT else ("0",)
+        return Value("keepalive", default, None)
 
     def array(self, block: Node, directive: str) -> list[Value]:
         """All values of an array directive in force at ``block`` (all-or-nothing)."""

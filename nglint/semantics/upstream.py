@@ -31,14 +31,22 @@ Checked against a running nginx by ``tests/test_request_nginx.py``.
 from __future__ import annotations
 
 import re
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from nglint.semantics.evaluate import client_headers
-from nglint.semantics.inherit import HTTP_1_1_DEFAULT, Model, Value, Version
+from nglint.semantics.inherit import (
+    HOST_SEPARATE,
+    HTTP_1_1_DEFAULT,
+    PROXY_CONNECTION_DEFAULT,
+    Model,
+    Value,
+    Version,
+)
 from nglint.semantics.tokens import nginx_token
 from nglint.tree import Node
+from nglint.versions import recording
 
 __all__ = ["HOST_SEPARATE", "Header", "Upstream", "proxy_headers", "split_target",
            "upstream_for"]
@@ -61,8 +69,6 @@ def split_target(target: str) -> tuple[str, str, str | None] | None:
         return None
     return found.group("scheme").lower(), found.group("authority"), found.group("uri")
 
-HOST_SEPARATE: Version = (1, 31, 4)
-PROXY_CONNECTION_DEFAULT: Version = (1, 31, 4)
 # request-body headers: their variables are empty for a request without a body
 _BODY_HEADERS = (("Content-Length", "$proxy_internal_body_length"),
                  ("Transfer-Encoding", "$proxy_internal_chunked"))
@@ -132,17 +138,65 @@ class Upstream:
     """What a proxying block sends upstream.
 
     ``headers`` is nginx's list for the block (see the module doc); ``sent``
-    evaluates it for one request.
+    evaluates it for one request.  What depends on the nginx version (``http_version``,
+    ``headers``, ``host_lines``) is worked out on first use and notes, at each use, the
+    versions it depends on (``nglint.versions.Tracked``): a caller that only wants the
+    target does not depend on them.
     """
 
     block: Node
     handler: Node  # the proxy_pass directive
     target: str  # its URL as nginx reads it
-    http_version: Value
-    headers: list[Header]
-    host_lines: list[Header] = field(default_factory=list)  # 1.31.4+: Host lines, in order
+    model: Model = field(repr=False)
     pass_request_headers: bool = True
-    version: Version = (1, 29, 6)
+    _answers: dict[str, tuple[Any, frozenset[Version]]] = field(
+        default_factory=dict, repr=False)
+
+    def _lazy(self, name: str, compute: Callable[[], Any]) -> Any:
+        known = self._answers.get(name)
+        if known is not None:
+            self.model.consulted |= known[1]
+            return known[0]
+        with recording(self.model.consulted) as consulted:
+            value = compute()
+        self._answers[name] = (value, frozenset(consulted))
+        return value
+
+    @property
+    def version(self) -> Version:
+        return self.model.version
+
+    @property
+    def http_version(self) -> Value:
+        """``proxy_http_version`` in force (it has a default)."""
+        return self._lazy("http_version",
+                          lambda: self.model.effective(self.block, "proxy_http_version"))
+
+    @property
+    def headers(self) -> list[Header]:
+        return self._lazy("headers", lambda: proxy_headers(self.model, self.block))
+
+    @property
+    def host_lines(self) -> list[Header]:
+        """1.31.4+: the ``Host`` lines, in order (empty before)."""
+        return self._lazy("host_lines", lambda: _host_lines(self.model, self.block))
+
+    @property
+    def keepalive(self) -> Value | None:
+        """The ``keepalive`` in force in the ``upstream {}`` block the target names
+        (``Model.upstream_keepalive``: on by default from nginx 1.29.7); None for a target
+        that is an address or holds variables (nginx caches no connection to those)."""
+        return self._lazy("keepalive", self._keepalive)
+
+    def _keepalive(self) -> Value | None:
+        parts = split_target(self.target)
+        http = self.block.enclosing("http")
+        if parts is None or http is None:
+            return None
+        name = parts[1]
+        block = next((node for node in http.directives("upstream")
+                      if node.args and node.args[0] == name and node.is_block), None)
+        return self.model.upstream_keepalive(block) if block is not None else None
 
     def named(self, name: str) -> list[Header]:
         """Entries of the list with this name (case-insensitive), in order."""
@@ -207,20 +261,20 @@ class Upstream:
         return found
 
 
-# per model: block id -> (block, its upstream); several rules ask for the same blocks
-_MEMO: weakref.WeakKeyDictionary[Model, dict[int, tuple[Node, Upstream | None]]] = \
-    weakref.WeakKeyDictionary()
-
-
 def upstream_for(model: Model, block: Node) -> Upstream | None:
     """The upstream request of ``block`` when its content handler is ``proxy_pass``
     (memoised per model and block)."""
-    memo = _MEMO.setdefault(model, {})
+    # block id -> (block, its upstream, the versions it depends on): kept on the model,
+    # which an Upstream refers to (a module-level weak map would keep it alive)
+    memo: dict[int, tuple[Node, Upstream | None, frozenset[Version]]] = \
+        model.memos.setdefault("upstream_for", {})
     known = memo.get(id(block))
     if known is not None and known[0] is block:
+        model.consulted |= known[2]  # the versions its answer depends on, noted again
         return known[1]
-    found = _upstream_for(model, block)
-    memo[id(block)] = (block, found)
+    with recording(model.consulted) as consulted:
+        found = _upstream_for(model, block)
+    memo[id(block)] = (block, found, frozenset(consulted))
     return found
 
 
@@ -228,18 +282,16 @@ def _upstream_for(model: Model, block: Node) -> Upstream | None:
     handler = model.handler(block)
     if handler is None or handler.directive != "proxy_pass" or not handler.args:
         return None
-    version = model.effective(block, "proxy_http_version")
-    assert version is not None  # it has a default
-    host_lines: list[Header] = []
-    if model.version >= HOST_SEPARATE:
-        for value in model.array(block, "proxy_set_header"):
-            if len(value.args) == 2 and nginx_token(value.args[0]).lower() == "host":
-                host_lines.append(Header(nginx_token(value.args[0]),
-                                         nginx_token(value.args[1]), value.node))
     passing = model.effective(block, "proxy_pass_request_headers")
     return Upstream(
-        block=block, handler=handler, target=nginx_token(handler.args[0]),
-        http_version=version, headers=proxy_headers(model, block), host_lines=host_lines,
+        block=block, handler=handler, target=nginx_token(handler.args[0]), model=model,
         pass_request_headers=passing is None or passing.value != "off",
-        version=model.version,
     )
+
+
+def _host_lines(model: Model, block: Node) -> list[Header]:
+    if model.version < HOST_SEPARATE:
+        return []
+    return [Header(nginx_token(value.args[0]), nginx_token(value.args[1]), value.node)
+            for value in model.array(block, "proxy_set_header")
+            if len(value.args) == 2 and nginx_token(value.args[0]).lower() == "host"]
