@@ -255,8 +255,9 @@ def upgrade_header_fix(model: Model, tree: Tree, location: Node, style: str,
     if name == "Upgrade":
         edits = ensure_map(tree, chosen.upgrade_map) if chosen.upgrade_map else []
         return edits + set_proxy_header(model, location, "Upgrade", chosen.upgrade, tree)
-    if style == "classic" and chosen.connection == "$connection_upgrade":
-        variable, edits = ensure_upgrade_map(tree)
+    if style == "classic" and (chosen.connection == "$connection_upgrade"
+                               or upgrade_map(tree) is not None):
+        variable, edits = ensure_upgrade_map(tree)  # the tree's own map, whatever it is
     else:
         variable, edits = chosen.connection, ensure_map(tree, chosen.connection_map)
     return edits + set_proxy_header(model, location, "Connection", variable, tree)

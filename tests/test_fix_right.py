@@ -246,14 +246,21 @@ def _lab(tmp_path: Path, listen: str = "80", host: str = "proxy_set_header Host 
 
 def test_strict_style_forwards_only_websocket_upgrades(tmp_path: Path) -> None:
     conf = _lab(tmp_path)
-    cli("check", "--no-cache", "--fix", str(conf))
+    # before 1.29.7 an upstream block keeps no connection alive unless told to
+    cli("check", "--no-cache", "--fix", "--nginx-version", "1.18-1.28", str(conf))
     text = conf.read_text()
     assert "proxy_set_header Upgrade $websocket_upgrade;" in text
     assert "proxy_set_header Connection $websocket_connection;" in text
     assert "map $http_upgrade $websocket_upgrade {\n        default         \"\";\n" \
            "        ~*^websocket$   websocket;\n    }" in text
     assert "default         close;" in text
-    assert cli("check", "--no-cache", str(conf)).exit_code == 0
+    assert cli("check", "--no-cache", "--nginx-version", "1.18-1.28", str(conf)).exit_code == 0
+
+
+def test_upstream_blocks_keep_alive_from_1_29_7(tmp_path: Path) -> None:
+    conf = _lab(tmp_path)
+    cli("check", "--no-cache", "--fix", "--nginx-version", "1.24-1.30", str(conf))
+    assert "proxy_set_header Connection $websocket_connection_keepalive;" in conf.read_text()
 
 
 def test_keepalive_upstream_gets_a_connection_map_without_close(tmp_path: Path) -> None:
@@ -266,7 +273,7 @@ def test_keepalive_upstream_gets_a_connection_map_without_close(tmp_path: Path) 
 
 def test_classic_style_is_selectable(tmp_path: Path) -> None:
     conf = _lab(tmp_path, style="classic")
-    cli("check", "--no-cache", "--fix", str(conf))
+    cli("check", "--no-cache", "--fix", "--nginx-version", "1.24", str(conf))
     text = conf.read_text()
     assert "proxy_set_header Upgrade $http_upgrade;" in text
     assert "proxy_set_header Connection $connection_upgrade;" in text
