@@ -93,12 +93,12 @@ def ensure_state_dir() -> str:
 
 
 @contextlib.contextmanager
-def locked(directory: str, wait: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
+def locked(directory: str, wait: float | None = None) -> Iterator[None]:
     """Hold the state folder's lock (flock(2) through ``filelock``): one transaction
     or recovery at a time for this user.  The kernel drops it when a run dies."""
     lock = FileLock(os.path.join(directory, "lock"))
     try:
-        lock.acquire(timeout=wait)
+        lock.acquire(timeout=LOCK_WAIT_SECONDS if wait is None else wait)
     except Timeout:
         raise NglintError("another nglint --fix is writing files; nothing was written",
                           os.path.join(directory, "lock")) from None

@@ -303,7 +303,17 @@ def _check_unchanged(record: Journal) -> None:
 
 def _give_up(record: Journal, trap: _Trap, error: BaseException,
              step: Callable[[str], None]) -> None:
-    """Roll back after ``error``, then raise the one-line NglintError that says why."""
+    """Roll back after ``error``, then raise the one-line NglintError that says why.
+
+    After the journal's ``committed`` state reached the disk, the transaction is
+    done (a recovery would complete it): finishing it is then the consistent end."""
+    if record.state == "committed" and _on_disk_state(record.path) == "committed":
+        trap.deferred = True
+        with contextlib.suppress(OSError):
+            complete(record, step)
+        raise NglintError(f"the fixes were written, but {_why(error)}; the next nglint run "
+                          "finishes it if needed", _where(error)) from None
+    record.state = "prepared"
     while True:
         try:
             trap.deferred = True
@@ -317,11 +327,20 @@ def _give_up(record: Journal, trap: _Trap, error: BaseException,
                               f"finishes it from the journal {record.path}",
                               _where(error)) from None
     after = "nothing was written, every file is as it was"
+    if isinstance(error, _Changed):  # never written: left as the user saved them
+        left = [target for target in left if target not in error.changed]
     if left:
         after = f"rolled back, but changed meanwhile and left as they are: {', '.join(left)}"
     if isinstance(error, (Interrupted, _Failed, _Changed, OSError)):
         raise NglintError(f"{_why(error)}; {after}", _where(error)) from None
     raise error
+
+
+def _on_disk_state(path: str) -> str | None:
+    try:
+        return Journal.load(path).state
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
 
 
 def _why(error: BaseException) -> str:
