@@ -226,14 +226,16 @@ def _clean(journal: Journal, step: Callable[[str], None]) -> None:
     sync_dir(os.path.dirname(journal.path), step)
 
 
-def journals(directory: str) -> list[str]:
-    """The journals in the state folder, oldest first (one listdir)."""
+def journals(directory: str, unfinished: bool = False) -> list[str]:
+    """The journals in the state folder, oldest first (one listdir); ``unfinished``:
+    also a first journal save that never completed (``.json.tmp``: nothing written)."""
     try:
         names = os.listdir(directory)
     except OSError:
         return []
+    ends = (".json", ".json.tmp") if unfinished else (".json",)
     return sorted(os.path.join(directory, name) for name in names
-                  if name.startswith("tx-") and name.endswith(".json"))
+                  if name.startswith("tx-") and name.endswith(ends))
 
 
 def _no_step(what: str) -> None:
@@ -246,12 +248,17 @@ def recover(say: Callable[[str], None], step: Callable[[str], None] = _no_step,
     each.  Cheap when there is none: one listdir.  Never raises for a journal it
     cannot handle: it says so and leaves the journal for the next run."""
     directory = directory or state_dir()
-    if not journals(directory) or not _private(directory):
+    if not journals(directory, unfinished=True) or not _private(directory):
         return
     context = locked(directory, wait=0) if lock else contextlib.nullcontext()
     try:
         with context:
-            for path in journals(directory):
+            for path in journals(directory, unfinished=True):
+                if path.endswith(".tmp"):
+                    if not os.path.exists(path[:-len(".tmp")]):
+                        with contextlib.suppress(OSError):  # died in its first save
+                            os.unlink(path)
+                    continue
                 say(_recover_one(path, step))
     except NglintError:
         return  # a live run holds the lock: the journals are its own
