@@ -31,6 +31,7 @@ go, and one line on stderr says what happened.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -48,6 +49,7 @@ PREFIX = ".nglint-"
 
 
 def digest(data: bytes) -> str:
+    """sha256 of ``data``, 64 lowercase hex digits (what the journal records)."""
     return hashlib.sha256(data).hexdigest()
 
 
@@ -64,6 +66,8 @@ def file_digest(path: str) -> str | None:
 
 
 def state_dir() -> str:
+    """Where journals live: ``$XDG_STATE_HOME/nglint``, else ``~/.local/state/nglint``
+    (XDG Base Directory Specification 0.8, ``XDG_STATE_HOME``).  Not created here."""
     base = os.environ.get("XDG_STATE_HOME") or os.path.join(
         os.path.expanduser("~"), ".local", "state")
     return os.path.join(base, "nglint")
@@ -110,6 +114,8 @@ def locked(directory: str, wait: float | None = None) -> Iterator[None]:
 
 @dataclass
 class Entry:
+    """One file of a transaction, as the journal stores it (see the module docstring)."""
+
     target: str
     temp: str
     backup: str
@@ -121,6 +127,10 @@ class Entry:
 
 @dataclass
 class Journal:
+    """A transaction's journal: its file ``path``, its files, its ``state``
+    (``prepared`` or ``committed``), the writing ``pid`` and the ``started`` time
+    (seconds since the epoch)."""
+
     path: str
     entries: list[Entry] = field(default_factory=list)
     state: str = "prepared"
@@ -144,6 +154,8 @@ class Journal:
 
     @classmethod
     def load(cls, path: str) -> Journal:
+        """Read a journal; OSError, ValueError (bad JSON, or a name that is not one
+        nglint makes), KeyError or TypeError (missing or odd fields)."""
         with open(path, encoding="utf-8") as handle:
             body = json.load(handle)
         entries = [Entry(**item) for item in body["files"]]
@@ -160,6 +172,9 @@ def sync_dir(directory: str, step: Callable[[str], None]) -> None:
     folder = os.open(directory, os.O_RDONLY)
     try:
         os.fsync(folder)
+    except OSError as error:
+        if error.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
+            raise  # those: a file system that cannot sync folders (fsync(2)); nothing to do
     finally:
         os.close(folder)
 
@@ -171,7 +186,8 @@ def _remove(path: str, step: Callable[[str], None]) -> None:
 
 
 def write_into(path: str, data: bytes, step: Callable[[str], None]) -> None:
-    """Overwrite a file's bytes keeping its inode (``--in-place``): not atomic."""
+    """Overwrite a file's bytes keeping its inode (``--in-place``): not atomic.
+    OSError when it cannot be opened, written or synced."""
     step("in-place write")
     with open(path, "r+b") as out:
         out.write(data)
@@ -208,7 +224,8 @@ def roll_back(journal: Journal, step: Callable[[str], None]) -> list[str]:
 
 
 def complete(journal: Journal, step: Callable[[str], None]) -> None:
-    """Finish a ``committed`` journal: every target is new; drop backups and journal."""
+    """Finish a ``committed`` journal: every target is new; drop backups and journal.
+    OSError when a removal fails (the journal then stays for the next run)."""
     _clean(journal, step)
 
 

@@ -75,6 +75,8 @@ NO_LINK = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.ENO
 
 @dataclass(frozen=True)
 class Change:
+    """One file ``commit`` writes: where, the bytes it must still hold, the new bytes."""
+
     target: str  # resolved path of the file to write
     old: bytes  # the bytes the analysis read (what the file must still hold)
     new: bytes
@@ -117,6 +119,7 @@ class _Trap:
     def _handle(self, signum: int, frame: FrameType | None) -> None:
         self.caught = self.caught or signum
         if not self.deferred:
+            self.deferred = True  # raised once: the rollback it starts is not interrupted
             raise Interrupted(signum)
 
     @contextlib.contextmanager
@@ -157,17 +160,15 @@ def commit(changes: Sequence[Change], in_place: bool = False,
         trap = _Trap()
         with trap.installed():
             try:
-                _write(record, changes, step)
-            except BaseException as error:
-                _give_up(record, trap, error, step)
-                raise  # _give_up raises; this line satisfies the reader
-            trap.deferred = True
-            try:
-                complete(record, step)
-            except OSError as error:
-                raise NglintError(f"the fixes were written, but removing the backups failed: "
-                                  f"{error.strerror or error}; the next nglint run finishes "
-                                  "it", record.path) from None
+                try:
+                    _write(record, changes, step)
+                    trap.deferred = True
+                    complete(record, step)
+                except BaseException as error:
+                    _give_up(record, trap, error, step)
+                    raise  # _give_up raises; this line satisfies the reader
+            except Interrupted as error:  # only before the inner try: nothing written
+                raise NglintError(f"{_why(error)}; nothing was written") from None
         if trap.caught:
             raise NglintError(f"{signal.Signals(trap.caught).name} arrived after every fix "
                               "was written: the files are fixed")
@@ -307,11 +308,15 @@ def _give_up(record: Journal, trap: _Trap, error: BaseException,
 
     After the journal's ``committed`` state reached the disk, the transaction is
     done (a recovery would complete it): finishing it is then the consistent end."""
-    if record.state == "committed" and _on_disk_state(record.path) == "committed":
+    if record.state == "committed" and _on_disk_state(record.path) != "prepared":
+        # "committed" on disk, or the journal already removed by ``complete``
         trap.deferred = True
         with contextlib.suppress(OSError):
             complete(record, step)
-        raise NglintError(f"the fixes were written, but {_why(error)}; the next nglint run "
+        detail = _why(error)
+        if isinstance(error, OSError):
+            detail = f"removing the backups failed ({error.strerror or error})"
+        raise NglintError(f"the fixes were written, but {detail}; the next nglint run "
                           "finishes it if needed", _where(error)) from None
     record.state = "prepared"
     while True:
@@ -337,6 +342,7 @@ def _give_up(record: Journal, trap: _Trap, error: BaseException,
 
 
 def _on_disk_state(path: str) -> str | None:
+    """The state the journal file holds; None when it is gone (or unreadable)."""
     try:
         return Journal.load(path).state
     except (OSError, ValueError, KeyError, TypeError):
