@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from nglint.transaction import Change, commit
-from tests.fix_helpers import fix_paths
+from tests.fix_helpers import cli, fix_paths
 from tests.tx_helpers import (
     build_tree,
     fixed_copy,
@@ -35,7 +35,7 @@ from tests.tx_helpers import (
     snapshot,
 )
 
-RANDOM_KILLS = 100
+RANDOM_KILLS = 80
 SEED = 20261129
 
 
@@ -70,6 +70,10 @@ def trees(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, dict, i
     tree = build_tree(base / "tree", sites=3)
     old, new = snapshot(tree), fixed_copy(tree, base / "fixed")
     assert old != new
+    warm = base / "warm"  # the command line's lazy imports, done once for every child
+    shutil.copytree(tree, warm)
+    assert cli("check", "--fix", "-q", str(warm)).exit_code in (0, 1)
+    assert cli("rules").exit_code == 0
     counts = []
     for in_place in (False, True):
         counting = base / f"count-{in_place}"
