@@ -189,6 +189,8 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
 
     # stdin (-) read, nginx -T dumps split into their files
     inputs = Inputs.read(paths, stdin_filename)
+    if in_place and not apply_fixes:
+        raise NglintError("--in-place says how --fix writes: give --fix too")
     if apply_fixes and not show_diff and inputs.stdin:
         raise NglintError("--fix does not write stdin: use --diff, or name the file")
     # one group per configuration file: each path is linted with the file found for it

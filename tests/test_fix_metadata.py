@@ -225,3 +225,13 @@ def test_files_of_another_owner_are_refused_for_a_non_owner() -> None:
             assert not list((state / "nglint").glob("tx-*"))
         finally:
             shutil.rmtree(base)
+
+
+def test_in_place_needs_fix(tmp_path: Path) -> None:
+    tree = build_tree(tmp_path / "tree", sites=1)
+    before = snapshot(tree)
+    for args in (("--in-place",), ("--in-place", "--diff")):
+        result = cli("check", "-q", *args, str(tree))
+        assert result.exit_code == 2
+        assert result.stderr == "nglint: error: --in-place says how --fix writes: give --fix too\n"
+    assert snapshot(tree) == before
