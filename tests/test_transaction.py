@@ -64,12 +64,13 @@ def moved(changes: list[Change], old: Path, new: Path) -> list[Change]:
     return [Change(c.target.replace(str(old), str(new), 1), c.old, c.new) for c in changes]
 
 
-def steps_of(template: tuple[Path, list[Change], dict], tmp_path: Path) -> list[str]:
+def steps_of(template: tuple[Path, list[Change], dict], tmp_path: Path,
+             in_place: bool = False) -> list[str]:
     tree, changes, fixed = template
     copy = tmp_path / "count"
     shutil.copytree(tree, copy)
     calls: list[str] = []
-    commit(moved(changes, tree, copy), step=failing_at(calls=calls))
+    commit(moved(changes, tree, copy), in_place=in_place, step=failing_at(calls=calls))
     assert snapshot(copy) == fixed
     shutil.rmtree(copy)
     return calls
@@ -83,17 +84,21 @@ def assert_clean(tree: Path, expected: dict[str, bytes]) -> None:
     assert checked.returncode == 0, checked.stderr
 
 
-def test_a_failure_at_every_step_restores_every_file(template, tmp_path: Path) -> None:
+@pytest.mark.parametrize("in_place", [False, True], ids=["replace", "in-place"])
+def test_a_failure_at_every_step_restores_every_file(template, tmp_path: Path,
+                                                     in_place: bool) -> None:
     tree, changes, fixed = template
     before = snapshot(tree)
-    calls = steps_of(template, tmp_path)
+    calls = steps_of(template, tmp_path, in_place)
     committed = len(calls) - calls[::-1].index("journal rename")  # its step: "committed" next
-    assert {"temp write", "temp fsync", "backup link", "rename", "journal write"} <= set(calls)
+    kinds = {"in-place write", "in-place fsync", "backup write"} if in_place else {
+        "temp write", "temp fsync", "backup link", "rename"}
+    assert kinds | {"journal write", "journal fsync", "folder fsync", "unlink"} <= set(calls)
     for number in range(1, len(calls) + 1):
         copy = tmp_path / f"n{number}"
         shutil.copytree(tree, copy)
         try:
-            commit(moved(changes, tree, copy), step=failing_at(number))
+            commit(moved(changes, tree, copy), in_place=in_place, step=failing_at(number))
         except NglintError as error:
             if number <= committed:  # rolled back at once, no recovery needed
                 assert "nothing was written, every file is as it was" in str(error)
