@@ -15,8 +15,8 @@ import click
 
 from nglint import __version__, check_crossplane
 from nglint.errors import NglintError
+from nglint.escape import fence_commands, speaks_unicode, tolerant_streams, visible
 from nglint.findings import Finding
-from nglint.report.text import printable
 from nglint.tree import Tree
 
 if TYPE_CHECKING:
@@ -25,15 +25,29 @@ if TYPE_CHECKING:
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
+def say(text: str, err: bool = False, nl: bool = True) -> None:
+    """Write ``text`` to stdout (``err``: stderr) exactly: as ``tolerant_streams``
+    configured them.  Not ``click.echo``, which drops ANSI sequences in a pipe (a
+    diff must stay exact) and writes UTF-8 to a stream that says it is ASCII."""
+    stream = sys.stderr if err else sys.stdout
+    stream.write(f"{text}\n" if nl else text)
+    if err:
+        stream.flush()
+
+
 def _split(values: tuple[str, ...]) -> list[str]:
     return [item for value in values for item in value.split(",") if item.strip()]
 
 
 def guarded(command: Callable[..., int]) -> Callable[..., None]:
-    """Run a command; errors become one line on stderr and exit status 2."""
+    """Run a command; errors become one line on stderr and exit status 2.
+
+    Output never fails on the terminal's encoding (``tolerant_streams``), and every
+    message shows its data through ``visible``."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, debug: bool = False, **kwargs: Any) -> None:
+        tolerant_streams()
         try:
             check_crossplane()
             _recover()
@@ -43,7 +57,7 @@ def guarded(command: Callable[..., int]) -> Callable[..., None]:
                 import traceback
 
                 traceback.print_exc()
-            click.echo(f"nglint: error: {printable(str(error))}", err=True)
+            say(visible(f"nglint: error: {error}"), err=True)
             sys.exit(EXIT_ERROR)
         except (KeyboardInterrupt, BrokenPipeError):
             sys.exit(EXIT_ERROR)
@@ -52,9 +66,8 @@ def guarded(command: Callable[..., int]) -> Callable[..., None]:
                 import traceback
 
                 traceback.print_exc()
-            click.echo(f"nglint: internal error: {type(error).__name__}: "
-                       f"{printable(str(error))} "
-                       "(run with --debug for a traceback)", err=True)
+            say(visible(f"nglint: internal error: {type(error).__name__}: {error} "
+                               "(run with --debug for a traceback)"), err=True)
             sys.exit(EXIT_ERROR)
         sys.exit(status)
 
@@ -67,7 +80,7 @@ def _recover() -> None:
     line each on stderr (``nglint.journal.recover``; one listdir when there is none)."""
     from nglint.journal import recover
 
-    recover(lambda line: click.echo(f"nglint: {printable(line)}", err=True))
+    recover(lambda line: say(visible(f"nglint: {line}"), err=True))
 
 
 def _refuse_broken(trees: list[Tree], command: str) -> None:
@@ -88,14 +101,27 @@ def entry() -> None:
     large tree's millions of objects one by one at interpreter exit would add about a
     sixth to the run (mypy leaves the same way).  Nothing nglint does needs the
     teardown: files are written and closed before the command returns.
+
+    Click's own usage errors (a bad option value, a missing argument) are shown as
+    click shows them, their message through ``visible``: it may quote a file name.
     """
+    tolerant_streams()
     status: int | None = 0
     try:
-        main()
+        status = main(standalone_mode=False)  # --help, --version: their exit status
     except SystemExit as done:
         if done.code is not None and not isinstance(done.code, int):
             raise  # a message for Python to print: let it
         status = done.code
+    except click.ClickException as error:
+        if type(error).__name__ != "NoArgsIsHelpError":  # its message is the help page
+            message = error.format_message
+            error.format_message = lambda: visible(message())  # type: ignore[method-assign]
+        error.show(file=sys.stderr)  # the stream as configured (see say)
+        status = error.exit_code
+    except click.Abort:
+        say("Aborted!", err=True)
+        status = 1
     try:
         sys.stdout.flush()
         sys.stderr.flush()
@@ -230,14 +256,20 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
                         thresholds[id(finding)] = settings.fail_on
         return all_trees, sorted(found.values(), key=Finding.sort_key)
 
-    cache_name = None
+    cache_name = store = None
     if not (no_cache or apply_fixes or show_diff or inputs.special):
         from nglint import cache
+        from nglint.cachedir import NotPrivate
 
-        cache_name = cache.key(paths, [context, conf_prefix, within_tree, [
-            (s.config.path, cache.digest(s.config.path), [r.code for r in s.rules],
-             repr(s.options), str(s.fail_on), s.config.exclude) for s, _ in groups]])
-        hit = cache.load(cache_name, paths)
+        try:
+            store = cache.private_store()
+        except NotPrivate as off:  # anyone who can write there could plant results
+            say(visible(f"nglint: note: {off}"), err=True)
+        if store is not None:
+            cache_name = cache.key(paths, [context, conf_prefix, within_tree, [
+                (s.config.path, cache.digest(s.config.path), [r.code for r in s.rules],
+                 repr(s.options), str(s.fail_on), s.config.exclude) for s, _ in groups]])
+        hit = cache.load(store, cache_name, paths) if store and cache_name else None
         if hit is not None:
             findings, fail_levels, files = hit
             report(findings, files, output_format, output, quiet, statistics, style, color)
@@ -252,9 +284,9 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
         result = fix_to_fixed_point(run, unsafe=unsafe_fixes, original=inputs.original)
         names = {real: source.path for tree in result.trees
                  for real, source in tree.sources.items()}
-        if show_diff:
-            click.echo(unified_diff(result, names), nl=False)
-            click.echo(f"{_count(len(result.fixed), 'fix', 'fixes')} in "
+        if show_diff:  # exact lines (it must apply), fenced off from GitHub's runner
+            say(fence_commands(unified_diff(result, names)), nl=False)
+            say(f"{_count(len(result.fixed), 'fix', 'fixes')} in "
                        f"{_count(len(result.changed), 'file', 'files')} would be applied",
                        err=True)
             return EXIT_FINDINGS if result.changed else EXIT_OK
@@ -265,26 +297,26 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
         # it was read) every file as it was
         commit([Change(written[real], result.originals[real], result.edited[real])
                 for real in result.changed], in_place=in_place,
-               say=lambda line: click.echo(f"nglint: {printable(line)}", err=True))
+               say=lambda line: say(visible(f"nglint: {line}"), err=True))
         if not quiet:
             # on stderr, so that --format json/sarif on stdout stays one document
             for finding in sorted(result.fixed, key=lambda f: f.sort_key()):
-                click.echo(f"fixed {finding.path}:{finding.line}:{finding.column}: "
-                           f"{finding.code} ({finding.fix.description})",  # type: ignore[union-attr]
-                           err=True)
+                say(visible(f"fixed {finding.path}:{finding.line}:{finding.column}: "
+                            f"{finding.code} ({finding.fix.description})"),  # type: ignore[union-attr]
+                    err=True)
             for real in result.changed:
-                count = sum(1 for f in result.fixed
-                            if any(e.path == real for e in f.fix.edits))  # type: ignore[union-attr]
-                click.echo(f"rewrote {names.get(real, real)}: {_count(count, 'fix', 'fixes')}",
-                           err=True)
+                say(visible(f"rewrote {names.get(real, real)}"), err=True)
+            if result.fixed:  # the same count as --diff's (a fix may edit two files)
+                say(f"{_count(len(result.fixed), 'fix', 'fixes')} in "
+                    f"{_count(len(result.changed), 'file', 'files')} applied", err=True)
         trees, findings = result.trees, result.remaining
     else:
         trees, findings = run({})
     counted = {real for tree in trees for real in tree.sources}
     if within_tree:
         counted = {real for real in counted if targets(paths)(real)}
-    if cache_name is not None:
-        cache.store(cache_name, paths, trees, findings,
+    if store is not None and cache_name is not None:
+        cache.store(store, cache_name, paths, trees, findings,
                     [str(thresholds[id(f)]) for f in findings], len(counted))
     report(findings, len(counted), output_format, output, quiet, statistics, style, color)
     if not exit_zero and any(f.severity >= thresholds[id(f)] for f in findings):
@@ -303,25 +335,26 @@ def report(findings: list[Finding], files: int, output_format: str, output: str 
             text.render(findings, files, stream, quiet=quiet, statistics=statistics,
                         style=style, color=color, to_file=bool(output))
         return
-    if output_format == "json":
-        from nglint.report import json as json_report
-
-        rendered = json_report.render(findings, files)
-    elif output_format == "sarif":
-        from nglint.report import sarif
-
-        rendered = sarif.render(findings)
-    else:
-        from nglint.report import github
-
-        rendered = github.render(findings)
     with _stream(output) as stream:
+        if output_format == "json":
+            from nglint.report import json as json_report
+
+            # a stream that cannot encode everything gets JSON's own escapes instead
+            rendered = json_report.render(findings, files, ascii_only=not speaks_unicode(stream))
+        elif output_format == "sarif":
+            from nglint.report import sarif
+
+            rendered = sarif.render(findings)
+        else:
+            from nglint.report import github
+
+            rendered = github.render(findings)
         stream.write(rendered)
     if statistics:  # machine formats keep stdout one document: counts go to stderr
         from nglint.report.statistics import lines
 
         for line in lines(findings):
-            click.echo(line, err=True)
+            say(line, err=True)
 
 
 @contextlib.contextmanager
@@ -349,12 +382,12 @@ def list_rules(output_format: str) -> int:
              "fixable": r.fixable, "summary": r.summary, "options": r.options}
             for r in all_rules()]
     if output_format == "json":
-        click.echo(json.dumps(rows, indent=2))
+        say(json.dumps(rows, indent=2))
         return EXIT_OK
-    click.echo(f"{'CODE':<6} {'NAME':<30} {'SEVERITY':<8} {'FIXABLE':<7} SUMMARY")
+    say(f"{'CODE':<6} {'NAME':<30} {'SEVERITY':<8} {'FIXABLE':<7} SUMMARY")
     for row in rows:
         fix = "yes" if row["fixable"] else "no"
-        click.echo(f"{row['code']:<6} {row['name']:<30} {row['severity']:<8} {fix:<7} "
+        say(f"{row['code']:<6} {row['name']:<30} {row['severity']:<8} {fix:<7} "
                    f"{row['summary']}")
     return EXIT_OK
 
@@ -372,8 +405,8 @@ def explain(rule: str) -> int:
 
     found = lookup(rule)
     fix = "fixable with --fix" if found.fixable else "not fixable automatically"
-    click.echo(f"# {found.code} {found.name} ({found.severity}, {fix})\n")
-    click.echo(found.doc)
+    say(f"# {found.code} {found.name} ({found.severity}, {fix})\n")
+    say(found.doc)
     return EXIT_OK
 
 
@@ -397,9 +430,9 @@ def _one_path(path: str, stdin_filename: str | None, config_file: str | None,
 def _emit(answers: list[dict[str, Any]], output_format: str,
           render_text: Callable[[list[dict[str, Any]]], str]) -> int:
     if output_format == "json":
-        click.echo(json.dumps(answers, indent=2, ensure_ascii=False))
+        say(json.dumps(answers, indent=2, ensure_ascii=not speaks_unicode(sys.stdout)))
     else:
-        click.echo(render_text(answers), nl=False)
+        say(render_text(answers), nl=False)
     return EXIT_OK
 
 

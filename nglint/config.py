@@ -16,6 +16,7 @@ nginx-version = "1.24"
 jupyter-prefix = ["/jupyter/"]     # a string or a list
 exclude = ["legacy/*"]             # globs relative to this file's directory
 fail-on = "warning"
+upgrade-style = "strict"           # the websocket idiom fixes write: strict or classic
 
 [tool.nglint.severity]
 NG104 = "warning"                  # code or name -> error, warning or info
@@ -43,6 +44,7 @@ from nglint.errors import NglintError
 from nglint.findings import Severity
 from nglint.registry import Rule
 from nglint.semantics.values import InvalidValue, parse_offset, parse_time
+from nglint.upgrade import STYLES
 
 if TYPE_CHECKING:
     from nglint.engine import Options
@@ -58,7 +60,7 @@ def _toml():  # noqa: ANN202 - the module; imported only when a file is read (st
 OWN_FILE = ".nglint.toml"
 PYPROJECT = "pyproject.toml"
 KEYS = ("select", "ignore", "exclude", "nginx-version", "jupyter-prefix", "prefix-map",
-        "fail-on",
+        "fail-on", "upgrade-style",
         "severity", "rules")
 LEVELS = ("error", "warning", "info")
 
@@ -137,6 +139,7 @@ class Config:
     jupyter_prefixes: tuple[str, ...] | None = None
     prefix_map: tuple[tuple[str, str], ...] | None = None
     fail_on: str | None = None
+    upgrade_style: str | None = None
     severity: dict[str, Severity] = field(default_factory=dict)  # rule code -> level
     rule_options: dict[str, dict[str, Any]] = field(default_factory=dict)  # name -> values
 
@@ -214,6 +217,10 @@ class _Reader:
                     for p in self.strings(key, value, allow_single=True))
             elif key == "fail-on":
                 config.fail_on = self.level(key, value).name.lower()
+            elif key == "upgrade-style":
+                if value not in STYLES:
+                    raise self.fail(key, f"expected one of {', '.join(STYLES)}, got {value!r}")
+                config.upgrade_style = value
             elif key == "severity":
                 self.table(key, value)
                 for name, level in value.items():
@@ -380,5 +387,7 @@ def settle(config: Config, *, select: Iterable[str] = (), ignore: Iterable[str] 
         raise NglintError(f"--prefix-map: {error}") from None
     if mapped:
         options.prefix_map = mapped
+    if config.upgrade_style:
+        options.upgrade_style = config.upgrade_style
     level = Severity.parse(fail_on or config.fail_on or "error")
     return Settings(config, rules, options, level)

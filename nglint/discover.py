@@ -15,6 +15,7 @@ findings belong to the files that were named.
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -52,13 +53,32 @@ def _is_config_file(path: str) -> bool:
     return os.path.basename(os.path.dirname(path)) in CONFIG_FOLDERS
 
 
+def _unreadable(error: OSError) -> None:
+    """os.walk's ``onerror``: a folder that cannot be listed ends the run (exit 2), as
+    an unreadable file does, instead of being skipped without a word."""
+    raise NglintError(f"cannot read folder: {error.strerror}", error.filename) from None
+
+
 def _walk(directory: str) -> Iterator[str]:
-    for folder, subfolders, files in os.walk(directory, followlinks=False):
+    """The configuration files below ``directory``, sorted; raises NglintError for a
+    folder that cannot be listed.  Anything that is not a regular file (a FIFO, a
+    dangling symlink) is not linted on its own; a symlink loop is yielded, so that
+    reading it says so."""
+    for folder, subfolders, files in os.walk(directory, followlinks=False,
+                                             onerror=_unreadable):
         subfolders[:] = sorted(d for d in subfolders if d not in SKIP_FOLDERS)
         for name in sorted(files):
             path = os.path.join(folder, name)
-            if _is_config_file(path) and os.path.isfile(path):
+            if _is_config_file(path) and (os.path.isfile(path) or _loops(path)):
                 yield path
+
+
+def _loops(path: str) -> bool:
+    try:
+        os.stat(path)
+    except OSError as error:
+        return error.errno == errno.ELOOP
+    return False
 
 
 def _fragment_prefix(path: str) -> str:
@@ -84,8 +104,12 @@ def _is_main(path: str, overlay: Mapping[str, bytes] | None = None) -> bool:
 
 
 def _check_readable(path: str) -> None:
-    if not os.path.exists(path):
-        raise NglintError("no such file or directory", path)
+    """NglintError (exit 2) naming the path when it cannot be read: missing, a symlink
+    loop ("too many levels of symbolic links", nginx's ELOOP), not permitted."""
+    try:
+        os.stat(path)
+    except OSError as error:
+        raise NglintError((error.strerror or "cannot read").lower(), path) from None
     if not os.access(path, os.R_OK):
         raise NglintError("permission denied", path)
 
@@ -187,6 +211,9 @@ def discover(paths: Iterable[str], context: str | None = None,
     for tree in _outermost(main_trees):
         trees.append(tree)
         reached.update(tree.sources)
+        # an include that could not be read (a symlink loop, no permission) was
+        # reported where it stands: not read again as a fragment of its own
+        reached.update(tree.resolved.values())
     seen: set[str] = set()
     fragments: list[tuple[str, Tree]] = []
     for entry in candidates:

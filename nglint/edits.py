@@ -42,6 +42,21 @@ class Fix:
     unsafe: bool = False
 
 
+class Edits(list[Edit]):
+    """A builder's edits with ``notes``: what a fix does beyond its description
+    (headers it copied, and from where), kept when edits are concatenated."""
+
+    def __init__(self, edits: Sequence[Edit] = (), notes: Sequence[str] = ()) -> None:
+        super().__init__(edits)
+        self.notes = list(notes)
+
+    def __add__(self, other: Sequence[Edit]) -> Edits:  # type: ignore[override]
+        return Edits([*self, *other], [*self.notes, *getattr(other, "notes", ())])
+
+    def __radd__(self, other: Sequence[Edit]) -> Edits:
+        return Edits([*other, *self], [*getattr(other, "notes", ()), *self.notes])
+
+
 def render(directive: str, args: Sequence[str]) -> str:
     """One statement as nginx text, quoted where needed."""
     return crossplane.build([{"directive": directive, "args": list(args)}]).strip()
@@ -174,13 +189,14 @@ def block_lines(header: str, body: Sequence[str], unit: str) -> list[str]:
     return [header + " {", *(unit + line for line in body), "}"]
 
 
-def insert_block(block: Node, header: str, body: Sequence[str], first: bool = False) -> Edit:
+def insert_block(block: Node, header: str, body: Sequence[str], first: bool = False,
+                 after: Node | None = None) -> Edit:
     """Insert the block statement ``header { body }`` into ``block`` (see insert_statements).
 
     On its own lines, indented as the file indents; on the block's line when the
     block is written on one line.
     """
-    source, offset, new_line = _insertion_point(block, None, first)
+    source, offset, new_line = _insertion_point(block, after, first)
     if not new_line:  # one line: the blanks that align the body's values go
         inline = " ".join(re.sub(r"^(\S+)\s+", r"\1 ", line) for line in body)
         return Edit(source.realpath(), offset, offset, f" {header} {{ {inline} }}")

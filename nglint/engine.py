@@ -7,9 +7,12 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from nglint import upgrade
 from nglint.edits import Fix
 from nglint.findings import Finding, Related, Severity, split_message
+from nglint.fixes import not_fixed
 from nglint.registry import Rule
+from nglint.runon import unclear_spans
 from nglint.semantics.inherit import DEFAULT_NGINX_VERSION, Model
 from nglint.suppress import Suppression, Suppressions
 from nglint.tree import Node, Problem, Tree
@@ -27,6 +30,8 @@ class Options:
     severity_overrides: dict[str, Severity] = field(default_factory=dict)
     jupyter_prefixes: tuple[str, ...] = ()
     prefix_map: tuple[tuple[str, str], ...] = ()  # --prefix-map: deployed path -> here
+    # the websocket idiom fixes write (nglint.upgrade), read when the options are made
+    upgrade_style: str = field(default_factory=lambda: upgrade.DEFAULT_STYLE)
 
 
 @dataclass
@@ -68,6 +73,11 @@ class Analysis:
     @cached_property
     def model(self) -> Model:
         return Model(self.options.nginx_version)
+
+    @cached_property
+    def unclear(self) -> dict[str, list[tuple[int, int]]]:
+        """Spans no fix may edit: blocks holding a run-on statement (``nglint.runon``)."""
+        return unclear_spans(self.tree)
 
     @cached_property
     def apps(self) -> AppView:
@@ -161,6 +171,17 @@ def _include_site(node: Node | None) -> Node | None:
     return found
 
 
+def _unclear(fix: Fix, spans: dict[str, list[tuple[int, int]]]) -> str:
+    """Why ``fix`` must not be made: one of its edits lands in a block whose meaning is
+    unclear (a run-on statement, NG017); empty when it may."""
+    for edit in fix.edits:
+        for start, end in spans.get(edit.path, ()):
+            if (start < edit.end and edit.start < end) or start < edit.start < end:
+                return ("a statement of this block runs on into the next line (NG017): "
+                        "fix it first")
+    return ""
+
+
 def _run(rule: Rule, analysis: Analysis) -> Iterable[Finding]:
     tree, options = analysis.tree, analysis.options
     for report in rule.check(Context(analysis, rule)):
@@ -177,15 +198,51 @@ def _run(rule: Rule, analysis: Analysis) -> Iterable[Finding]:
             where = place(node, tree)
             if (where[0], where[1]) != (path, line):
                 related.append(Related(where[0], where[1], where[2], label, role))
-        headline, notes = report.headline, list(report.notes)
+        fix, message, notes = report.fix, report.message, list(report.notes)
+        if fix is not None and analysis.unclear:
+            reason = _unclear(fix, analysis.unclear)
+            if reason:
+                fix, message = None, message + not_fixed(reason)
+                notes = [n for n in notes if not n.startswith("fix: ")]
+                notes.append(f"not fixed automatically: {reason}")
+        headline = report.headline
         if not headline:  # a rule that gives no headline: its first clause is one
-            headline, rest = split_message(report.message)
+            headline, rest = split_message(message)
             notes = rest + notes
         yield Finding(rule.code, rule.name, severity, path, line, column, end_line,
-                      end_column, report.message,
-                      report.fix is not None and not report.fix.unsafe, report.node,
-                      report.fix, report.fix is not None and report.fix.unsafe, report.extra,
+                      end_column, message,
+                      fix is not None and not fix.unsafe, report.node,
+                      fix, fix is not None and fix.unsafe, report.extra,
                       headline, notes, related)
+
+
+def withhold_broken(trees: Sequence[Tree], findings: Sequence[Finding]) -> None:
+    """No fix for a finding of a tree holding a file that does not parse.
+
+    What that file says is unknown (it may define the map, set the header), so a
+    fix computed without it can be wrong; the finding says why it is not fixed.
+    """
+    broken = {id(tree.root): tree for tree in trees if tree.broken_files}
+    if not broken:
+        return
+    for finding in findings:
+        if finding.fix is None or finding.node is None:
+            continue
+        root = finding.node
+        while root.parent is not None:
+            root = root.parent
+        tree = broken.get(id(root))
+        if tree is None:
+            continue
+        names = sorted(source.path for real, source in tree.sources.items()
+                       if real in tree.broken_files)
+        reason = f"{', '.join(names)} does not parse; fix it first"
+        finding.fix = None
+        finding.fixable = False
+        finding.message += not_fixed(reason)
+        # the readable form too: its "fix:" note no longer holds
+        finding.notes = [note for note in finding.notes if not note.startswith("fix: ")]
+        finding.notes.append(f"not fixed automatically: {reason}")
 
 
 def lint(trees: Sequence[Tree], rules: Iterable[Rule], options: Options,
@@ -217,4 +274,5 @@ def lint(trees: Sequence[Tree], rules: Iterable[Rule], options: Options,
         for rule in late:
             for finding in _run(rule, analysis):
                 kept.setdefault(finding.key, finding)
+    withhold_broken(trees, list(kept.values()))
     return sorted(kept.values(), key=Finding.sort_key)

@@ -17,8 +17,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from nglint.edits import Edit, apply, overlaps
+from nglint.escape import visible
 from nglint.findings import Finding
-from nglint.fixes import not_fixed
 from nglint.load import Overlay, parse_file
 from nglint.source import SourceFile
 from nglint.tree import Tree
@@ -63,35 +63,6 @@ def _choose(findings: Sequence[Finding], unsafe: bool) -> list[Finding]:
     return chosen
 
 
-def withhold_broken(trees: Sequence[Tree], findings: Sequence[Finding]) -> None:
-    """No fix for a finding of a tree holding a file that does not parse.
-
-    What that file says is unknown (it may define the map, set the header), so a
-    fix computed without it can be wrong; the finding says why it is not fixed.
-    """
-    broken = {id(tree.root): tree for tree in trees if tree.broken_files}
-    if not broken:
-        return
-    for finding in findings:
-        if finding.fix is None or finding.node is None:
-            continue
-        root = finding.node
-        while root.parent is not None:
-            root = root.parent
-        tree = broken.get(id(root))
-        if tree is None:
-            continue
-        names = sorted(source.path for real, source in tree.sources.items()
-                       if real in tree.broken_files)
-        reason = f"{', '.join(names)} does not parse; fix it first"
-        finding.fix = None
-        finding.fixable = False
-        finding.message += not_fixed(reason)
-        # the readable form too: its "fix:" note no longer holds
-        finding.notes = [note for note in finding.notes if not note.startswith("fix: ")]
-        finding.notes.append(f"not fixed automatically: {reason}")
-
-
 def fix_to_fixed_point(lint: Lint, unsafe: bool = False,
                        original: Callable[[str, SourceFile], bytes] | None = None) -> FixResult:
     """``original`` gives a file's bytes before the fixes (default: the bytes the
@@ -99,9 +70,10 @@ def fix_to_fixed_point(lint: Lint, unsafe: bool = False,
     result = FixResult()
     original = original or _parsed_bytes
     overlay = Overlay()
+    marks: list[_Mark] = []  # where each fixed finding was, in its round's text
+    rounds: list[dict[str, list[Edit]]] = []  # each round's edits, by file
     for _ in range(MAX_ROUNDS):
         trees, findings = lint(overlay)
-        withhold_broken(trees, findings)
         chosen = _choose(findings, unsafe)
         if not chosen:
             result.trees, result.remaining = trees, findings
@@ -124,19 +96,82 @@ def fix_to_fixed_point(lint: Lint, unsafe: bool = False,
             overlay.put(real, data, parsed)
             applied.add(real)
             result.applied.append((real, tuple(sorted(edits))))
+        rounds.append({real: by_file[real] for real in applied})
+        by_name = {source.path: (real, source) for real, source in sources.items()}
         for finding in chosen:
             if all(e.path in applied for e in finding.fix.edits):  # type: ignore[union-attr]
                 finding.node = None  # the round's tree is done with: let it go
                 result.fixed.append(finding)
+                if finding.path in by_name:
+                    real, source = by_name[finding.path]
+                    marks.append(_Mark(finding, real, len(rounds) - 1,
+                                       _offset(source.text, finding.line, finding.column),
+                                       _offset(source.text, finding.end_line,
+                                               finding.end_column)))
         if not applied:
             result.trees, result.remaining = trees, findings
             break
     else:
         result.trees, result.remaining = lint(overlay)
-        withhold_broken(result.trees, result.remaining)
     result.edited = {real: data for real, data in overlay.items()
                      if data != result.originals.get(real)}
+    _final_positions(marks, rounds, overlay)
     return result
+
+
+@dataclass
+class _Mark:
+    finding: Finding
+    real: str
+    round: int
+    start: int
+    end: int
+
+
+def _offset(text: str, line: int, column: int) -> int:
+    """The offset of 1-based ``line`` and ``column`` in ``text``."""
+    at = 0
+    for _ in range(line - 1):
+        at = text.find("\n", at) + 1
+        if at == 0:
+            return len(text)
+    return min(at + column - 1, len(text))
+
+
+def _shifted(offset: int, edits: Sequence[Edit]) -> int:
+    """Where ``offset`` of a text is once ``edits`` (of that text) are applied: text
+    inserted or replaced before it moves it; a span it was in leaves it at the start."""
+    moved = offset
+    for edit in edits:
+        if edit.end <= offset:
+            moved += len(edit.text) - (edit.end - edit.start)
+        elif edit.start < offset:
+            moved -= offset - edit.start
+    return moved
+
+
+def _final_positions(marks: Sequence[_Mark], rounds: Sequence[dict[str, list[Edit]]],
+                     overlay: Overlay) -> None:
+    """Give every fixed finding its position in the files as written: a finding fixed
+    in a later round was found in a text that earlier rounds' edits had moved, and the
+    edits of its own and later rounds move it again (the fix log reads one set of
+    coordinates, the files nglint leaves)."""
+    for mark in marks:
+        start, end = mark.start, mark.end
+        for edits in rounds[mark.round:]:
+            start = _shifted(start, edits.get(mark.real, ()))
+            end = _shifted(end, edits.get(mark.real, ()))
+        data = overlay.get(mark.real)
+        if data is None:
+            continue
+        text = data.decode("utf-8", "surrogateescape")
+        finding = mark.finding
+        finding.line, finding.column = _line_column(text, start)
+        finding.end_line, finding.end_column = _line_column(text, max(start, end))
+
+
+def _line_column(text: str, offset: int) -> tuple[int, int]:
+    return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
 def _parsed_bytes(real: str, source: SourceFile) -> bytes:
@@ -144,15 +179,19 @@ def _parsed_bytes(real: str, source: SourceFile) -> bytes:
 
 
 def unified_diff(result: FixResult, display: dict[str, str] | None = None) -> str:
-    """One unified diff over every edited file, as ``diff -u`` would print it."""
+    """One unified diff over every edited file, as ``diff -u`` would print it.
+
+    The ``---``/``+++`` headers name each file as ``nglint.escape.visible`` shows it
+    (a newline or tab in a name cannot end or split a header); the lines themselves
+    are the files' exact text, so that the diff applies."""
     chunks = []
     for real in result.changed:
-        name = (display or {}).get(real, real)
+        name = (display or {}).get(real, real).lstrip("/")
         before = result.originals[real].decode("utf-8", "surrogateescape")
         after = result.edited[real].decode("utf-8", "surrogateescape")
         chunks.extend(difflib.unified_diff(
             before.splitlines(keepends=True), after.splitlines(keepends=True),
-            fromfile=f"a/{name.lstrip('/')}", tofile=f"b/{name.lstrip('/')}"))
+            fromfile=visible(f"a/{name}"), tofile=visible(f"b/{name}")))
         if chunks and not chunks[-1].endswith("\n"):
             chunks.append("\n\\ No newline at end of file\n")
     return "".join(chunks)

@@ -15,8 +15,10 @@ from typing import Any
 from nglint.edits import (
     Edit,
     EditError,
+    Edits,
     Fix,
     block_lines,
+    child_indent,
     follows_blank_line,
     indent_unit,
     insert_before,
@@ -25,6 +27,7 @@ from nglint.edits import (
     opens_line,
     overlaps,
     own_statements,
+    remove_statement,
     render,
     replace_arg,
     replace_args,
@@ -32,6 +35,7 @@ from nglint.edits import (
 )
 from nglint.semantics.inherit import Model, Value
 from nglint.tree import Node, Tree
+from nglint.upgrade import UpgradeMap, find_map, idiom, keeps_alive
 
 UPGRADE_MAP_VARIABLE = "connection_upgrade"
 
@@ -127,10 +131,60 @@ def set_proxy_header(model: Model, block: Node, name: str, value: str,
         return [insert_statements(block, [render("proxy_set_header", [name, value])], anchor)]
     _check_copy_is_safe(model, block, name, tree)
     inherited = _inherited(model, block, name)
-    lines = [statement_text(v.node) if v.node is not None
-             else render("proxy_set_header", list(v.args)) for v in inherited]
+    lines, notes = _copied_lines(model, block, inherited)
     lines.append(render("proxy_set_header", [name, value]))
-    return [insert_statements(block, lines)]
+    return Edits([insert_statements(block, lines)], notes)
+
+
+def _whole_snippet(site: Node, values: Sequence[Value]) -> bool:
+    """``include`` at ``site`` sets exactly ``values`` and nothing else: every statement
+    it brings in is one of those ``proxy_set_header`` lines (comments aside)."""
+    level = site.parent
+    brought = [c for c in (level.children if level is not None else None) or ()
+               if c.via is site and not c.is_comment]
+    wanted = {id(v.node) for v in values}
+    return bool(brought) and all(c.directive == "proxy_set_header" and id(c) in wanted
+                                 for c in brought) and len(brought) == len(values)
+
+
+def _copied_lines(model: Model, block: Node, inherited: Sequence[Value]
+                  ) -> tuple[list[str], list[str]]:
+    """The lines that keep the inherited headers in force at ``block``, and notes.
+
+    Headers that all come from one ``include`` of a file holding only those headers
+    are kept by copying the ``include`` line: later edits of the snippet still apply
+    here.  Other headers are copied as written, and the notes say which lines were
+    copied from where (they no longer follow the original).
+    """
+    runs: list[tuple[Node | None, list[Value]]] = []
+    for value in inherited:
+        site = value.node.via if value.node is not None else None
+        if runs and site is not None and runs[-1][0] is site:
+            runs[-1][1].append(value)
+        else:
+            runs.append((site, [value]))
+    lines: list[str] = []
+    copied: list[Value] = []
+    included: list[str] = []
+    for site, values in runs:
+        if site is not None and site.parent is values[0].node.parent and \
+                _whole_snippet(site, values):
+            lines.append(statement_text(site))
+            included.append(" ".join(site.args))
+            continue
+        for value in values:
+            lines.append(statement_text(value.node) if value.node is not None
+                         else render("proxy_set_header", list(value.args)))
+            copied.append(value)
+    notes = [f"kept the inherited headers of {name} with `include {name};`"
+             for name in included]
+    if copied:
+        where = ", ".join(f"{v.node.path}:{v.node.line}" if v.node is not None else "default"
+                          for v in copied)
+        notes.append(f"copied {len(copied)} inherited proxy_set_header "
+                     f"line{'s' if len(copied) != 1 else ''} ({where}): adding one header "
+                     "at this level drops the inherited ones, so they are repeated here")
+    return lines, notes
 
 
 def _http_block(tree: Tree) -> Node | None:
@@ -147,25 +201,33 @@ def upgrade_map(tree: Tree) -> Node | None:
     return next((n for n in maps if n.args[1] == "$" + UPGRADE_MAP_VARIABLE), None)
 
 
-MAP_HEADER = "map $http_upgrade $" + UPGRADE_MAP_VARIABLE
-MAP_BODY = ("default upgrade;", "''      close;")
-
-
 def ensure_upgrade_map(tree: Tree) -> tuple[str, list[Edit]]:
-    """The variable of a map from ``$http_upgrade``, adding the map when there is none.
+    """The variable of a map from ``$http_upgrade``, adding the classic
+    ``$connection_upgrade`` map when there is none (see ``ensure_map``)."""
+    existing = upgrade_map(tree)
+    if existing is not None:
+        return existing.args[1], []
+    classic = idiom("classic", keepalive=False).connection_map
+    return classic.variable, ensure_map(tree, classic)
+
+
+def ensure_map(tree: Tree, wanted: UpgradeMap) -> list[Edit]:
+    """The edits that add ``wanted`` unless the tree already defines its variable.
 
     The map goes at the top of ``http``; in a fragment read in http context (a
     sites-enabled file) whose http block is nginx.conf's, at the top of the file.
     """
-    existing = upgrade_map(tree)
-    if existing is not None:
-        return existing.args[1], []
+    if find_map(tree, wanted.variable) is not None:
+        return []
     http = _http_block(tree)
     if http is None:
         raise EditError("no http block to hold the map")
-    variable = "$" + UPGRADE_MAP_VARIABLE
     if not http.synthetic:
-        return variable, [insert_block(http, MAP_HEADER, MAP_BODY, first=True)]
+        # after the maps from $http_upgrade at the top of http (the idiom's pair together)
+        ours = [n for n in http.directives("map") if n.args[:1] == ["$http_upgrade"]
+                and n.source is http.source and n.via is http.via]
+        return [insert_block(http, wanted.header, wanted.body, first=not ours,
+                             after=ours[-1] if ours else None)]
     top = next((n for n in tree.walk() if n.source is not None and n.statement is not None
                 and not n.is_comment and n.parent is not None and n.parent.synthetic), None)
     if top is None or top.parent is None or top.parent.directive not in ("http", "server"):
@@ -174,10 +236,103 @@ def ensure_upgrade_map(tree: Tree) -> tuple[str, list[Edit]]:
         raise EditError("the fragment holds server directives: add the map to its http block")
     above = _attached_comments(top)
     target = above[-1] if above else top
-    lines = block_lines(MAP_HEADER, MAP_BODY, indent_unit(top.parent))
+    lines = block_lines(wanted.header, wanted.body, indent_unit(top.parent))
     if follows_blank_line(target):
         lines.append("")  # a paragraph of its own, as the statement it goes above
-    return variable, [insert_before(target, lines)]
+    return [insert_before(target, lines)]
+
+
+def upgrade_header_fix(model: Model, tree: Tree, location: Node, style: str,
+                       name: str) -> list[Edit]:
+    """Forward ``name`` ("Upgrade" or "Connection") at ``location`` as the upgrade
+    ``style`` says (``nglint.upgrade``), adding the map it needs.  A classic
+    ``Connection`` reuses any map from ``$http_upgrade`` the tree has."""
+    handler = model.handler(location)
+    target = handler.args[0] if handler is not None and handler.directive == "proxy_pass" \
+        and handler.args else ""
+    chosen = idiom(style, keeps_alive(tree, target))
+    if name == "Upgrade":
+        edits = ensure_map(tree, chosen.upgrade_map) if chosen.upgrade_map else []
+        return edits + set_proxy_header(model, location, "Upgrade", chosen.upgrade, tree)
+    if style == "classic" and chosen.connection == "$connection_upgrade":
+        variable, edits = ensure_upgrade_map(tree)
+    else:
+        variable, edits = chosen.connection, ensure_map(tree, chosen.connection_map)
+    return edits + set_proxy_header(model, location, "Connection", variable, tree)
+
+
+# declarations that mean the same wherever they sit in http (nginx docs: "Context:
+# http" only; their effect is global to http, not to the block they are written in)
+HTTP_DECLARATIONS = frozenset({
+    "map", "geo", "split_clients", "upstream", "log_format", "limit_req_zone",
+    "limit_conn_zone", "proxy_cache_path", "fastcgi_cache_path", "uwsgi_cache_path",
+    "scgi_cache_path",
+})
+
+
+def _reindented(node: Node, indent: str) -> str:
+    """The statement's text as written, its later lines moved to ``indent`` (the first
+    line's indentation is replaced, deeper lines keep their relative depth)."""
+    source = node.source
+    span = node.statement
+    assert source is not None and span is not None
+    text = source.text
+    line_start = text.rfind("\n", 0, span.start) + 1
+    old = text[line_start:span.start]
+    lines = text[span.start:span.end].split(source.newline)
+    moved = [lines[0]]
+    for line in lines[1:]:
+        body = line[len(old):] if line.startswith(old) else line.lstrip(" \t")
+        moved.append(indent + body if body.strip() else "")
+    return source.newline.join(moved)
+
+
+def _closing_paragraph(removal: Edit, text: str, newline: str) -> Edit:
+    """A removal of whole lines between two blank lines takes one of them too."""
+    before, after = text[:removal.start], text[removal.end:]
+    if removal.text or not before.endswith(newline * 2) or not after.startswith(newline):
+        return removal
+    return Edit(removal.path, removal.start, removal.end + len(newline), "")
+
+
+def move_into_http(node: Node, tree: Tree) -> list[Edit]:
+    """Move an http-level declaration (``map`` above ``http {``, ``upstream`` in a
+    ``server``) to the http level, text kept as written.
+
+    It goes above the http-level statement that holds it when that statement is in
+    the same file (a server in a sites-enabled file keeps the change in its file),
+    else to the top of the ``http`` block.  Refused (EditError) for a file included
+    from several places, when ``http`` already defines the map's variable, and at
+    the main level of a tree with a ``stream`` block (it may be meant for stream).
+    """
+    if node.source is None or node.statement is None or not opens_line(node):
+        raise EditError("the statement does not start its own line")
+    if sum(1 for n in tree.named(node.directive) if n.statement is node.statement) > 1:
+        raise EditError(f"{node.path} is included from several places")
+    http = node.enclosing("http")
+    if http is None:
+        if next(tree.blocks("stream"), None) is not None:
+            raise EditError("the tree has a stream block: move it by hand to http or stream")
+        http = _http_block(tree)
+    if http is None:
+        raise EditError("no http block to move it to")
+    if node.directive == "map" and len(node.args) == 2 and any(
+            other is not node and other.enclosing("http") is http and len(other.args) == 2
+            and other.args[1] == node.args[1] and other.context == "http"
+            for other in tree.named("map")):
+        raise EditError(f"http already has a map defining {node.args[1]}")
+    removal = _closing_paragraph(remove_statement(node), node.source.text,
+                                 node.source.newline)
+    top = next((a for a in [node, *node.ancestors()] if a.parent is http), None)
+    if top is not None and top is not node and top.source is node.source:
+        # the http-level statement holding it is in the same file (a sites-enabled
+        # server): above it, the file keeps its own declarations
+        lines = _reindented(node, "").split(node.source.newline)
+        return [removal, insert_before(top, [*lines, ""])]
+    if http.synthetic:
+        raise EditError("nothing to move it above")
+    inserted = insert_statements(http, [_reindented(node, child_indent(http))], first=True)
+    return [removal, inserted]
 
 
 def _attached_comments(node: Node) -> list[Node]:
@@ -210,9 +365,15 @@ def fix_notes(fix: Fix | None, why: str) -> list[str]:
 
 def make_fix(description: str, build: Callable[..., list[Edit]], *args: Any,
              unsafe: bool = False) -> tuple[Fix | None, str]:
-    """``Fix(build(*args))``, or None and the reason it cannot be made (for the finding)."""
+    """``Fix(build(*args))``, or None and the reason it cannot be made (for the finding).
+
+    The notes of an ``Edits`` result (headers copied, and from where) are added to the
+    description, so the fix log and the finding say them."""
     try:
         edits = build(*args)
+        notes = getattr(edits, "notes", ())
+        if notes:
+            description = f"{description}; {'; '.join(notes)}"
         for index, first in enumerate(edits):
             if any(overlaps(first, second) for second in edits[index + 1:]):
                 # apply() would garble the text: a bug of the builder, refused here

@@ -25,11 +25,13 @@ from typing import Any, BinaryIO
 from nglint import dump as nginx_t
 from nglint.errors import NglintError
 from nglint.load import Overlay
+from nglint.reader import read_file
 from nglint.source import SourceFile
 from nglint.tree import Tree
 
 STDIN = "-"
-MAX_INPUT_BYTES = 256 * 1024 * 1024  # a dump holds every file: more than one file's limit
+# a dump holds every file: more than one file's limit (nglint.reader.MAX_FILE_BYTES)
+MAX_INPUT_BYTES = 256 * 1024 * 1024
 HEAD_BYTES = 64 * 1024
 
 
@@ -78,10 +80,12 @@ class Inputs:
                 continue
             if _starts_as_dump(path):
                 try:
-                    with open(path, "rb") as handle:
-                        data = _read_limited(handle, path)
+                    data = read_file(path, MAX_INPUT_BYTES)
                 except OSError as error:
                     raise NglintError(f"cannot read: {error.strerror}", path) from None
+                if len(data) > MAX_INPUT_BYTES:
+                    raise NglintError(
+                        f"more than {MAX_INPUT_BYTES // (1024 * 1024)} MiB: not read", path)
                 inputs.dumps[path] = nginx_t.split(data, path, len(inputs.dumps))
             inputs.paths.append(path)
         return inputs

@@ -43,6 +43,7 @@ from dataclasses import asdict, dataclass, field
 from filelock import FileLock, Timeout
 
 from nglint.errors import NglintError
+from nglint.reader import read_file
 
 LOCK_WAIT_SECONDS = 30.0
 PREFIX = ".nglint-"
@@ -54,13 +55,10 @@ def digest(data: bytes) -> str:
 
 
 def file_digest(path: str) -> str | None:
-    """sha256 of a file's bytes; None when it cannot be read (gone)."""
+    """sha256 of a file's bytes (read by ``nglint.reader.read_file``: regular files
+    only, never blocking); None when it cannot be read (gone, or not a file)."""
     try:
-        hasher = hashlib.sha256()
-        with open(path, "rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                hasher.update(chunk)
-        return hasher.hexdigest()
+        return digest(read_file(path))
     except OSError:
         return None
 
@@ -208,8 +206,7 @@ def roll_back(journal: Journal, step: Callable[[str], None]) -> list[str]:
         has_backup = os.path.lexists(entry.backup)
         if entry.in_place:
             if has_backup and (entry.writing or now == entry.new) and now != entry.old:
-                with open(entry.backup, "rb") as handle:
-                    write_into(entry.target, handle.read(), step)
+                write_into(entry.target, read_file(entry.backup), step)
             elif now not in (entry.old, entry.new):
                 left.append(entry.target)
         elif now == entry.old:

@@ -20,6 +20,7 @@ from crossplane.errors import NgxParserBaseException
 from crossplane.parser import _parse_with_initial_tokens
 
 from nglint.errors import NginxSyntaxError
+from nglint.reader import MAX_FILE_BYTES
 from nglint.source import SourceFile, Statement, Tokens, report_name, statements, tokenize
 from nglint.tree import COMMENT, Node, Problem, Tree
 
@@ -73,13 +74,9 @@ def parse_file(source: SourceFile) -> ParsedFile:
     parsed = ParsedFile(source)
     path = source.path
     if source.too_large:
-        parsed.error = Problem("syntax", "file larger than 16 MiB: not read", path, 1)
-        return parsed
-    if source.is_binary:
-        offset = source.raw.index(b"\x00")
-        line = source.raw.count(b"\n", 0, offset) + 1
-        parsed.error = Problem("syntax", "binary file (NUL byte): not an nginx configuration",
-                               path, line)
+        parsed.error = Problem(
+            "syntax", f"file larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB: not read",
+            path, 1)
         return parsed
     if source.text.startswith("\ufeff"):  # nginx: unknown directive "\ufeffhttp"
         parsed.error = Problem("syntax", "UTF-8 byte order mark at the start of the file: "
@@ -287,9 +284,12 @@ class Loader:
                     gc.collect(0)
 
     def _matches(self, pattern: str) -> list[str]:
-        """The files an include names: a glob's matches, sorted, or the path itself."""
-        found = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
-        return [t for t in found if not os.path.isdir(t)]
+        """The files an include names: a glob's matches, sorted, or the path itself.
+
+        A directory among them stays: nginx reads it and fails (``pread() ... (21: Is
+        a directory)``), and so does the loader (``nglint.reader``).
+        """
+        return sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
 
     def map_prefix(self, pattern: str) -> str:
         """An absolute include path as it is here: ``prefix_map`` applied (``OLD=NEW``)."""

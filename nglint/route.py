@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from nglint.report.text import printable
+from nglint.escape import visible
 from nglint.semantics import locations
 from nglint.semantics.inherit import Model, Value
 from nglint.semantics.request import Outcome, Request, branches, simulate
@@ -157,7 +157,7 @@ def render_text(answers: list[dict[str, Any]]) -> str:
                          f"{branch['serving']['line']}  ({holds})")
             _render_outcome(lines, branch, "    ")
     # targets, headers and configuration text may hold control characters: shown escaped
-    return "\n".join(printable(line) for line in lines) + "\n"
+    return "\n".join(visible(line) for line in lines) + "\n"
 
 
 def _describe(block: dict[str, Any]) -> str:

@@ -25,8 +25,9 @@ from typing import NamedTuple
 from crossplane.lexer import _balance_braces, _lex_file_object
 
 from nglint.errors import NginxSyntaxError
+from nglint.parameter_limit import check_parameters, unterminated
+from nglint.reader import MAX_FILE_BYTES, read_file
 
-MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_DEPTH = 200
 
 
@@ -139,14 +140,16 @@ class SourceFile:
 
     @classmethod
     def read(cls, path: str, overlay: Mapping[str, bytes] | None = None) -> SourceFile:
-        """Read a file; ``overlay`` (real path -> bytes) holds edited, unwritten content."""
+        """Read a file; ``overlay`` (real path -> bytes) holds edited, unwritten content.
+
+        Reads through ``nglint.reader.read_file``: a regular file only, at most
+        ``MAX_FILE_BYTES + 1`` bytes (``too_large`` then tells); raises its ``OSError``s.
+        """
         if overlay:
             edited = overlay.get(os.path.realpath(path))
             if edited is not None:
                 return cls.from_bytes(path, edited)
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_FILE_BYTES + 1)
-        return cls.from_bytes(path, raw)
+        return cls.from_bytes(path, read_file(path))
 
     @classmethod
     def from_bytes(cls, path: str, raw: bytes) -> SourceFile:
@@ -163,10 +166,6 @@ class SourceFile:
 
     def drop_raw(self) -> None:
         self._raw = None
-
-    @property
-    def is_binary(self) -> bool:
-        return b"\x00" in self.raw
 
     @property
     def too_large(self) -> bool:
@@ -209,14 +208,17 @@ def _clean(value: str) -> str:
 # '#' where a token starts runs to the line end), a special character, a quoted string
 # (backslash pairs kept), or a word (backslash pairs kept; quotes and '#' inside a word
 # are plain).  The groups of all matches put end to end are the text itself (less
-# trailing blanks), which is how offsets are counted without asking each match.
+# trailing blanks), which is how offsets are counted without asking each match.  Loops are
+# unrolled (``[^"\\]*(?:\\.[^"\\]*)*``, not ``(?:\\.|[^"\\])*``): Python's re keeps a
+# backtracking frame per repetition of a group, about 240 bytes a character, and a 10 MB
+# quoted string cost 2.4 GB; a repeated character class keeps none.
 _TOKEN = re.compile(r"""
     (\s*)
     (?:
         (\#[^\n]*)
       | ([{};])
-      | ("(?:\\[\s\S]|[^"\\])*"|'(?:\\[\s\S]|[^'\\])*')
-      | ((?:\\[\s\S]|[^\s{};\\])+)
+      | ("[^"\\]*(?:\\[\s\S][^"\\]*)*"|'[^'\\]*(?:\\[\s\S][^'\\]*)*')
+      | ((?:[^\s{};\\]|\\[\s\S])[^\s{};\\]*(?:\\[\s\S][^\s{};\\]*)*)
     )
 """, re.VERBOSE)
 _TERMINATORS = frozenset({"{", ";", "}"})
@@ -233,16 +235,19 @@ def tokenize(source: SourceFile) -> Tokens:
     (tests/test_lexer.py compares both on the corpus and on generated text), about
     five times faster; files with constructs only crossplane's lexer handles, and
     any file the fast path finds malformed, go through crossplane's lexer itself.
-    Raises crossplane's syntax errors (unbalanced braces, unterminated quote).
+    Raises crossplane's syntax errors (unbalanced braces, unterminated quote), and
+    NginxSyntaxError for a token past nginx's length limit (``nglint.parameter_limit``).
     """
     if _SLOW_PATH.search(source.text) is None:
         tokens = _fast_tokens(source.text)
         if tokens is not None:
             source.tokens = tokens
+            check_parameters(source.text, tokens)
             return tokens
     source.tokens = Tokens()
     for _ in lex(source):
         pass
+    check_parameters(source.text, source.tokens)
     return source.tokens
 
 
@@ -281,7 +286,10 @@ def _fast_tokens(text: str) -> Tokens | None:
             add_end(position)
         elif word:
             if word[0] in "\"'":
-                return None  # an unterminated quote: crossplane reports it
+                # an unterminated quote: nginx's length limit first (and the slow
+                # lexer never walks megabytes), else crossplane reports it
+                unterminated(text, position, line)
+                return None
             position += len(word)
             add_value(word)
             # crossplane numbers a token from its first character pair: an escaped

@@ -66,6 +66,7 @@ from nglint.journal import (
     sync_dir,
     write_into,
 )
+from nglint.reader import read_file
 
 SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 # os.link errors that mean "no hard link here": back up by copying instead
@@ -257,8 +258,7 @@ def _prepare(entry: Entry, change: Change, step: Callable[[str], None]) -> None:
 def _copy(source: str, destination: str, status: os.stat_result | None,
           step: Callable[[str], None]) -> None:
     """A durable copy of ``source``; with ``status``, its owner, mode and attributes too."""
-    with open(source, "rb") as handle:
-        data = handle.read()
+    data = read_file(source)
     attributes = filemeta.xattrs(source) if status is not None else {}
     step("backup create")
     fd = os.open(destination, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)

@@ -4,7 +4,14 @@
 Follows every `include` as nginx does (relative paths against the directory of
 the main configuration file, globs sorted) and reports a plain (non-glob) path
 that does not exist or cannot be read, and a file that includes itself through
-a chain of includes.
+a chain of includes.  An include (plain or glob match) of a directory is an
+error, as in nginx (`pread() "..." failed (21: Is a directory)`), and so is a
+symlink loop (`(40: Too many levels of symbolic links)`) and anything that is not
+a regular file: a FIFO (nginx would block on it), a device such as `/dev/zero`
+or a `/proc` entry (nginx reads their reported size, 0 bytes, of them: nothing).
+nglint never opens a device and opens a FIFO without blocking
+(`nglint/reader.py`).  A glob over a folder nglint cannot read matches nothing
+there, as nginx's `glob()` without `GLOB_ERR` does.
 
 ## Why is this bad?
 nginx checks that a non-glob include can be opened: `nginx -t` fails with

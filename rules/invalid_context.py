@@ -34,6 +34,14 @@ server {
 }
 ```
 
+## Fix
+A declaration that means the same anywhere in `http` (`map`, `geo`,
+`split_clients`, `upstream`, `log_format`, the `*_zone` and `*_cache_path`
+directives) is moved, as written, to the top of the `http` block (in a
+sites-enabled fragment, above the server that held it).  It is not moved from
+the main level of a tree with a `stream` block (it may be meant for stream), out
+of a file included from several places, or next to a map of the same variable.
+
 ## Sources
 - each directive's "Context:" line in https://nginx.org/en/docs/
 - nginx `src/core/ngx_conf_file.c` (`ngx_conf_handler`: `is not allowed here`), the
@@ -46,11 +54,12 @@ from collections.abc import Iterator
 
 from nglint import directives
 from nglint.engine import Context, Report
+from nglint.fixes import HTTP_DECLARATIONS, fix_notes, make_fix, move_into_http, not_fixed
 
 CODE = "NG007"
 NAME = "invalid-context"
 SEVERITY = "error"
-FIXABLE = False
+FIXABLE = True
 
 
 def check(context: Context) -> Iterator[Report]:
@@ -62,5 +71,12 @@ def check(context: Context) -> Iterator[Report]:
             continue
         name = node.directive
         allowed = ", ".join(directives.allowed_contexts(known))
-        yield Report(f'"{name}" directive is not allowed here (in {directives.label(where)}); '
-                     f"nginx allows it in: {allowed}", node=node)
+        message = (f'"{name}" directive is not allowed here (in {directives.label(where)}); '
+                   f"nginx allows it in: {allowed}")
+        fix, why = None, ""
+        if name in HTTP_DECLARATIONS and where != "http" and \
+                any("http" in variant.contexts for variant in known):
+            fix, why = make_fix(f"move {name} into the http block", move_into_http,
+                                node, context.tree)
+        yield Report(message + not_fixed(why), node=node, fix=fix,
+                     notes=fix_notes(fix, why))

@@ -3,9 +3,10 @@
 ## What it does
 At the location that serves each Jupyter websocket endpoint, reads the
 effective `Host` header sent upstream.  Reports nginx's default
-`$proxy_host` (the upstream's address), a literal host, and `$host` when the
-server listens on a port other than 80 or 443 (`$host` drops the port).
-`$http_host` and `$host:$server_port` pass.
+`$proxy_host` (the upstream's address), a literal host, `$host` when the
+server listens on a port other than 80 or 443 (`$host` drops the port), and
+`$host:$server_port` when it listens on 80 or 443 (the browser leaves that port
+out of `Origin`).  `$http_host` passes.
 
 ## Why is this bad?
 Jupyter Server refuses a websocket whose `Origin` host and port differ from
@@ -30,32 +31,49 @@ server {
 
 ## Use instead
 ```nginx
-        proxy_set_header Host $http_host;
+        proxy_set_header Host $host:$server_port;
 ```
+
+`$host` on the default ports 80 and 443; `$host:$server_port` when nginx
+itself listens on the port the browser uses; `$http_host` (the client's header
+as sent) only where nothing else works: a server on default and other ports, or
+a port mapping (`docker run -p 8443:443`) that makes the browser's port differ
+from nginx's.  Debian's `proxy_params` and gixy warn against `$http_host`: with
+an absolute-form request target the client chooses the host it carries.
 
 Not reported when `Host` is `$proxy_host` and the upstream is named after one of
 the server's names on the default port (the nginx-proxy layout): the browser's
 `Origin` then matches.
 
 ## Fix
-Sets `proxy_set_header Host $http_host;` in the serving location.
+Sets `proxy_set_header Host` to the value above (`nglint.apps.origin`) in the
+serving location.
 
 ## Sources
-- jupyter_server `base/websocket.py` / `base/handlers.py` (`check_origin`,
-  "Blocking Cross Origin WebSocket Attempt")
+- jupyter_server `base/websocket.py` (`WebSocketMixin.check_origin`: the netloc of
+  the lower-cased `Origin` must equal the `Host` header; "Blocking Cross Origin
+  WebSocket Attempt")
+- RFC 6454 section 6.2 (`Origin` omits the scheme's default port)
+- Debian nginx `proxy_params` (security note against `$http_host`)
 - https://nginx.org/en/docs/http/ngx_http_proxy_module.html#proxy_set_header
   (`Host $proxy_host` by default; `$host` has no port)
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
+from nglint.apps.origin import (
+    DEFAULT_PORTS,
+    host_advice,
+    host_for_origin,
+    listen_ports,
+    matches_origin,
+    servers_of,
+)
 from nglint.engine import Context, Report
 from nglint.fixes import fix_notes, make_fix, not_fixed, set_proxy_header
 from nglint.semantics.evaluate import proxy_host
-from nglint.semantics.servers import parse_listen
 from nglint.semantics.tokens import nginx_token
 from nglint.semantics.upstream import upstream_for
 from nglint.tree import Node
@@ -64,15 +82,6 @@ CODE = "NG106"
 NAME = "jupyter-host-header"
 SEVERITY = "warning"
 FIXABLE = True
-DEFAULT_PORTS = {80, 443}
-
-
-def listen_ports(server: Node) -> set[int]:
-    """Ports the server listens on (80 when it has no listen directive), read by the
-    routing model's ``parse_listen`` (unix sockets have none)."""
-    listens = [parse_listen(node) for node in server.directives("listen")]
-    ports = {listen.port for listen in listens if listen.port is not None}
-    return ports or ({80} if not listens else set())
 
 
 def _proxy_host_is_the_browsers(target: str, server: Node) -> bool:
@@ -105,16 +114,21 @@ def check(context: Context) -> Iterator[Report]:
             continue  # Host sent twice (NG015) or not at all: that is the defect to fix first
         host = hosts[0]
         value = host.value
-        if "$http_host" in value or re.search(r"\$host:.+", value):
+        if matches_origin(value, group.server):
             continue
         where = "nginx default" if host.is_default else host.where()
+        ports = listen_ports(group.server)
+        odd = sorted(ports - DEFAULT_PORTS)
         if value == "$host":
-            odd = sorted(listen_ports(group.server) - DEFAULT_PORTS)
-            if not odd:
-                continue
             problem = (f"Host is $host ({where}), which drops the port {odd[0]} the browser "
                        "puts in Origin")
             short = f"Host is $host, which drops the port {odd[0]} the browser puts in Origin"
+        elif value.startswith("$host:"):
+            plain = sorted(ports & DEFAULT_PORTS)
+            shown = plain[0] if plain else "nginx's"
+            problem = (f"Host is {value} ({where}), which adds the port {shown} the browser "
+                       "leaves out of Origin")
+            short = f"Host is {value}, which adds a port the browser leaves out of Origin"
         elif value == "$proxy_host":
             if _proxy_host_is_the_browsers(upstream.target, group.server):
                 continue  # nginx-proxy names the upstream after the host: Origin matches
@@ -125,16 +139,19 @@ def check(context: Context) -> Iterator[Report]:
             short = f"Host is {value!r}, not the host the browser sees"
         location = group.location
         node = group.at(host.node)
-        fix, why = make_fix("send Host $http_host", set_proxy_header, context.model, location,
-                            "Host", "$http_host", context.tree)
+        servers = servers_of(location, context.tree)
+        wanted = host_for_origin(*servers)
+        advice = host_advice(*servers)
+        fix, why = make_fix(f"send Host {wanted}", set_proxy_header, context.model, location,
+                            "Host", wanted, context.tree)
         yield Report(
             f"{problem}: {group.describe()} are refused with 403 'Cross origin "
-            "websockets not allowed'; send `proxy_set_header Host $http_host`" + not_fixed(why),
+            f"websockets not allowed'; {advice}" + not_fixed(why),
             node=node, fix=fix,
             headline=f"{short}: websockets refused with 403",
             notes=[f"Host {value}: {where}", group.affected(),
-                   "effect: 403 'Cross origin websockets not allowed'; send "
-                   "`proxy_set_header Host $http_host`", *fix_notes(fix, why)],
+                   f"effect: 403 'Cross origin websockets not allowed'; {advice}",
+                   *fix_notes(fix, why)],
             location=group.anchor,
             related=[(host.node, "Host set here")]
             if host.node is not None and host.node is not node else [],

@@ -25,7 +25,10 @@ location ^~ /jupyter/ { proxy_pass http://jupyter; }
 
 ## Fix
 Unsafe (`--unsafe-fixes`): adds `^~` to the Jupyter prefix location, which
-changes which location serves other paths below it.
+changes which location serves other paths below it.  Never offered when another
+regex location next to it could match a URI below the prefix (only those anchored
+to a literal start elsewhere, `^/static/`, cannot): `^~ /` beside
+`location ~ \\.php$` would take every PHP request from it.
 
 ## Sources
 - https://nginx.org/en/docs/http/ngx_http_core_module.html#location (`^~`
@@ -34,7 +37,8 @@ changes which location serves other paths below it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterable, Iterator
 
 from nglint.apps.jupyter_server import STATIC_SAMPLES
 from nglint.apps.view import display
@@ -50,11 +54,44 @@ SEVERITY = "warning"
 FIXABLE = True
 
 
-def caret_tilde(location: Node) -> list[Edit]:
-    """``location /jupyter/`` becomes ``location ^~ /jupyter/``."""
-    if locations.location_info(location).modifier != "" or len(location.args) != 1:
+def caret_tilde(location: Node, shadowing: Iterable[Node]) -> list[Edit]:
+    """``location /jupyter/`` becomes ``location ^~ /jupyter/``.
+
+    Refused (EditError) when ``^~`` would take URIs from a regex location other than
+    ``shadowing`` (the ones serving Jupyter's assets): ``^~ /`` next to
+    ``location ~ \\.php$`` would send every PHP request to Jupyter.
+    """
+    info = locations.location_info(location)
+    if info.modifier != "" or len(location.args) != 1:
         raise EditError("the Jupyter location is not a plain prefix location")
+    wanted = {id(node) for node in shadowing}
+    for sibling in location.parent.directives("location") if location.parent else ():
+        if id(sibling) in wanted or sibling is location:
+            continue
+        other = locations.location_info(sibling)
+        if other.modifier in ("~", "~*") and _may_match_below(other.path, info.path,
+                                                              other.modifier == "~*"):
+            raise EditError(f"`^~` would also take URIs below {info.path} from location "
+                            f"{' '.join(sibling.args)} ({sibling.path}:{sibling.line})")
     return [insert_arg(location, 0, "^~")]
+
+
+_LITERAL = re.compile(r"\^((?:[^\\.\[\](){}*+?|^$]|\\[./-])*)")
+
+
+def _may_match_below(regex: str, prefix: str, caseless: bool) -> bool:
+    """Whether ``regex`` can match some URI that starts with ``prefix``: False only when
+    it is anchored (``^/static/``) to a literal start that parts from the prefix."""
+    found = _LITERAL.match(regex)
+    if found is None:
+        return True
+    literal = found.group(1)
+    if regex[found.end():found.end() + 1] in ("?", "*", "{"):
+        literal = literal[:-1]  # the last character is optional
+    literal = literal.replace("\\", "")
+    if caseless:
+        literal, prefix = literal.lower(), prefix.lower()
+    return literal.startswith(prefix) or prefix.startswith(literal)
 
 
 def check(context: Context) -> Iterator[Report]:
@@ -66,6 +103,7 @@ def check(context: Context) -> Iterator[Report]:
         base_location, unknown, _ = view.route(deployment.server, base + "lab")
         if base_location is None or unknown or model.handler(base_location) is None:
             continue
+        shadows: dict[int, tuple[Node, str]] = {}
         for sample in STATIC_SAMPLES:
             uri = base + sample
             location, unknown, _ = view.route(deployment.server, uri)
@@ -73,11 +111,15 @@ def check(context: Context) -> Iterator[Report]:
                 continue
             if locations.location_info(location).modifier not in ("~", "~*"):
                 continue
+            shadows.setdefault(id(location), (location, uri))
+        if not shadows:
+            continue
+        fix, why = make_fix("mark the Jupyter location ^~", caret_tilde, base_location,
+                            [node for node, _ in shadows.values()], unsafe=True)
+        for location, uri in shadows.values():
             if (id(location), id(base_location)) in seen:
                 continue
             seen.add((id(location), id(base_location)))
-            fix, why = make_fix("mark the Jupyter location ^~", caret_tilde, base_location,
-                                unsafe=True)
             yield Report(
                 f"regex location {' '.join(location.args)} serves Jupyter's static assets "
                 f"({display(uri)}) from disk instead of the proxy at {base_location.path}:"

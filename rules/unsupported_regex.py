@@ -10,6 +10,12 @@ Named groups `(?<name>...)` / `(?'name'...)`, `\\Q...\\E`, `\\z`, `\\Z`, POSIX
 classes, atomic groups, possessive quantifiers and the option settings `(?i)`,
 `(?s)`, `(?m)`, `(?^)` anywhere in the pattern are translated and not reported.
 
+A regex nglint can translate is searched with RE2 in linear time when RE2
+takes it; one that needs Python's backtracking `re` (lookarounds,
+backreferences, atomic groups) gets 0.2 s a search.  A regex that runs out of
+that budget on a Jupyter endpoint URI (catastrophic backtracking, such as
+`^/(?:[\\w-]+/?)+(?<!~)\\.png$`) is reported too: routing through it is unknown.
+
 ## Why is this bad?
 Nothing is wrong for nginx: this is information about nglint.  Rules that
 ask which location serves a URI, or which server takes a Host, get
@@ -46,17 +52,35 @@ location ~ ^/files/(?<rest>.*)$ {
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
+from nglint.apps.jupyter_server import ENDPOINTS
 from nglint.engine import Context, Report
 from nglint.semantics.locations import location_info
-from nglint.semantics.pcre import translate_pcre
+from nglint.semantics.pcre import SEARCH_SECONDS, RegexTooCostly, ran_out, search, translate_pcre
 from nglint.semantics.tokens import nginx_token
 
 CODE = "NG013"
 NAME = "unsupported-regex"
 SEVERITY = "info"
 FIXABLE = False
+
+
+# what routing asks about: every Jupyter websocket endpoint at the root
+PROBES = tuple(f"/{endpoint.sample}".encode() for endpoint in ENDPOINTS)
+
+
+def _runs_out(regex: re.Pattern[bytes]) -> bytes | None:
+    """A subject on which searching ``regex`` ran past the budget (in this run, or
+    now on a Jupyter endpoint URI), or None.  Each probe costs at most the budget
+    once: ``search`` remembers a pattern that ran out."""
+    for subject in PROBES:
+        try:
+            search(regex, subject)
+        except RegexTooCostly:
+            return ran_out(regex) or subject
+    return ran_out(regex)
 
 
 def check(context: Context) -> Iterator[Report]:
@@ -67,6 +91,15 @@ def check(context: Context) -> Iterator[Report]:
                 f"nglint cannot evaluate the regex {info.path!r} ({info.reason}); "
                 "which location serves URIs reaching it is reported as unknown",
                 node=node)
+        elif info.is_regex and info.regex is not None:
+            subject = _runs_out(info.regex)
+            if subject is not None:
+                yield Report(
+                    f"nglint gave up evaluating the regex {info.path!r} after "
+                    f"{SEARCH_SECONDS:g} s on {subject.decode('ascii', 'replace')!r} "
+                    "(backtracking without end: RE2 cannot take it, Python's re "
+                    "backtracks); which location serves URIs reaching it is reported "
+                    "as unknown", node=node)
     for node in context.tree.named("server_name"):
         if node.enclosing("stream") is not None or node.enclosing("mail") is not None:
             continue

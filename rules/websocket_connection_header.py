@@ -57,29 +57,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from nglint.edits import Edit
 from nglint.engine import Context, Report
 from nglint.findings import Severity
-from nglint.fixes import (
-    ensure_upgrade_map,
-    fix_notes,
-    make_fix,
-    not_fixed,
-    set_proxy_header,
-)
-from nglint.semantics.inherit import Model
+from nglint.fixes import fix_notes, make_fix, not_fixed, upgrade_header_fix
 from nglint.semantics.upstream import upstream_for
-from nglint.tree import Node, Tree
 
 CODE = "NG103"
 NAME = "websocket-connection-header"
 SEVERITY = "error"
 FIXABLE = True
-
-
-def connection_fix(model: Model, tree: Tree, location: Node) -> list[Edit]:
-    variable, map_edits = ensure_upgrade_map(tree)
-    return map_edits + set_proxy_header(model, location, "Connection", variable, tree)
 
 
 def check(context: Context) -> Iterator[Report]:
@@ -93,8 +79,10 @@ def check(context: Context) -> Iterator[Report]:
         if any("$" in header.value for header in sent):
             continue  # a variable: $connection_upgrade (NG004 checks it is defined) or similar
         upgrades = [h for h in sent if "upgrade" in h.value.lower().replace(",", " ").split()]
-        fix, why = make_fix("forward Connection through the upgrade map", connection_fix,
-                            context.model, context.tree, location)
+        style = context.options.upgrade_style
+        fix, why = make_fix(f"forward Connection through the upgrade map ({style} style)",
+                            upgrade_header_fix, context.model, context.tree, location, style,
+                            "Connection")
         if upgrades:
             header = upgrades[-1]
             node = group.at(header.node)

@@ -53,7 +53,7 @@ from collections.abc import Iterator
 
 from nglint.engine import Context, Report
 from nglint.findings import Severity
-from nglint.fixes import fix_notes, make_fix, not_fixed, set_proxy_header
+from nglint.fixes import fix_notes, make_fix, not_fixed, upgrade_header_fix
 from nglint.semantics.upstream import upstream_for
 
 CODE = "NG102"
@@ -74,8 +74,9 @@ def check(context: Context) -> Iterator[Report]:
             continue
         header = sent[-1] if sent else None
         value = header.value if header else ""
-        fix, why = make_fix("forward Upgrade", set_proxy_header, context.model, location,
-                            "Upgrade", "$http_upgrade", context.tree)
+        style = context.options.upgrade_style
+        fix, why = make_fix(f"forward Upgrade ({style} style)", upgrade_header_fix, context.model,
+                            context.tree, location, style, "Upgrade")
         if not value:
             yield Report(
                 f"Upgrade is not forwarded to the upstream here: {group.describe()} fail with "

@@ -113,3 +113,78 @@ def test_a_change_to_nglint_itself_is_part_of_the_key(tmp_path, monkeypatch):
         assert cache.key([str(tmp_path)], ["settings"]) != key
     finally:
         os.utime(rule, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+
+
+# --- stale answers: what the key and the entry's state must cover -----------------------
+
+PROXY = "location / {{ proxy_pass http://127.0.0.1:{port}; {extra} }}\n"
+
+
+def _codes(*args: str) -> set[str]:
+    return {f["code"] for f in _check(*args)[1]["findings"]}
+
+
+def _two_sites(folder) -> None:
+    """a.conf and b.conf: server fragments that lint differently."""
+    write(folder, "server { listen 80; " + PROXY.format(port=8888, extra="") + "}\n", "a.conf")
+    write(folder, "server { listen 80; " + PROXY.format(
+        port=8888, extra="proxy_http_version 1.1; proxy_read_timeout 1d;") + "}\n", "b.conf")
+
+
+def test_a_retargeted_symlink_asked_for_is_seen(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    _two_sites(tmp_path / "sites")
+    link = tmp_path / "site.conf"
+    link.symlink_to(tmp_path / "sites" / "a.conf")
+    first = _codes(str(link))
+    link.unlink()
+    link.symlink_to(tmp_path / "sites" / "b.conf")
+    assert _codes(str(link)) == _codes("--no-cache", str(link)) != first
+
+
+def test_a_retargeted_symlink_a_walk_finds_is_seen(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    _two_sites(tmp_path / "sites")
+    link = tmp_path / "tree" / "conf.d" / "site.conf"
+    link.parent.mkdir(parents=True)
+    link.symlink_to(tmp_path / "sites" / "a.conf")
+    first = _codes(str(tmp_path / "tree"))
+    link.unlink()
+    link.symlink_to(tmp_path / "sites" / "b.conf")
+    assert _codes(str(tmp_path / "tree")) == _codes("--no-cache", str(tmp_path / "tree")) \
+        != first
+
+
+def test_a_retargeted_directory_symlink_is_seen(tmp_path, monkeypatch):
+    """Same names under the link, other files: the walk alone cannot tell."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    _two_sites(tmp_path / "sites")
+    for name in ("a", "b"):
+        write(tmp_path / f"tree-{name}", (tmp_path / "sites" / f"{name}.conf").read_text(),
+              "site.conf")
+    link = tmp_path / "tree"
+    link.symlink_to(tmp_path / "tree-a")
+    first = _codes(str(link))
+    link.unlink()
+    link.symlink_to(tmp_path / "tree-b")
+    assert _codes(str(link)) == _codes("--no-cache", str(link)) != first
+
+
+def test_a_new_match_of_an_include_glob_invalidates(tmp_path, monkeypatch):
+    """The file asked for is not a directory: no walk sees conf.d/, its glob does."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    main_file = write(tmp_path, "events {}\nhttp { include conf.d/*.conf; }\n")
+    write(tmp_path / "conf.d", "server { listen 80; }\n", "plain.conf")
+    first = _codes(str(main_file))
+    _two_sites(tmp_path / "conf.d")
+    assert _codes(str(main_file)) == _codes("--no-cache", str(main_file)) != first
+
+
+def test_the_current_directory_is_part_of_the_key(tmp_path, monkeypatch):
+    """Paths in findings are relative to it: another directory, another entry."""
+    monkeypatch.chdir(tmp_path)
+    key = cache.key(["nginx.conf"], ["settings"])
+    assert cache.key(["nginx.conf"], ["settings"]) == key
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert cache.key(["nginx.conf"], ["settings"]) != key

@@ -243,7 +243,8 @@ def allowed_change(statement: Statement, start: int, end: int, text: str) -> boo
     if name in ("proxy_http_version", "proxy_read_timeout"):
         return args_start <= start and end <= args_end
     if name == "proxy_set_header":  # the value, never the header name
-        if statement.args[0].value.lower() == "origin" and text == "Host $http_host":
+        if statement.args[0].value.lower() == "origin" and text in (
+                "Host $host", "Host $host:$server_port", "Host $http_host"):
             return (start, end) == (args_start, args_end)  # NG107: Origin "" becomes Host
         return statement.args[-1].start <= start and end <= args_end
     return False

@@ -141,8 +141,8 @@ def test_hooks_check_fix_and_pass(tmp_path: Path) -> None:
     assert fixed.returncode == 1, fixed.stdout  # pre-commit fails a hook that edits files
     assert "files were modified by this hook" in fixed.stdout
     after = site.read_text(encoding="utf-8")
-    assert after != broken and "proxy_set_header Upgrade $http_upgrade;" in after
-    assert "$connection_upgrade" in (work / "nginx" / "nginx.conf").read_text(encoding="utf-8")
+    assert after != broken and "proxy_set_header Upgrade $websocket_upgrade;" in after
+    assert "$websocket_connection" in (work / "nginx" / "nginx.conf").read_text(encoding="utf-8")
 
     again = pre_commit("nglint", "--all-files")
     assert again.returncode == 0, again.stdout + again.stderr

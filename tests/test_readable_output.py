@@ -108,7 +108,7 @@ def test_full_output_shows_source_caret_and_notes(tmp_path: Path) -> None:
     assert '  25 |             proxy_set_header Upgrade "websocket";\n' in out
     assert "     |             ^^^^" in out
     assert f"  = served by `location ~ /api/kernels/`: {SEED}:21:9\n" in out
-    assert "  = fix: forward Upgrade (nglint check --fix)\n" in out
+    assert "  = fix: forward Upgrade (strict style) (nglint check --fix)\n" in out
     assert "  = affects the Jupyter" in out  # the missing-Upgrade error's endpoint note
 
 

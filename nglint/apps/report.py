@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from nglint.apps.view import AppView, display
-from nglint.report.text import printable
+from nglint.escape import visible
 from nglint.semantics.inherit import Model
 from nglint.semantics.servers import http_servers
 from nglint.tree import Node, Tree
@@ -74,5 +74,5 @@ def render_text(answers: list[dict[str, Any]]) -> str:
             lines.append(f"  {unresolved['app']}: no base URL shown; mark it with "
                          f"`# nglint: app={unresolved['app']} base=/path/`")
     # configuration text may hold control characters: shown escaped
-    return "\n".join(printable(line) for line in lines) + (
+    return "\n".join(visible(line) for line in lines) + (
         "\n" if lines else "no server proxies anything\n")

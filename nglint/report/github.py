@@ -2,26 +2,30 @@
 
 ``::error file=F,line=L,col=C,title=T::message`` per finding.  A message escapes
 ``%``, CR and LF; a property value also ``:`` and ``,``, which would otherwise end
-it (the rules of the Actions toolkit's ``issueCommand``).
+it (the rules of the Actions toolkit's ``issueCommand`` and the runner's
+``ActionCommand``, which unescapes exactly these).  Every other character that could
+act on a log viewer is then shown escaped by ``nglint.escape.visible``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from nglint.escape import visible
 from nglint.findings import Finding, Severity
 
 COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
-# other control characters of configuration text (a log viewer would act on an ESC)
-CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7F] if c not in (0x09, 0x0A, 0x0D)}
 
 
 def escape_data(text: str) -> str:
-    escaped = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
-    return escaped.translate(CONTROL)
+    """A command's data: ``%``, CR and LF percent-encoded (the annotation keeps its
+    lines), then the rest of ``visible``'s escapes."""
+    encoded = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return visible(encoded, line_start=False)  # after "::error ...::": never a line's start
 
 
 def escape_property(text: str) -> str:
+    """A property value: as data, and ``:`` and ``,`` percent-encoded."""
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
@@ -38,6 +42,5 @@ def line(finding: Finding) -> str:
 
 
 def render(findings: Sequence[Finding]) -> str:
-    # a file name that is not UTF-8 (surrogates) is written with escapes, not refused
-    text = "".join(line(f) + "\n" for f in findings)
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+    """One workflow command per finding, each ending in a newline."""
+    return "".join(line(f) + "\n" for f in findings)

@@ -31,8 +31,10 @@ def document(findings: Sequence[Finding], files: int) -> dict[str, Any]:
     }
 
 
-def render(findings: Sequence[Finding], files: int) -> str:
-    text = json.dumps(document(findings, files), indent=2, ensure_ascii=False) + "\n"
+def render(findings: Sequence[Finding], files: int, ascii_only: bool = False) -> str:
+    """The document, indented; ``ascii_only`` for a stream that is not UTF-8 (every
+    other character as a JSON escape, the data unchanged)."""
+    text = json.dumps(document(findings, files), indent=2, ensure_ascii=ascii_only) + "\n"
     # a file name that is not UTF-8 holds lone surrogates (surrogateescape): escape them,
     # or the document could not be written as UTF-8
     return SURROGATE.sub(lambda match: f"\\u{ord(match.group()):04x}", text)

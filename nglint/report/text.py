@@ -8,19 +8,10 @@ import unicodedata
 from collections.abc import Sequence
 from typing import IO
 
+from nglint.escape import pieces, visible
 from nglint.findings import Finding, Severity
 
-# C0, DEL and C1 (U+0080-U+009F: a terminal may read U+009B as CSI, like ESC [)
-CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x20), *range(0x7F, 0xA0)] if c != 0x09}
 STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
-
-
-def printable(text: str) -> str:
-    """Configuration text as literal characters: control bytes shown escaped."""
-    text = text.translate(CONTROL)
-    if not text.isascii():
-        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    return text
 
 
 def colour_wanted(stream: IO[str], mode: str = "auto", to_file: bool = False) -> bool:
@@ -85,14 +76,14 @@ def summary(findings: Sequence[Finding], files: int) -> str:
 
 
 def _head(finding: Finding) -> tuple[str, str]:
-    return (f"{printable(finding.path)}:{finding.line}:{finding.column}: ",
+    return (f"{visible(finding.path)}:{finding.line}:{finding.column}: ",
             f"{finding.code} [{finding.severity}] ")
 
 
 def concise(finding: Finding, width: int = CONCISE_WIDTH) -> str:
     """One line: ``path:line:col: CODE [severity] headline``, cut at a word with `…`."""
     where, code = _head(finding)
-    line = where + code + printable(finding.title)
+    line = where + code + visible(finding.title)
     if len(line) <= width:
         return line
     keep = max(width - 2, len(where + code) + 20)
@@ -110,10 +101,11 @@ def _width(char: str) -> int:
 
 
 def _cells(text: str) -> list[tuple[str, int]]:
-    """Each character as shown (tabs as spaces, control bytes escaped) and its width."""
+    """Each character as shown (tabs as spaces, the rest as ``visible`` shows it) and
+    its width in terminal columns."""
     cells = []
-    for char in text:
-        shown = TAB if char == "\t" else printable(char)
+    for char, shown in pieces(text, line_start=False):  # after "  12 | "
+        shown = TAB if char == "\t" else shown
         cells.append((shown, len(shown) if shown != char else _width(char)))
     return cells
 
@@ -172,7 +164,7 @@ class Sources:
 def _full(finding: Finding, sources: Sources) -> list[Line]:
     where, code = _head(finding)
     style = STYLES[finding.severity]
-    out: list[Line] = [[(where, "bold"), (code, style), (printable(finding.title), "")]]
+    out: list[Line] = [[(where, "bold"), (code, style), (visible(finding.title), "")]]
     text = sources.line(finding)
     if text is not None:
         end = finding.end_column if finding.end_line == finding.line else None
@@ -181,10 +173,10 @@ def _full(finding: Finding, sources: Sources) -> list[Line]:
         out.append([(f"  {number} | ", "dim"), (shown, "")])
         out.append([(f"  {' ' * len(number)} | ", "dim"), (caret, style)])
     for note in finding.notes:
-        out.append([("  = ", "dim"), (printable(note), "")])
+        out.append([("  = ", "dim"), (visible(note), "")])
     for related in finding.related:
-        out.append([("  = ", "dim"), (printable(related.message), ""),
-                    (f": {printable(related.path)}:{related.line}:{related.column}", "dim")])
+        out.append([("  = ", "dim"), (visible(related.message), ""),
+                    (f": {visible(related.path)}:{related.line}:{related.column}", "dim")])
     return out
 
 

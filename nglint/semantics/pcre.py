@@ -8,11 +8,13 @@ unescapes ``\\\\ \\" \\' \\t \\r \\n`` in every token before the regex compiler
 sees it (``nglint.semantics.tokens``).
 
 Searches go through ``search``: PCRE2 gives up on a match past its match
-limit (nginx then answers 500), Python's ``re`` backtracks for ever, so a
-search that runs past ``SEARCH_SECONDS`` raises ``RegexTooCostly`` and the
-caller answers unknown.  (RE2's linear-time engine, ``google-re2``, was
-considered: it has no lookarounds, backreferences or atomic groups, which the
-translation emits, and reads ``$`` and ``\\s`` differently.)
+limit (nginx then answers 500), Python's ``re`` backtracks for ever.  A
+translation RE2 can take runs there, in time linear in the subject
+(``nglint.semantics.linear``, ``google-re2``); the rest (lookarounds,
+backreferences, atomic groups, possessive quantifiers) run in ``re`` under a
+budget of ``SEARCH_SECONDS``, after which ``RegexTooCostly`` is raised and the
+caller answers unknown (NG013 says why).  A pattern that ran out once raises at
+once for every later subject: it costs its budget once per run.
 
 PCRE2 syntax: https://www.pcre.org/current/doc/html/pcre2syntax.html and
 https://www.pcre.org/current/doc/html/pcre2pattern.html.
@@ -27,9 +29,10 @@ import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 
+from nglint.semantics.linear import linear, usable
 from nglint.semantics.uri import to_bytes
 
-__all__ = ["RegexTooCostly", "search", "translate_pcre"]
+__all__ = ["RegexTooCostly", "ran_out", "search", "translate_pcre"]
 
 # how long one search may run: PCRE2 stops a match at its match limit (10 million
 # steps by default, pcre2api "pcre2_set_match_limit"), nginx then answers 500; Python's
@@ -280,7 +283,7 @@ class RegexTooCostly(Exception):
     answers unknown, as for a regex it cannot translate."""
 
 
-_costly: set[tuple[re.Pattern[bytes], bytes]] = set()  # searches that ran out
+_costly: dict[re.Pattern[bytes], bytes] = {}  # patterns that ran out -> the subject
 _risky: dict[re.Pattern[bytes], bool] = {}
 _ESCAPED = re.compile(rb"\\.", re.DOTALL)
 _QUANTIFIERS = re.compile(rb"[*+?{]")
@@ -302,21 +305,37 @@ def _expired(signum: int, frame: object) -> None:
     raise RegexTooCostly
 
 
-def search(pattern: re.Pattern[bytes], subject: bytes) -> re.Match[bytes] | None:
-    """``pattern.search(subject)``, stopped after ``SEARCH_SECONDS``.
+def ran_out(pattern: re.Pattern[bytes]) -> bytes | None:
+    """The subject on which a search with ``pattern`` ran past the budget in this
+    process, or None."""
+    return _costly.get(pattern)
 
-    Raises RegexTooCostly when stopped (and at once when the same search already
-    ran out).  The bound is a SIGALRM timer: Python's re
-    checks for signals while it backtracks.  Only where one can be set (the main
-    thread, no timer of someone else's running); elsewhere the search is unbounded.
+
+def search(pattern: re.Pattern[bytes], subject: bytes) -> re.Match[bytes] | None:
+    """``pattern.search(subject)`` in bounded time; the match object is ``re``'s or
+    RE2's (``group``, ``groups``, ``span`` alike).
+
+    RE2 answers when it can take the pattern and reads this subject as ``re`` does
+    (``nglint.semantics.linear``): linear time, any thread.  Otherwise ``re``
+    searches under a SIGALRM timer of ``SEARCH_SECONDS`` (Python's re checks for
+    signals while it backtracks); RegexTooCostly is raised when it fires, and at once
+    for any later search with a pattern that already ran out.  Outside the main
+    thread (or while someone else's timer runs) no timer can be set: a search that
+    could backtrack (``_may_backtrack``) raises RegexTooCostly at once, so a
+    language server's worker thread answers unknown where the command line might
+    know, but never hangs.
     """
-    if _costly and (pattern, subject) in _costly:
+    if usable(subject):
+        fast = linear(pattern)
+        if fast is not None:
+            return fast.search(subject)  # type: ignore[no-any-return]
+    if _costly and pattern in _costly:
         raise RegexTooCostly
     if len(subject) <= SHORT_SUBJECT and not _may_backtrack(pattern):
         return pattern.search(subject)
     if (not hasattr(signal, "setitimer") or threading.current_thread() is not
             threading.main_thread() or signal.getitimer(signal.ITIMER_REAL)[0]):
-        return pattern.search(subject)
+        raise RegexTooCostly
     previous = signal.signal(signal.SIGALRM, _expired)
     try:
         signal.setitimer(signal.ITIMER_REAL, SEARCH_SECONDS)
@@ -325,7 +344,7 @@ def search(pattern: re.Pattern[bytes], subject: bytes) -> re.Match[bytes] | None
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
     except RegexTooCostly:
-        _costly.add((pattern, subject))
+        _costly[pattern] = subject
         raise
     finally:
         signal.signal(signal.SIGALRM, previous)

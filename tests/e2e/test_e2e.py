@@ -42,6 +42,8 @@ from typing import Any
 
 import pytest
 
+from nglint.upgrade import STYLES
+
 # conftest.py's Jupyter and Nginx (conftest modules are not imported by tests)
 Jupyter = Nginx = Any
 
@@ -446,10 +448,12 @@ class Case:
     expect: tuple[Expect, ...]
     before: Callable[[Run], None]
     idle_after: float = 0.0  # events socket silence the fixed config must survive
+    style: str = "strict"  # the upgrade style the fix writes (`upgrade-style`)
+    fixture: str = ""  # the template, when it is another case's
 
     @property
     def template(self) -> str:
-        return f"{self.name}.conf"
+        return f"{self.fixture or self.name}.conf"
 
 
 ROOT = "location / {"
@@ -475,6 +479,14 @@ CASES = [
          idle_after=SHORT_READ_TIMEOUT + 2),
     Case("g_prefix", "/jupyter/", (Expect("NG102", "location /jupyter/ {", "error"),),
          before_prefix),
+    # an upstream with keepalive: the fix's Connection map keeps it (default "")
+    Case("h_keepalive", "/", (Expect("NG102", ROOT, "error"), Expect("NG103", ROOT, "error")),
+         before_no_upgrade),
+    # every upgrade style carries a real kernel websocket (`upgrade-style = "classic"`)
+    Case("a_seed_classic", "/", (Expect("NG102", ROOT, "error"),), before_seed,
+         style="classic", fixture="a_seed"),
+    Case("h_keepalive_classic", "/", (Expect("NG103", ROOT, "error"),), before_no_upgrade,
+         style="classic", fixture="h_keepalive"),
 ]
 
 
@@ -493,8 +505,9 @@ def after_step(what: str, outcome: Outcome, codes: frozenset[str], run: Run) -> 
 
 
 def test_cases_cover_every_fixture():
-    assert sorted(c.template for c in CASES) == sorted(
-        p.name for p in (REPO / "fixtures" / "e2e").glob("*.conf"))
+    assert {c.template for c in CASES} == {
+        p.name for p in (REPO / "fixtures" / "e2e").glob("*.conf")}
+    assert {c.style for c in CASES} == set(STYLES)
 
 
 @pytest.mark.parametrize("case", CASES, ids=lambda c: c.name)
@@ -525,8 +538,15 @@ def test_e2e(case: Case, jupyter, nginx, e2e_tools):
         run.nginx.start()
         case.before(run)
 
-        # FIX: in place, then nginx must accept the result.
+        # FIX: in place, in the case's upgrade style, then nginx must accept the result.
+        (conf.parent / ".nglint.toml").write_text(f'upgrade-style = "{case.style}"\n')
         fixed = run_nglint("check", "--fix", "--nginx-version", version, str(conf))
+        written = conf.read_text()
+        codes = {expect.code for expect in case.expect}
+        if "NG102" in codes:  # the Upgrade line is the style's
+            assert ("$websocket_upgrade" in written) == (case.style == "strict"), written
+        if "NG103" in codes:  # an upstream with keepalive keeps it alive
+            assert ("_keepalive" in written) == ("keepalive" in case.name), written
         assert_no_crash(fixed, "nglint check --fix")
         check = run.nginx.test_config()
         assert check.returncode == 0, (

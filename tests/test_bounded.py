@@ -1,0 +1,169 @@
+"""Hostile trees, generated: every run ends in bounded time and memory (issue #16).
+
+Each example is an nginx tree with one or more hostile parts: an include of a FIFO,
+a device, a ``/proc`` entry, a directory or a symlink loop; a parameter past
+nginx's limit (quoted or not, closed or not); NUL bytes; a location regex that
+backtracks without end in Python's ``re``.  The whole pipeline runs in process
+(discovery, loading, every rule, the cache's digests) under tracemalloc, and must
+stay under ``SECONDS`` and under ``MEMORY_FACTOR`` times the bytes written plus
+``MEMORY_BASE``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from nglint import cache
+from nglint.errors import NglintError
+from nglint.findings import Severity
+from tests.helpers import findings
+
+SECONDS = 10.0
+MEMORY_FACTOR = 12  # the text, its tokens and crossplane's payload: a few copies
+MEMORY_BASE = 40 << 20
+
+SPECIAL = ["/dev/zero", "/dev/urandom", "/dev/null", "/proc/self/status", "/proc/self/stat"]
+REGEXES = [
+    r"^/(?:[\w-]+/?)+\.(?:png|css|js)$",
+    r"^(/|[a-z0-9-]+|.)+Q$",
+    r"^/(a+)+$",
+    r"^(\w+\s?)*$",
+    r"^/(?:[\w-]+/?)+(?<!~)\.png$",  # a lookbehind: Python's re, under the time budget
+    r"^/(?:(?:\w|-)+/?)+(?<=x)$",
+]
+
+
+@st.composite
+def hostile_trees(draw: st.DrawFn) -> tuple[list[str], dict[str, bytes], list[str]]:
+    """(include targets, extra files by relative name, statements in `location /`)."""
+    includes: list[str] = []
+    files: dict[str, bytes] = {}
+    statements: list[str] = []
+    for kind in draw(st.lists(st.sampled_from(
+            ["fifo", "special", "directory", "glob-directory", "loop", "long", "nul",
+             "regex"]), min_size=1, max_size=4)):
+        if kind == "fifo":
+            includes.append("conf.d/fifo.conf")
+            files["conf.d/fifo.conf"] = b"FIFO"
+        elif kind == "special":
+            includes.append(draw(st.sampled_from(SPECIAL)))
+        elif kind == "directory":
+            includes.append("conf.d")
+        elif kind == "glob-directory":
+            files["conf.d/sub/.keep"] = b""
+            includes.append("conf.d/*")
+        elif kind == "loop":
+            files["conf.d/a.loop"] = b"LOOP"
+            includes.append("conf.d/a.loop")
+        elif kind == "long":
+            size = draw(st.one_of(st.integers(4000, 4200), st.integers(1 << 20, 3 << 20)))
+            quote = draw(st.sampled_from(['"', "'", ""]))
+            closed = draw(st.booleans())
+            statements.append(f"set $long {quote}{'q' * size}{quote if closed else ''};")
+        elif kind == "nul":
+            statements.append(draw(st.sampled_from(
+                ['set $n "a\x00b";', "# a\x00b", "set $n a\x00b;"])))
+        else:
+            pattern = draw(st.sampled_from(REGEXES))
+            modifier = draw(st.sampled_from(["~", "~*"]))
+            statements.append(f"}}\n        location {modifier} {pattern} {{ return 204;")
+    return includes, files, statements
+
+
+def _build(root: Path, tree: tuple[list[str], dict[str, bytes], list[str]]) -> int:
+    includes, files, statements = tree
+    (root / "conf.d").mkdir()
+    written = 0
+    for name, data in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if data == b"FIFO":
+            os.mkfifo(path)
+        elif data == b"LOOP":
+            os.symlink(path.name, path)
+        else:
+            path.write_bytes(data)
+    lines = "".join(f"    include {target};\n" for target in includes)
+    body = "\n            ".join(statements)
+    text = ("events {}\nhttp {\n" + lines + "    server {\n        listen 8080;\n"
+            "        location / {\n            proxy_pass http://127.0.0.1:8888;\n"
+            f"            {body}\n        }}\n    }}\n}}\n")
+    data = text.encode("utf-8")
+    (root / "nginx.conf").write_bytes(data)
+    return written + len(data)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(hostile_trees())
+def test_hostile_trees_are_bounded(tree: tuple[list[str], dict[str, bytes], list[str]]) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        size = _build(root, tree)
+        tracemalloc.start()
+        started = time.monotonic()
+        try:
+            try:
+                found = findings(root)
+                refused = False
+            except NglintError:  # exit 2: a symlink loop in the folder, never included
+                found, refused = [], True
+            sources = [os.path.join(root, "nginx.conf"), *tree[0]]
+            for path in sources:  # what the result cache hashes, include targets too
+                cache.digest(path if os.path.isabs(path) else str(root / path))
+            elapsed = time.monotonic() - started
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert elapsed < SECONDS, (elapsed, tree[0], [s[:80] for s in tree[2]])
+    assert peak < MEMORY_FACTOR * size + MEMORY_BASE, (peak, size)
+    if tree[0]:  # a hostile include target is an error finding (or a syntax error)
+        assert refused or any(f.severity == Severity.ERROR for f in found), found
+
+
+REDOS_TREE = ("events {}\nhttp {\n    server {\n        listen 8080;\n"
+              "        server_name jupyter.example.com;\n"
+              "        location / { proxy_pass http://127.0.0.1:8888; }\n"
+              "        location %s { root /srv/static; }\n    }\n}\n")
+
+
+@pytest.mark.parametrize("location", [r"~* ^/(?:[\w-]+/?)+\.(?:png|css|js)$",
+                                      r"~ ^(/|[a-z0-9-]+|.)+Q$"])
+def test_redos_location_check_and_route(tmp_path: Path, location: str) -> None:
+    """Valid for nginx -t; nglint never finished (Python's re backtracking on the kernel
+    channels URI).  Now RE2 decides: the findings of `location /` and a definite
+    route for a UUID-like URI, in well under a second each."""
+    (tmp_path / "nginx.conf").write_text(REDOS_TREE % location)
+    started = time.monotonic()
+    check = subprocess.run([sys.executable, "-m", "nglint", "check", "--no-cache",
+                            "--format", "json", "nginx.conf"], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=60)
+    codes = {f["code"] for f in json.loads(check.stdout)["findings"]}
+    assert {"NG101", "NG102", "NG103"} <= codes and "NG013" not in codes, codes
+    route = subprocess.run([sys.executable, "-m", "nglint", "route", "nginx.conf",
+                            "/api/kernels/4c1d1f3e-aaaa-bbbb-cccc-dddddddddddd/channels"],
+                           cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert "unknown" not in route.stdout and "location /  " in route.stdout, route.stdout
+    assert time.monotonic() - started < 20
+
+
+def test_backtracking_regex_re2_cannot_take_is_ng013(tmp_path: Path) -> None:
+    """A lookbehind keeps the pattern in Python's re: its 0.2 s budget runs out on the
+    kernel channels URI, routing through it is unknown, and NG013 says why."""
+    (tmp_path / "nginx.conf").write_text(REDOS_TREE % r"~ ^/(?:[\w-]+/?)+(?<!~)\.png$")
+    check = subprocess.run([sys.executable, "-m", "nglint", "check", "--no-cache",
+                            "--format", "json", "nginx.conf"], cwd=tmp_path,
+                           capture_output=True, text=True, timeout=60)
+    [found] = json.loads(check.stdout)["findings"]
+    assert found["code"] == "NG013" and "gave up evaluating the regex" in found["message"]

@@ -1,0 +1,226 @@
+"""The cache is private and its entries are not trusted: a directory others can
+write to turns caching off with a note; an entry that is a symlink, a FIFO, too
+large or of another shape is a miss, and the run rewrites it."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from nglint import cache, cachedir
+from nglint.cli import main
+from tests.helpers import FIXTURES, write
+
+SEED = (FIXTURES / "examples" / "jupyter-seed.conf").read_text()
+
+
+def _check(*args: str) -> tuple[int, dict, str]:
+    result = CliRunner().invoke(main, ["check", "--format", "json", *args])
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    return result.exit_code, json.loads(result.stdout), result.stderr
+
+
+@pytest.fixture
+def tree(tmp_path, monkeypatch) -> Path:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    write(tmp_path / "tree", SEED)
+    return tmp_path / "tree"
+
+
+def _entry(tree: Path) -> Path:
+    """The one cache entry, after a first run."""
+    _check(str(tree))
+    [entry] = Path(cache.directory()).glob("*.json")
+    return entry
+
+
+def _parses(tree: Path, monkeypatch) -> bool:
+    """Whether a run of ``tree`` parses (else it answered from the cache)."""
+    import nglint.load
+
+    calls: list[str] = []
+    original = nglint.load.parse_file
+    with monkeypatch.context() as patch:
+        patch.setattr("nglint.load.parse_file",
+                      lambda source: calls.append(source.path) or original(source))
+        _check(str(tree))
+    return bool(calls)
+
+
+def test_directory_is_created_0700_and_entries_0600(tree):
+    entry = _entry(tree)
+    assert stat.S_IMODE(os.stat(cache.directory()).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(entry).st_mode) == 0o600
+
+
+def test_a_directory_others_can_write_is_not_used(tree, monkeypatch):
+    """The shared-cache poisoning: another user planted an entry for this run."""
+    entry = _entry(tree)
+    planted = json.loads(entry.read_text())
+    planted["findings"] = []  # "all good"
+    entry.write_text(json.dumps(planted))
+    os.chmod(cache.directory(), 0o777)
+    status, report, error = _check(str(tree))
+    assert status == 1 and report["findings"]  # the real answer, not the planted one
+    assert error == (f"nglint: note: cache off: others can write to {cache.directory()} "
+                     "(chmod 700 it)\n")
+    assert json.loads(entry.read_text())["findings"] == []  # neither read nor written
+
+
+def test_the_note_shows_a_hostile_directory_name_escaped(tmp_path, monkeypatch):
+    base = tmp_path / "\x1b]0;T\x07\u202e\n::warning::x"
+    monkeypatch.setenv("XDG_CACHE_HOME", str(base))
+    write(tmp_path / "tree", SEED)
+    os.makedirs(base / "nglint", mode=0o777)
+    os.chmod(base / "nglint", 0o777)
+    error = _check(str(tmp_path / "tree"))[2]
+    assert error == (f"nglint: note: cache off: others can write to {tmp_path}/"
+                     "\\x1b]0;T\\x07\\u202e\\x0a::warning::x/nglint (chmod 700 it)\n")
+
+
+def _owned_by_someone_else(monkeypatch, folder: str) -> None:
+    if os.geteuid() == 0:  # really: root may give it away
+        os.chown(folder, 65534, 65534)
+    else:  # as seen by a process of another user
+        monkeypatch.setattr(cachedir.os, "geteuid", lambda: os.getuid() + 1)
+
+
+def test_a_directory_of_another_user_is_not_used(tree, monkeypatch):
+    entry = _entry(tree)
+    planted = json.loads(entry.read_text())
+    planted["state"] = {"files": {}, "links": {str(tree): str(tree)}, "includes": {},
+                        "walk": {str(tree): [str(tree / "nginx.conf")]}}
+    planted["findings"] = []
+    entry.write_text(json.dumps(planted))
+    _owned_by_someone_else(monkeypatch, cache.directory())
+    status, report, error = _check(str(tree))
+    assert status == 1 and report["findings"]
+    assert error.startswith(f"nglint: note: cache off: {cache.directory()} belongs to "
+                            "another user") and error.count("\n") == 1
+
+
+def test_a_closed_directory_of_another_user_is_reported_too(tree, monkeypatch):
+    """The attacker's 0700 directory: not even readable, still a note, not silence."""
+    if os.geteuid() == 0:
+        pytest.skip("root reads every directory")
+    os.makedirs(cache.directory())
+    os.chmod(cache.directory(), 0)
+    monkeypatch.setattr(cachedir.os, "geteuid", lambda: os.getuid() + 1)
+    try:
+        assert "belongs to another user" in _check(str(tree))[2]
+    finally:
+        os.chmod(cache.directory(), 0o700)
+
+
+def _rewritten_and_served(tree: Path, entry: Path, cold: tuple[int, dict], monkeypatch) -> None:
+    """The invalid entry was a miss, was replaced by a valid one, which serves next."""
+    status, report, error = _check(str(tree))
+    assert (status, report) == cold and error == ""
+    assert not entry.is_symlink() and entry.is_file()
+    assert cache._entry(entry.read_bytes()) is not None
+    assert not _parses(tree, monkeypatch)
+
+
+def _valid(tree: Path) -> dict:
+    return json.loads(_entry(tree).read_text())
+
+
+def _with(document: dict, change) -> str:
+    change(document)
+    return json.dumps(document)
+
+
+SHAPES = {
+    "not an object": lambda tree: "[]",
+    "format only": lambda tree: '{"format": 5}',
+    "files as a list": lambda tree: _with(_valid(tree), lambda d: d["state"].update(files=[])),
+    "nested too deep": lambda tree: "[" * 100_000 + "]" * 100_000,
+    "unknown severity": lambda tree: _with(
+        _valid(tree), lambda d: d["findings"][0].update(severity="fatal")),
+    "unknown fail-on": lambda tree: _with(_valid(tree), lambda d: d["fail_on"].__setitem__(
+        0, "never")),
+    "a line that is a boolean": lambda tree: _with(
+        _valid(tree), lambda d: d["findings"][0].update(line=True)),
+    "an extra field": lambda tree: _with(
+        _valid(tree), lambda d: d["findings"][0].update(evil=1)),
+    "a missing field": lambda tree: _with(_valid(tree), lambda d: d["findings"][0].pop("rule")),
+    "related of another shape": lambda tree: _with(
+        _valid(tree), lambda d: d["findings"][0].update(related=[{"path": 1}])),
+    "lists of different lengths": lambda tree: _with(_valid(tree), lambda d: d["unsafe"].pop()),
+    "no paths named": lambda tree: _with(_valid(tree), lambda d: d.update(
+        state={"files": {}, "links": {}, "includes": {}, "walk": {}}, findings=[],
+        fail_on=[], unsafe=[])),
+    "another format": lambda tree: _with(_valid(tree), lambda d: d.update(format=4)),
+    "not UTF-8": lambda tree: b"\xff\xfe{}",
+}
+
+
+def test_an_entry_naming_no_file_is_not_valid_forever(tree, monkeypatch):
+    """For a file asked for there is no walk: an entry whose state lists nothing
+    would hold whatever the file becomes."""
+    path = str(tree / "nginx.conf")
+    cold = _check("--no-cache", path)[:2]
+    _check(path)
+    [entry] = Path(cache.directory()).glob("*.json")
+    entry.write_text(_with(json.loads(entry.read_text()), lambda d: d.update(
+        state={"files": {}, "links": {}, "includes": {}, "walk": {}}, findings=[],
+        fail_on=[], unsafe=[])))
+    assert _check(path)[:2] == cold
+
+
+@pytest.mark.parametrize("shape", SHAPES)
+def test_an_entry_of_another_shape_is_a_miss_and_is_rewritten(tree, monkeypatch, shape):
+    cold = _check("--no-cache", str(tree))[:2]
+    entry = _entry(tree)
+    bad = SHAPES[shape](tree)
+    entry.write_bytes(bad if isinstance(bad, bytes) else bad.encode())
+    _rewritten_and_served(tree, entry, cold, monkeypatch)
+
+
+def test_an_entry_over_the_size_bound_is_a_miss(tree, monkeypatch):
+    entry = _entry(tree)
+    with monkeypatch.context() as patch:
+        patch.setattr(cachedir, "MAX_ENTRY", entry.stat().st_size - 1)
+        assert _parses(tree, monkeypatch)
+        assert not entry.exists()  # too large to store: removed, not left to miss
+    assert _parses(tree, monkeypatch) and not _parses(tree, monkeypatch)
+
+
+def test_an_entry_that_is_a_symlink_is_not_followed(tree, monkeypatch):
+    """Even to a valid entry: a link in the cache could point anywhere."""
+    cold = _check("--no-cache", str(tree))[:2]
+    entry = _entry(tree)
+    elsewhere = tree.parent / "elsewhere.json"
+    valid = entry.read_bytes()
+    elsewhere.write_bytes(valid)
+    entry.unlink()
+    entry.symlink_to(elsewhere)
+    assert _parses(tree, monkeypatch)
+    entry.unlink()
+    entry.symlink_to(elsewhere)
+    _rewritten_and_served(tree, entry, cold, monkeypatch)
+    assert elsewhere.read_bytes() == valid  # the link was replaced, not written through
+
+
+@pytest.mark.parametrize("link", [True, False])
+def test_an_entry_that_is_a_fifo_does_not_hang(tree, link):
+    entry = _entry(tree)
+    entry.unlink()
+    fifo = tree.parent / "fifo"
+    os.mkfifo(fifo)
+    if link:
+        entry.symlink_to(fifo)
+    else:
+        os.mkfifo(entry)
+    done = subprocess.run([sys.executable, "-m", "nglint", "check", "-q", str(tree)],
+                          capture_output=True, timeout=60,
+                          env={**os.environ, "XDG_CACHE_HOME": str(tree.parent / "cache")})
+    assert done.returncode == 1 and b"NG101" in done.stdout, done.stderr
+    assert stat.S_ISREG(os.lstat(entry).st_mode)  # rewritten as a file
