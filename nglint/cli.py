@@ -52,6 +52,7 @@ def guarded(command: Callable[..., int]) -> Callable[..., None]:
         tolerant_streams()
         try:
             check_crossplane()
+            _recover()
             status = command(*args, **kwargs)
         except NglintError as error:
             if debug:
@@ -74,6 +75,14 @@ def guarded(command: Callable[..., int]) -> Callable[..., None]:
 
     return click.option("--debug", is_flag=True, help="Show tracebacks of internal errors.")(
         wrapper)
+
+
+def _recover() -> None:
+    """Before any command: roll back (or complete) a ``--fix`` a dead run left, one
+    line each on stderr (``nglint.journal.recover``; one listdir when there is none)."""
+    from nglint.journal import recover
+
+    recover(lambda line: say(visible(f"nglint: {line}"), err=True))
 
 
 def _refuse_broken(trees: list[Tree], command: str) -> None:
@@ -176,6 +185,9 @@ FORMATS = ["text", "json", "sarif", "github"]
               show_default=True, help="Colour text output (auto: on a terminal, "
               "NO_COLOR and FORCE_COLOR honoured).")
 @click.option("--fix", "apply_fixes", is_flag=True, help="Rewrite the files to fix what can be.")
+@click.option("--in-place", is_flag=True,
+              help="With --fix: write into each file (same inode) instead of replacing it; "
+                   "needed for files with several hard links or another owner.")
 @click.option("--diff", "show_diff", is_flag=True,
               help="Print the fixes as a unified diff; write nothing.")
 @click.option("--no-cache", is_flag=True,
@@ -191,7 +203,7 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
           select: tuple[str, ...], ignore: tuple[str, ...], fail_on: str | None,
           exit_zero: bool, quiet: bool, statistics: bool, apply_fixes: bool, show_diff: bool,
           no_cache: bool, unsafe_fixes: bool, style: str | None = None,
-          color: str = "auto") -> int:
+          color: str = "auto", in_place: bool = False) -> int:
     """Check nginx configuration files and directories."""
     from nglint import config
     from nglint.discover import targets
@@ -207,6 +219,8 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
 
     # stdin (-) read, nginx -T dumps split into their files
     inputs = Inputs.read(paths, stdin_filename)
+    if in_place and not apply_fixes:
+        raise NglintError("--in-place says how --fix writes: give --fix too")
     if apply_fixes and not show_diff and inputs.stdin:
         raise NglintError("--fix does not write stdin: use --diff, or name the file")
     # one group per configuration file: each path is linted with the file found for it
@@ -268,7 +282,8 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
             return EXIT_FINDINGS if failing and not exit_zero else EXIT_OK
 
     if apply_fixes or show_diff:
-        from nglint.fix import fix_to_fixed_point, unified_diff, write_atomically
+        from nglint.fix import fix_to_fixed_point, unified_diff
+        from nglint.transaction import Change, commit
 
         result = fix_to_fixed_point(run, unsafe=unsafe_fixes, original=inputs.original)
         names = {real: source.path for tree in result.trees
@@ -282,8 +297,11 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
         # every target checked before anything is written (a dump's files: here as dumped)
         mapped = [pair for settings, _ in groups for pair in settings.options.prefix_map]
         written = {real: inputs.target(real, mapped) for real in result.changed}
-        for real in result.changed:
-            write_atomically(written[real], result.edited[real])
+        # one transaction: every file fixed, or (failure, signal, a file changed since
+        # it was read) every file as it was
+        commit([Change(written[real], result.originals[real], result.edited[real])
+                for real in result.changed], in_place=in_place,
+               say=lambda line: say(visible(f"nglint: {line}"), err=True))
         if not quiet:
             # on stderr, so that --format json/sarif on stdout stays one document
             for finding in sorted(result.fixed, key=lambda f: f.sort_key()):

@@ -1,29 +1,25 @@
-"""``--fix`` and ``--diff``: apply fixes to a fixed point, then write atomically.
+"""``--fix`` and ``--diff``: apply fixes to a fixed point, in memory.
 
 Each round lints the configuration as it would be after the edits so far (kept
 in memory, never on disk), takes every fix whose edits do not overlap an edit
 already chosen this round, and applies them.  Rounds repeat until no fix is
 left: a second ``--fix`` then changes nothing.  A file whose edited text no
-longer parses is left as it was.  Only at the end are files written, each
-through a temporary file in its own directory, fsync and rename, keeping the
-target's mode and owner (a symlink is written through, at its target).
+longer parses is left as it was.  Each file's original is the bytes the round
+that first edited it parsed (never a second read of the disk), so the writer
+(``nglint.transaction``, one transaction over every file; a symlink is written
+through, at its target) can check the file still holds them.
 """
 
 from __future__ import annotations
 
-import contextlib
 import difflib
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from nglint.edits import Edit, apply, overlaps
-from nglint.errors import NglintError
 from nglint.escape import visible
 from nglint.findings import Finding
 from nglint.load import Overlay, parse_file
-from nglint.reader import read_file
 from nglint.source import SourceFile
 from nglint.tree import Tree
 
@@ -69,10 +65,10 @@ def _choose(findings: Sequence[Finding], unsafe: bool) -> list[Finding]:
 
 def fix_to_fixed_point(lint: Lint, unsafe: bool = False,
                        original: Callable[[str, SourceFile], bytes] | None = None) -> FixResult:
-    """``original`` gives a file's bytes before the fixes (default: read from disk;
-    stdin and ``nginx -T`` dumps give theirs)."""
+    """``original`` gives a file's bytes before the fixes (default: the bytes the
+    round parsed, ``source.raw``; stdin and ``nginx -T`` dumps give theirs)."""
     result = FixResult()
-    original = original or _disk_bytes
+    original = original or _parsed_bytes
     overlay = Overlay()
     marks: list[_Mark] = []  # where each fixed finding was, in its round's text
     rounds: list[dict[str, list[Edit]]] = []  # each round's edits, by file
@@ -178,11 +174,8 @@ def _line_column(text: str, offset: int) -> tuple[int, int]:
     return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
-def _disk_bytes(real: str, source: SourceFile) -> bytes:
-    try:
-        return read_file(real)
-    except OSError:
-        return source.raw
+def _parsed_bytes(real: str, source: SourceFile) -> bytes:
+    return source.raw
 
 
 def unified_diff(result: FixResult, display: dict[str, str] | None = None) -> str:
@@ -202,43 +195,3 @@ def unified_diff(result: FixResult, display: dict[str, str] | None = None) -> st
         if chunks and not chunks[-1].endswith("\n"):
             chunks.append("\n\\ No newline at end of file\n")
     return "".join(chunks)
-
-
-def write_atomically(real: str, data: bytes) -> None:
-    """Replace the file at ``real`` (a resolved path) so no reader sees half of it.
-
-    On failure the file is as it was, no temporary file is left, and NglintError
-    says why (exit status 2).
-    """
-    try:
-        _replace(real, data)
-    except OSError as error:
-        raise NglintError(f"cannot write the fixed file: {error.strerror or error}; "
-                          "it is unchanged", real) from error
-
-
-def _replace(real: str, data: bytes) -> None:
-    status = os.stat(real)
-    directory = os.path.dirname(real)
-    handle, temporary = tempfile.mkstemp(prefix=".nglint-", dir=directory)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temporary, status.st_mode & 0o7777)
-        with contextlib.suppress(PermissionError):  # not ours to give away; mode is kept
-            os.chown(temporary, status.st_uid, status.st_gid)
-        os.replace(temporary, real)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
-    try:
-        folder = os.open(directory, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)

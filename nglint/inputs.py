@@ -127,15 +127,14 @@ class Inputs:
         return None
 
     def original(self, real: str, source: SourceFile) -> bytes:
-        """A file's bytes before ``--fix``: stdin's, the dumped copy, or the disk's."""
+        """A file's bytes before ``--fix``: stdin's, the dumped copy, or the ones the
+        analysis parsed (``source.raw``: never a second read of the disk)."""
         if real in self.overlay:
             return self.overlay[real]
         dumped = self._dumped(real)
         if dumped is not None:
             return dumped.data
-        from nglint.fix import _disk_bytes
-
-        return _disk_bytes(real, source)
+        return source.raw
 
     def target(self, real: str, prefix_map: Sequence[tuple[str, str]] = ()) -> str:
         """Where ``--fix`` writes the file whose key is ``real``; NglintError naming the

@@ -81,7 +81,7 @@ def fix_paths(paths: Sequence[str | Path], unsafe: bool = False,
 
 
 def write_result(result: FixResult) -> None:
-    from nglint.fix import write_atomically
+    from nglint.transaction import Change, commit
 
-    for real in result.changed:
-        write_atomically(real, result.edited[real])
+    commit([Change(real, result.originals[real], result.edited[real])
+            for real in result.changed])

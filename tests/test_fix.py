@@ -23,7 +23,7 @@ from click.testing import Result
 from nglint import registry
 from nglint.engine import Options
 from nglint.errors import NglintError
-from nglint.fix import write_atomically
+from nglint.transaction import Change, commit
 from tests.fix_helpers import (
     SEED,
     UNSAFE_FOLDERS,
@@ -480,25 +480,29 @@ def test_misaligned_spans_are_never_edited(tmp_path: Path, monkeypatch) -> None:
     assert found and not any(f["fixable"] for f in found)
 
 
-# --- atomic writes -------------------------------------------------------------------------
+# --- atomic writes (the transaction itself: tests/test_transaction.py) -------------------
 
 
 def test_failed_rename_leaves_the_original_and_no_temporary(tmp_path: Path,
                                                             monkeypatch) -> None:
     path = copy_fixture(SEED, tmp_path)
+    real_replace = os.replace
 
     def refuse(src: str, dst: str) -> None:
-        raise OSError(28, "No space left on device")
+        if os.path.basename(src).startswith(".nglint-"):
+            raise OSError(28, "No space left on device")
+        real_replace(src, dst)
 
     monkeypatch.setattr(os, "replace", refuse)
     with pytest.raises(NglintError, match="No space left on device"):
-        write_atomically(str(path), b"events {}\n")
+        commit([Change(str(path), SEED.read_bytes(), b"events {}\n")])
     assert path.read_bytes() == SEED.read_bytes()
     assert [p.name for p in tmp_path.iterdir()] == [SEED.name]
     result = cli("check", "--fix", str(path))  # through the command line too
     assert result.exit_code == 2
     assert "Traceback" not in result.output
-    assert f"{path}: cannot write the fixed file: No space left on device" in result.stderr
+    assert (f"{path}: cannot write the fixes: No space left on device; nothing was "
+            "written, every file is as it was") in result.stderr
     assert path.read_bytes() == SEED.read_bytes()
     assert [p.name for p in tmp_path.iterdir()] == [SEED.name]
 
@@ -515,13 +519,14 @@ def test_write_goes_through_a_temporary_in_the_same_directory(tmp_path: Path,
         real_replace(src, dst)
 
     monkeypatch.setattr(os, "replace", replace)
-    write_atomically(str(path), b"events {}\n")
-    renames = [c for c in calls if c[0] == "replace"]
+    commit([Change(str(path), SEED.read_bytes(), b"events {}\n")])
+    renames = [c for c in calls if c[0] == "replace" and c[2] == str(path)]
     assert len(renames) == 1
     _, src, dst = renames[0]
     assert os.path.dirname(src) == str(tmp_path) and dst == str(path)
-    assert calls.index(renames[0]) > 0 and calls[0][0] == "fsync"  # data synced first
+    assert ("fsync" in [c[0] for c in calls[:calls.index(renames[0])]])  # data synced first
     assert path.read_bytes() == b"events {}\n"
+    assert [p.name for p in tmp_path.iterdir()] == [SEED.name]
 
 
 # --- what the fixes write ------------------------------------------------------------------
