@@ -12,6 +12,13 @@ of ``Report`` objects.  Its docstring is its documentation: the first line is
 the summary shown by ``nglint rules``, the whole text is what ``nglint explain``
 prints.
 
+Rules are grouped by family, read from the code: ``NG0xx`` validation (what nginx
+accepts), ``NG1xx`` websockets and apps, ``NG2xx`` security.  A family's name selects
+it like a code prefix (``--select security`` is ``--select NG2``).  A security rule
+may set ``SECURITY_SEVERITY`` (0.0-10.0, CVSS-like: SARIF's ``security-severity``,
+which GitHub code scanning ranks by); by default it follows the level (error 7.5,
+warning 5.0, info 2.0).
+
 Optional: ``OPTIONS`` (option name -> default, settable in the configuration
 under ``[tool.nglint.rules.<name>]``), ``OPTION_KINDS`` (option name -> ``time``,
 ``size`` or ``text``: how the configuration validates a value; when absent the
@@ -48,10 +55,29 @@ class Rule:
     options: dict[str, Any]
     option_kinds: dict[str, str] = field(default_factory=dict)
     sees_suppressions: bool = False
+    security_severity: float | None = None
+
+    @property
+    def family(self) -> str:
+        """``validation``, ``websocket`` or ``security`` (see FAMILIES)."""
+        return FAMILIES.get(self.code[:3], "other")
 
     @property
     def summary(self) -> str:
         return self.doc.strip().splitlines()[0] if self.doc.strip() else ""
+
+
+FAMILIES = {"NG0": "validation", "NG1": "websocket", "NG2": "security"}
+DEFAULT_SECURITY_SEVERITY = {Severity.ERROR: 7.5, Severity.WARNING: 5.0, Severity.INFO: 2.0}
+
+
+def security_severity(rule: Rule) -> float | None:
+    """SARIF ``security-severity`` of a security rule (None for the other families)."""
+    if rule.family != "security":
+        return None
+    if rule.security_severity is not None:
+        return rule.security_severity
+    return DEFAULT_SECURITY_SEVERITY[rule.severity]
 
 
 @cache
@@ -73,6 +99,7 @@ def all_rules() -> tuple[Rule, ...]:
             options=dict(getattr(module, "OPTIONS", {})),
             option_kinds=dict(getattr(module, "OPTION_KINDS", {})),
             sees_suppressions=bool(getattr(module, "SEES_SUPPRESSIONS", False)),
+            security_severity=getattr(module, "SECURITY_SEVERITY", None),
         ))
     return tuple(sorted(found, key=lambda rule: rule.code))
 
@@ -86,10 +113,11 @@ def lookup(code_or_name: str) -> Rule:
 
 
 def matches(rule: Rule, token: str) -> bool:
-    """A selection token names the rule: ``ALL``, its code, a code prefix or its name."""
+    """A selection token names the rule: ``ALL``, its code, a code prefix, its name or
+    its family (``security``)."""
     token = token.strip()
     return (token.upper() == "ALL" or rule.code.startswith(token.upper())
-            or rule.name == token.lower())
+            or rule.name == token.lower() or rule.family == token.lower())
 
 
 def unknown(tokens: Iterable[str]) -> list[str]:

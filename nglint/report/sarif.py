@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from nglint import __version__
 from nglint.findings import Finding, Severity
-from nglint.registry import Rule, all_rules
+from nglint.registry import Rule, all_rules, security_severity
 
 SCHEMA = ("https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/"
           "sarif-schema-2.1.0.json")
@@ -33,6 +33,10 @@ def uri(path: str) -> str:
 
 
 def descriptor(rule: Rule) -> dict[str, Any]:
+    properties: dict[str, Any] = {"fixable": rule.fixable, "tags": ["nginx", rule.family]}
+    score = security_severity(rule)
+    if score is not None:  # GitHub code scanning ranks security results by it
+        properties["security-severity"] = f"{score:.1f}"
     return {
         "id": rule.code,
         "name": rule.name,
@@ -40,7 +44,7 @@ def descriptor(rule: Rule) -> dict[str, Any]:
         "fullDescription": {"text": rule.summary},
         "help": {"text": rule.doc, "markdown": rule.doc},
         "defaultConfiguration": {"level": LEVELS[rule.severity]},
-        "properties": {"fixable": rule.fixable, "tags": ["nginx"]},
+        "properties": properties,
     }
 
 
