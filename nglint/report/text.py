@@ -10,6 +10,7 @@ from typing import IO
 
 from nglint.escape import pieces, visible
 from nglint.findings import Finding, Severity
+from nglint.reader import read_file
 
 STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 
@@ -147,10 +148,8 @@ class Sources:
             if source is not None and source.path == finding.path:
                 text = source.text
             else:
-                try:
-                    with open(finding.path, encoding="utf-8", errors="surrogateescape",
-                              newline="") as handle:
-                        text = handle.read()
+                try:  # the one bounded reader: regular files only, size-limited
+                    text = read_file(finding.path).decode("utf-8", "surrogateescape")
                 except (OSError, ValueError):
                     text = None
             # nginx splits lines at LF only (not at the other characters splitlines knows)
