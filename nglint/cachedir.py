@@ -18,6 +18,8 @@ import stat
 import time
 from collections.abc import Iterator
 
+from nglint.reader import read_bounded
+
 MAX_ENTRY = 64 * 1024 * 1024  # bytes; a 50k-line tree's entry is a few MB
 _DIRECTORY = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
 _ENTRY = (os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
@@ -97,15 +99,7 @@ class Store:
             if (not stat.S_ISREG(status.st_mode) or status.st_uid != os.geteuid()
                     or status.st_size > MAX_ENTRY):
                 return None
-            chunks = []
-            left = MAX_ENTRY + 1  # the file may grow after the fstat
-            while left > 0:
-                chunk = os.read(handle, min(left, 1 << 20))
-                if not chunk:
-                    break
-                chunks.append(chunk)
-                left -= len(chunk)
-            data = b"".join(chunks)
+            data = read_bounded(handle, MAX_ENTRY)  # the file may grow after the fstat
             return data if len(data) <= MAX_ENTRY else None
         except OSError:
             return None

@@ -56,6 +56,20 @@ def _check(path: str, mode: int) -> None:
         raise NotARegularFile(path, _kind(mode))
 
 
+def read_bounded(descriptor: int, limit: int) -> bytes:
+    """At most ``limit + 1`` bytes from an open descriptor (one more than allowed
+    tells the caller the file is over the limit, whatever its size said)."""
+    chunks: list[bytes] = []
+    wanted = limit + 1
+    while wanted > 0:
+        chunk = os.read(descriptor, min(wanted, 1 << 20))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        wanted -= len(chunk)
+    return b"".join(chunks)
+
+
 def read_file(path: str, limit: int = MAX_FILE_BYTES) -> bytes:
     """The first ``limit + 1`` bytes (at most) of the regular file at ``path``.
 
@@ -74,17 +88,9 @@ def read_file(path: str, limit: int = MAX_FILE_BYTES) -> bytes:
     try:
         info = os.fstat(descriptor)
         _check(path, info.st_mode)
-        chunks: list[bytes] = []
-        wanted = limit + 1
-        while wanted > 0:
-            chunk = os.read(descriptor, min(wanted, 1 << 20))
-            if not chunk:
-                break
-            chunks.append(chunk)
-            wanted -= len(chunk)
+        data = read_bounded(descriptor, limit)
     finally:
         os.close(descriptor)
-    data = b"".join(chunks)
     if len(data) != min(info.st_size, limit + 1):
         raise NotARegularFile(
             path, f"it reports {info.st_size} bytes and holds "
