@@ -12,7 +12,7 @@ re-rendered.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import crossplane
@@ -97,9 +97,15 @@ def _starts_line(text: str, offset: int) -> bool:
 
 def own_statements(block: Node) -> list[Node]:
     """Directives written in the block's own file (not brought in by an include)."""
-    return [child for child in block.children or ()
+    return list(_own(block))
+
+
+def _own(block: Node) -> Iterator[Node]:
+    """``own_statements`` lazily: an http block may hold thousands of servers and the
+    callers that want the first one stop there."""
+    return (child for child in block.children or ()
             if child.source is block.source and child.via is block.via
-            and child.statement is not None and not child.is_comment]
+            and child.statement is not None and not child.is_comment)
 
 
 def opens_line(node: Node) -> bool:
@@ -122,7 +128,7 @@ def indent_unit(block: Node) -> str:
         if node.source is not source or not node.is_block or not opens_line(node):
             continue
         outer = _indent_at(source.text, node.statement.start)  # type: ignore[union-attr]
-        child = next((c for c in own_statements(node) if opens_line(c)), None)
+        child = next((c for c in _own(node) if opens_line(c)), None)
         if child is not None:
             inner = _indent_at(source.text, child.statement.start)  # type: ignore[union-attr]
             if inner.startswith(outer) and len(inner) > len(outer):
@@ -133,7 +139,7 @@ def indent_unit(block: Node) -> str:
 def child_indent(block: Node) -> str:
     source = _source(block)
     text = source.text
-    for child in own_statements(block):
+    for child in _own(block):
         if _starts_line(text, child.statement.start):  # type: ignore[union-attr]
             return _indent_at(text, child.statement.start)  # type: ignore[union-attr]
     return _indent_at(text, block.statement.start) + indent_unit(block)  # type: ignore
@@ -157,8 +163,11 @@ def _after(source: SourceFile, offset: int) -> tuple[int, bool]:
 def _insertion_point(block: Node, after: Node | None, first: bool) -> tuple[SourceFile, int,
                                                                              bool]:
     source = _source(block)
-    own = own_statements(block)
-    anchor = after or (None if first else own[-1] if own else None)
+    anchor = after
+    if anchor is None and not first:  # the last own statement (an http block may hold
+        anchor = next((child for child in reversed(block.children or ())  # thousands)
+                       if child.source is block.source and child.via is block.via
+                       and child.statement is not None and not child.is_comment), None)
     if anchor is not None:
         if anchor.source is not source or anchor.statement is None:
             raise EditError("the anchor statement is in another file")

@@ -95,8 +95,8 @@ def _check_copy_is_safe(model: Model, block: Node, name: str, tree: Tree | None)
     if tree is None or block.via is None:
         return
     wanted = [tuple(v.args) for v in _inherited(model, block, name)]
-    for site in tree.named(block.directive):
-        if site is not block and site.statement is block.statement and \
+    for site in tree.sites(block):
+        if site is not block and \
                 [tuple(v.args) for v in _inherited(model, site, name)] != wanted:
             raise EditError(f"{block.path} is included from several places that inherit "
                             "different headers: copying one place's headers would change "
@@ -309,7 +309,7 @@ def move_into_http(node: Node, tree: Tree) -> list[Edit]:
     """
     if node.source is None or node.statement is None or not opens_line(node):
         raise EditError("the statement does not start its own line")
-    if sum(1 for n in tree.named(node.directive) if n.statement is node.statement) > 1:
+    if len(tree.sites(node)) > 1:
         raise EditError(f"{node.path} is included from several places")
     http = node.enclosing("http")
     if http is None:

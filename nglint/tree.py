@@ -9,13 +9,14 @@ list, each still naming the file it was written in.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     from nglint.source import SourceFile, Statement
 
+T = TypeVar("T")
 COMMENT = "#"
 # blocks with at most this many children are scanned, larger ones indexed by name
 SCAN_LIMIT = 12
@@ -198,6 +199,20 @@ class Tree:
     resolved: dict[str, str] = field(default_factory=dict)
     _index: dict[str, list[Node]] | None = field(default=None, repr=False)
     _nodes: list[Node] | None = field(default=None, repr=False)
+    _memo: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def memo(self, key: str, build: Callable[[], T]) -> T:
+        """``build()`` once per tree (trees do not change once loaded): indexes that
+        fixes and rules ask for many times, such as upstream blocks by name."""
+        if key not in self._memo:
+            self._memo[key] = build()
+        return self._memo[key]
+
+    def sites(self, node: Node) -> list[Node]:
+        """Every node of the tree that is ``node``'s statement: one per place its file
+        is included from (``node`` alone for a file included once)."""
+        index = self.memo("sites", lambda: _by_statement(self.nodes))
+        return index.get(id(node.statement), [node]) if node.statement is not None else [node]
 
     @property
     def nodes(self) -> list[Node]:
@@ -231,3 +246,11 @@ class Tree:
     @property
     def servers(self) -> list[Node]:
         return list(self.blocks("server"))
+
+
+def _by_statement(nodes: list[Node]) -> dict[int, list[Node]]:
+    index: dict[int, list[Node]] = {}
+    for node in nodes:
+        if node.statement is not None:
+            index.setdefault(id(node.statement), []).append(node)
+    return index

@@ -105,13 +105,15 @@ def keeps_alive(tree: Tree, target: str, versions: VersionRange) -> bool:
     parts = split_target(target)
     if parts is None:
         return False
-    for block in tree.blocks("upstream"):
-        if block.args and block.args[0] == parts[1]:
-            own = block.first("keepalive")
-            if own is not None:
-                return own.args[:1] != ["0"]
-            return versions.high >= UPSTREAM_KEEPALIVE_DEFAULT
-    return False
+    upstreams = tree.memo("upstreams", lambda: {
+        block.args[0]: block for block in reversed(list(tree.blocks("upstream"))) if block.args})
+    block = upstreams.get(parts[1])
+    if block is None:
+        return False
+    own = block.first("keepalive")
+    if own is not None:
+        return own.args[:1] != ["0"]
+    return versions.high >= UPSTREAM_KEEPALIVE_DEFAULT
 
 
 def find_map(tree: Tree, variable: str) -> Node | None:

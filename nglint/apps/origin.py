@@ -54,8 +54,7 @@ def host_for_origin(*servers: Node) -> str:
 
 def servers_of(block: Node, tree: Tree) -> list[Node]:
     """Every server a block is in, counting each place its file is included from."""
-    servers = [node.enclosing("server") for node in tree.named(block.directive)
-               if node.statement is block.statement and node.statement is not None]
+    servers = [node.enclosing("server") for node in tree.sites(block)]
     found = [server for server in servers if server is not None]
     own = block.enclosing("server")
     return found or ([own] if own is not None else [])
