@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nglint.semantics import pcre
-from nglint.semantics.linear import linear, usable
+from nglint.semantics.linear import captures_repeated, linear, usable
 from nglint.semantics.pcre import RegexTooCostly, search, translate_pcre
 
 # pieces of nginx regexes as written in location and server_name blocks
@@ -54,9 +54,12 @@ def test_re2_agrees_with_re(pattern: str, caseless: bool, subjects: list[bytes])
         slow = compiled.search(subject)
         found = fast.search(subject)
         assert (found is None) == (slow is None), (pattern, caseless, subject)
-        if slow is not None:
+        if slow is not None and not captures_repeated(compiled):
+            # (a repeated group's last capture differs: search() asks re for those)
             assert found.span() == slow.span(), (pattern, subject)
             assert found.groups() == slow.groups(), (pattern, subject)
+        if slow is not None:
+            assert search(compiled, subject).groups() == slow.groups(), (pattern, subject)
 
 
 @pytest.mark.parametrize(("pattern", "caseless", "subject"), [

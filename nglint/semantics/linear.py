@@ -25,7 +25,10 @@ the two agree:
   so subjects with such a byte go to ``re`` (URIs and Host values are ASCII
   nearly always);
 - Python's ``\\Z`` is RE2's ``\\z`` (rewritten); ``\\0``-``\\9`` (octal or
-  backreferences) are left to ``re``.
+  backreferences) are left to ``re``;
+- a capturing group under a repeat (``(.*a*?)*``) may keep a different last
+  iteration in RE2 than in ``re`` and PCRE: for such a pattern RE2 answers "no
+  match" only, and ``re`` gives the groups of a match (``captures_repeated``).
 
 tests/test_linear.py compares both engines on generated patterns and subjects.
 
@@ -44,13 +47,21 @@ from __future__ import annotations
 import re
 from typing import Any
 
+try:  # Python's own regex parser (3.11+: re._parser; before: sre_parse)
+    import re._constants as sre_constants  # type: ignore[import-not-found]
+    import re._parser as sre_parser  # type: ignore[import-not-found]
+except ImportError:  # pragma: no cover - Python 3.10
+    import sre_constants  # type: ignore[no-redef]
+    import sre_parse as sre_parser  # type: ignore[no-redef]
+
 import re2
 
-__all__ = ["linear", "usable"]
+__all__ = ["captures_repeated", "linear", "usable"]
 
 _NONE = object()
 _compiled: dict[re.Pattern[bytes], Any] = {}  # re pattern -> RE2 regex, or _NONE
 _PAIR = re.compile(rb"\\(.)", re.DOTALL)
+_repeated: dict[re.Pattern[bytes], bool] = {}
 
 
 def _options(caseless: bool) -> re2.Options:
@@ -89,6 +100,34 @@ def linear(pattern: re.Pattern[bytes]) -> Any:
                 found = _NONE
         _compiled[pattern] = found
     return None if found is _NONE else found
+
+
+def captures_repeated(pattern: re.Pattern[bytes]) -> bool:
+    """Whether a capturing group sits inside a repeat (``*``, ``+``, ``?``, ``{m,n}``),
+    read from Python's own parse of the translated pattern."""
+    found = _repeated.get(pattern)
+    if found is None:
+        found = _repeated[pattern] = _walk(sre_parser.parse(pattern.pattern, pattern.flags),
+                                           False)
+    return found
+
+
+def _walk(items: Any, repeated: bool) -> bool:
+    for op, value in items:
+        if op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT,
+                  getattr(sre_constants, "POSSESSIVE_REPEAT", None)):
+            if _walk(value[2], True):
+                return True
+        elif op is sre_constants.SUBPATTERN:
+            if (repeated and value[0] is not None) or _walk(value[-1], repeated):
+                return True
+        elif op is sre_constants.BRANCH:
+            if any(_walk(branch, repeated) for branch in value[1]):
+                return True
+        elif op in (sre_constants.ASSERT, sre_constants.ASSERT_NOT) and \
+                _walk(value[1], repeated):
+            return True
+    return False
 
 
 def usable(subject: bytes) -> bool:

@@ -29,7 +29,7 @@ import warnings
 from dataclasses import dataclass
 from functools import lru_cache
 
-from nglint.semantics.linear import linear, usable
+from nglint.semantics.linear import captures_repeated, linear, usable
 from nglint.semantics.uri import to_bytes
 
 __all__ = ["RegexTooCostly", "ran_out", "search", "translate_pcre"]
@@ -328,7 +328,10 @@ def search(pattern: re.Pattern[bytes], subject: bytes) -> re.Match[bytes] | None
     if usable(subject):
         fast = linear(pattern)
         if fast is not None:
-            return fast.search(subject)  # type: ignore[no-any-return]
+            found = fast.search(subject)
+            if found is None or not captures_repeated(pattern):
+                return found  # type: ignore[no-any-return]
+            # a repeated group's capture is re's (PCRE's) to say: re takes the match
     if _costly and pattern in _costly:
         raise RegexTooCostly
     if len(subject) <= SHORT_SUBJECT and not _may_backtrack(pattern):
