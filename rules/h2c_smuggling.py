@@ -133,16 +133,41 @@ def _guarded_elsewhere(context: Context, location: Node, authority: str
     found: list[tuple[Node, list[Value]]] = []
     if server is None:
         return found
+    named = {n.args[0]: n for n in server.directives("location") if n.args[:1]
+             and n.args[0].startswith("@")}
     for other in server.subtree():
         if other is location or other.directive != "location" or not other.is_block:
             continue
         upstream = upstream_for(context.model, other)
+        fallback = other.first("try_files")
+        if upstream is None and fallback is not None and fallback.args[-1:][0] in named:
+            # try_files ... @name: the named location proxies this location's requests
+            upstream = upstream_for(context.model, named[fallback.args[-1]])
         if upstream is None or _authority(upstream.target) != authority:
             continue
         controls = access_controls(context.model, other)
+        for limit in other.directives("limit_except"):
+            controls += [c for c in access_controls(context.model, limit)
+                         if c.directive == "deny" and c.node is not None
+                         and c.node.parent is limit]
         if controls:
             found.append((other, controls))
     return found
+
+
+def _path_to_named(context: Context, location: Node) -> str | None:
+    """A request path reaching a named location through ``try_files ... @name``."""
+    server = location.enclosing("server")
+    name = location.args[0] if location.args else ""
+    if server is None or not name.startswith("@"):
+        return None
+    for other in server.subtree():
+        fallback = other.first("try_files") if other.directive == "location" else None
+        if fallback is not None and fallback.args[-1:] == [name]:
+            path = request_path(context.tree, other)
+            if path:
+                return path
+    return None
 
 
 def _describe(controls: list[Value]) -> str:
@@ -166,7 +191,7 @@ def check(context: Context) -> Iterator[Report]:
         if not here and not elsewhere:
             continue
         header = forwarded[-1]
-        path = request_path(context.tree, location)
+        path = request_path(context.tree, location) or _path_to_named(context, location)
         via = f"a request to {path}" if path else "a request to this location"
         guards = []
         if here:

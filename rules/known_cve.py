@@ -45,6 +45,7 @@ from typing import Any
 
 from nglint.engine import Context, Report
 from nglint.security_data import load
+from nglint.semantics.samples import request_path
 from nglint.semantics.tokens import nginx_token
 from nglint.tree import Node
 from nglint.versions import Version
@@ -115,8 +116,10 @@ def check(context: Context) -> Iterator[Report]:
         if node is None or not vulnerable(version, advisory):
             continue
         words = " ".join([node.directive, *node.args])
+        path = request_path(context.tree, node) if node.directive != "listen" else None
+        reach = f" (requests to {path} reach it)" if path else ""
         yield Report(
             f"{advisory['cve']}: {advisory['summary']}; `{words}` uses the affected "
-            f"module; {_fixed_text(advisory)} (a vendor package may carry the fix under an "
+            f"module{reach}; {_fixed_text(advisory)} (a vendor package may carry the fix under an "
             f"older version number) — {advisory['url']}",
             node=node, headline=f"{advisory['cve']} ({advisory['summary']})")

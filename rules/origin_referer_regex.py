@@ -19,6 +19,8 @@ Reports:
   `Referer` that does not start with `http://` or `https://` is valid).
 
 The finding names a request path that reaches the check when there is one.
+With the option `https-only = true` (gixy's `https_only`), a regex that
+accepts `http://` is reported too.
 
 ## Why is this bad?
 These checks decide whether a request comes from a trusted page (CORS
@@ -70,6 +72,8 @@ NAME = "origin-referer-regex"
 SEVERITY = "warning"
 FIXABLE = False
 SECURITY_SEVERITY = 5.3
+# https-only: also report a regex that accepts plain http:// (gixy's https_only option)
+OPTIONS = {"https-only": False}
 
 VARIABLES = ("$http_origin", "$http_referer")
 ATTACKER = "attacker.example"
@@ -89,7 +93,8 @@ def _domain(sample: Sample, start: int, host: str) -> str:
     return host[cut:].lstrip(".")
 
 
-def _attacks(sample: Sample, referer: bool) -> Iterator[tuple[str, str]]:
+def _attacks(sample: Sample, referer: bool, https_only: bool = False
+             ) -> Iterator[tuple[str, str]]:
     parts = _URL.match(sample.text)
     if parts is None:
         return
@@ -97,6 +102,8 @@ def _attacks(sample: Sample, referer: bool) -> Iterator[tuple[str, str]]:
     if not _HOST.match(host) or not any(c.isalpha() for c in host):
         return  # no host name in this string: not a check on where a request comes from
     start = len(scheme)
+    if https_only and scheme.lower() == "http://":
+        yield sample.text, "plain http is accepted and the `https-only` option is set"
     yield f"{scheme}{host}.{ATTACKER}{rest}", f"a host that only starts with {host}"
     if rest:
         yield f"{scheme}{host}.{ATTACKER}", f"a host that only starts with {host}"
@@ -114,12 +121,13 @@ def _attacks(sample: Sample, referer: bool) -> Iterator[tuple[str, str]]:
                 "the part before the host name can hold another site's path"
 
 
-def _bypass(pattern: str, caseless: bool, referer: bool) -> tuple[str, str] | None:
+def _bypass(pattern: str, caseless: bool, referer: bool, https_only: bool = False
+            ) -> tuple[str, str] | None:
     regex, _reason = translate_pcre(pattern, caseless)
     if regex is None:
         return None  # NG013 says nglint cannot read it
     for sample in samples(regex):
-        for attack, why in _attacks(sample, referer):
+        for attack, why in _attacks(sample, referer, https_only):
             if matches(regex, attack):
                 return attack, why
     return None
@@ -150,7 +158,8 @@ def _if_checks(context: Context) -> Iterator[Report]:
         if len(args) != 3 or args[0] not in VARIABLES or args[1] not in _OPERATORS:
             continue
         variable, operator, pattern = args
-        found = _bypass(pattern, operator.endswith("*"), variable == "$http_referer")
+        found = _bypass(pattern, operator.endswith("*"), variable == "$http_referer",
+                        bool(context.option("https-only")))
         if found is not None:
             yield _report(context, node, variable, pattern, found)
 
@@ -166,7 +175,8 @@ def _map_checks(context: Context) -> Iterator[Report]:
                 continue
             caseless = key.startswith("~*")
             pattern = key[2:] if caseless else key[1:]
-            found = _bypass(pattern, caseless, variable == "$http_referer")
+            found = _bypass(pattern, caseless, variable == "$http_referer",
+                            bool(context.option("https-only")))
             if found is not None:
                 attack, why = found
                 yield Report(

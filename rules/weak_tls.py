@@ -3,8 +3,9 @@
 ## What it does
 For every `server` of `http` that terminates TLS (`listen ... ssl` or
 `quic`), asks the model for the `ssl_protocols` and `ssl_ciphers` in force
-(set at the server or in `http`, else nginx's default for the target version)
-and reports:
+(set at the server or in `http`, else nginx's default for the target version,
+but only when nglint read every level: not for a fragment whose `http` is
+elsewhere, nor past an `include` it could not read) and reports:
 
 - `SSLv2`, `SSLv3`, `TLSv1` or `TLSv1.1` among the protocols: a warning when
   written, info when it is nginx's default, which allows `TLSv1` and `TLSv1.1`
@@ -61,7 +62,7 @@ from collections.abc import Iterator
 from nglint.engine import Context, Report
 from nglint.findings import Severity
 from nglint.security_data import load
-from nglint.semantics.inherit import Value
+from nglint.semantics.inherit import Value, unread
 from nglint.semantics.tokens import nginx_token
 from nglint.tree import Node
 
@@ -147,6 +148,8 @@ def check(context: Context) -> Iterator[Report]:
             continue
         url = _name(server, listen)
         protocols = context.model.effective(server, "ssl_protocols")
+        if protocols is not None and protocols.is_default and unread(server):
+            protocols = None  # a level nglint did not read may set it: no guess
         if protocols is not None:
             weak = [p for p in (nginx_token(a) for a in protocols.args)
                     if p in tls["weak_protocols"]]
@@ -161,7 +164,7 @@ def check(context: Context) -> Iterator[Report]:
                     node=node, headline=f"ssl_protocols allows {' '.join(weak)}",
                     severity=Severity.INFO if protocols.is_default else None)
         ciphers = context.model.effective(server, "ssl_ciphers")
-        if ciphers is None or not ciphers.args:
+        if ciphers is None or not ciphers.args or ciphers.is_default:
             continue
         bad = weak_ciphers(nginx_token(ciphers.args[0]))
         node = ciphers.node or listen

@@ -246,3 +246,20 @@ class Model:
             location = block.enclosing("location")
             return self.handler(location) if location is not None else None
         return None
+
+
+def unread(block: Node) -> str:
+    """Why the levels in force at ``block`` may hold directives nglint did not read
+    ("" when none): a fragment linted without the ``http`` (or ``server``) around it,
+    whose own directives and defaults nglint cannot see, or an ``include`` (not a glob)
+    at one of the levels that brought nothing in (a file missing here)."""
+    for level in levels(block):
+        if level.synthetic:
+            return f"this file is a fragment: the {level.directive} block around it is not linted"
+        for node in level.directives("include"):
+            pattern = node.args[0] if node.args else ""
+            if any(char in pattern for char in "*?["):
+                continue
+            if not any(child.via is node for child in level.children or []):
+                return f"include {pattern} (line {node.line}) was not read"
+    return ""
