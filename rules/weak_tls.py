@@ -8,8 +8,13 @@ but only when nglint read every level: not for a fragment whose `http` is
 elsewhere, nor past an `include` it could not read) and reports:
 
 - `SSLv2`, `SSLv3`, `TLSv1` or `TLSv1.1` among the protocols: a warning when
-  written, info when it is nginx's default, which allows `TLSv1` and `TLSv1.1`
-  before nginx 1.27.3 (the message says on which versions of the target);
+  written; with the option `report-default = true`, info when it is nginx's
+  default, which allows `TLSv1` and `TLSv1.1` before nginx 1.27.3 (the message
+  says on which versions of the target).  Off by default: OpenSSL 3.0 and newer
+  (Debian 12, Ubuntu 22.04, RHEL 9) refuse TLSv1 and TLSv1.1 at their default
+  security level ("SSL 3, TLS 1.0, TLS 1.1 and DTLS 1.0 no longer working at
+  the default security level of 1", OpenSSL 3.0 migration guide), so only a
+  written list, which may come with `@SECLEVEL=0`, is reported by default;
 - cipher strings enabling weak suites: RC4, DES and 3DES, MD5 MACs, NULL
   encryption, EXPORT and LOW strength, anonymous key exchange (`aNULL`, `ADH`,
   `AECDH`, and `ALL` without `!aNULL`); words excluded with `!` or `-` are
@@ -51,6 +56,8 @@ server {
   ("TLSv1 and TLSv1.1 protocols are disabled by default"); `ssl_ciphers`
   default `HIGH:!aNULL:!MD5` (`NGX_DEFAULT_CIPHERS`, `ngx_http_ssl_module.c`)
 - OpenSSL cipher strings: https://docs.openssl.org/3.0/man1/openssl-ciphers/
+- OpenSSL 3.0 migration guide (TLS 1.0/1.1 at security level 1):
+  https://docs.openssl.org/3.0/man7/migration_guide/
 - RFC 8996 (TLS 1.0 and 1.1 deprecated), RFC 7568 (SSLv3), RFC 7465 (RC4)
 """
 
@@ -71,6 +78,9 @@ NAME = "weak-tls"
 SEVERITY = "warning"
 FIXABLE = False
 SECURITY_SEVERITY = 5.9
+# report nginx's own default too (TLSv1 and TLSv1.1 before 1.27.3): off by default, as
+# OpenSSL 3.0+ (every supported LTS distribution) refuses both at its default level
+OPTIONS = {"report-default": False}
 
 # words of one family: an exclusion of any of them removes the others
 _FAMILY = {"ADH": "aNULL", "AECDH": "aNULL", "EXP": "EXPORT", "DES-CBC3": "DES",
@@ -148,7 +158,8 @@ def check(context: Context) -> Iterator[Report]:
             continue
         url = _name(server, listen)
         protocols = context.model.effective(server, "ssl_protocols")
-        if protocols is not None and protocols.is_default and unread(server):
+        if protocols is not None and protocols.is_default and (
+                unread(server) or not context.option("report-default")):
             protocols = None  # a level nglint did not read may set it: no guess
         if protocols is not None:
             weak = [p for p in (nginx_token(a) for a in protocols.args)

@@ -123,3 +123,12 @@ def test_h2c_needs_connection_upgrade(tmp_path):
     assert findings(path, select=("NG221",)) == []
     path.write_text(path.read_text().replace("Connection close", "Connection upgrade"))
     assert [f.code for f in findings(path, select=("NG221",))] == ["NG221"]
+
+
+def test_weak_tls_reports_the_default_only_when_asked(tmp_path):
+    path = write(tmp_path, "http { server { listen 443 ssl; } }\n")
+    assert findings(path, select=("NG222",)) == []
+    asked = Options(rule_options={"weak-tls": {"report-default": True}})
+    found = findings(path, select=("NG222",), options=asked)
+    assert [f.severity.name for f in found] == ["INFO"]
+    assert found[0].message.startswith("on nginx 1.18\u20131.27.2: ssl_protocols")
