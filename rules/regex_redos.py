@@ -54,13 +54,14 @@ from __future__ import annotations
 import re
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
 from nglint.engine import Context, Report
 from nglint.semantics.locations import location_info
 from nglint.semantics.pcre import translate_pcre
-from nglint.semantics.samples import parse
+from nglint.semantics.samples import CannotSample, parse
 from nglint.semantics.tokens import nginx_token
 
 try:  # CPython 3.11+
@@ -76,6 +77,7 @@ SECURITY_SEVERITY = 5.3
 
 PUMPS = 30
 BUDGET = 0.1  # seconds of Python re on the built request
+TOTAL = 0.3  # seconds of tries per regex, whatever the number of requests built
 _REPEATS = tuple(op for op in (_c.MAX_REPEAT, _c.MIN_REPEAT) if op is not None)
 _FAILERS = ("!", "\x00", " ", "/!", "~")
 
@@ -228,11 +230,12 @@ def slow_subject(pattern: str, caseless: bool) -> str | None:
         try:
             parsed = parse(regex)
             pumps = list(dict.fromkeys(_candidates(parsed)))
-        except (re.error, RecursionError):
-            pumps = []
-        prefix = _prefix(parsed) if pumps else ""
+            prefix = _prefix(parsed)
+        except (re.error, RecursionError, CannotSample):
+            pumps, prefix = [], ""
+        started = time.monotonic()
         for pump, tail in pumps[:4]:
-            if not pump:
+            if not pump or time.monotonic() - started > TOTAL:
                 continue
             for failer in _FAILERS:
                 for subject in (prefix + pump * PUMPS + failer + tail,

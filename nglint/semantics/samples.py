@@ -37,11 +37,11 @@ except ImportError:  # pragma: no cover - Python 3.10
 
 LITERAL, ANY, CLASS = "literal", "any", "class"
 _MAX_SAMPLES = 8
-_NEGATED_CANDIDATES = "abcxyz019-_.:/"
+_NEGATED_CANDIDATES = "abcxyz019-_.:/ \t!~"
 
 
-class _CannotSample(Exception):
-    pass
+class CannotSample(Exception):
+    """No string could be built for a part of the pattern (an empty class...)."""
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ def _class_char(items: list[tuple[Any, Any]]) -> str:
     for char in _NEGATED_CANDIDATES:
         if _class_accepts(items, char):
             return char
-    raise _CannotSample
+    raise CannotSample
 
 
 def _generate(pattern: Any, choice: int, out: list[tuple[str, str]],
@@ -124,7 +124,7 @@ def _generate(pattern: Any, choice: int, out: list[tuple[str, str]],
         elif op in (_c.AT, _c.ASSERT, _c.ASSERT_NOT):
             continue  # zero-width: the match check afterwards judges lookarounds
         else:
-            raise _CannotSample
+            raise CannotSample
 
 
 def _branch_count(pattern: Any) -> int:
@@ -159,7 +159,7 @@ def samples(regex: re.Pattern[bytes]) -> list[Sample]:
         out: list[tuple[str, str]] = []
         try:
             _generate(parsed, choice, out, {}, once)
-        except (_CannotSample, RecursionError):
+        except (CannotSample, RecursionError):
             continue
         sample = Sample("".join(c for c, _ in out), tuple(k for _, k in out))
         if sample not in found and matches(regex, sample.text):
