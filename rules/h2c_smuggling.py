@@ -140,7 +140,8 @@ def _guarded_elsewhere(context: Context, location: Node, authority: str
             continue
         upstream = upstream_for(context.model, other)
         fallback = other.first("try_files")
-        if upstream is None and fallback is not None and fallback.args[-1:][0] in named:
+        if upstream is None and fallback is not None and fallback.args \
+                and fallback.args[-1] in named:
             # try_files ... @name: the named location proxies this location's requests
             upstream = upstream_for(context.model, named[fallback.args[-1]])
         if upstream is None or _authority(upstream.target) != authority:
