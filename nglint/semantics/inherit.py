@@ -76,9 +76,15 @@ UPSTREAM_KEEPALIVE_DEFAULT: Version = (1, 29, 7)
 # commit "Upstream: special handling of the Host header in proxy and gRPC" (1.31.4)
 HOST_SEPARATE: Version = (1, 31, 4)
 PROXY_CONNECTION_DEFAULT: Version = (1, 31, 4)  # Proxy-Connection sent empty by default
+# ssl_protocols default: TLSv1 TLSv1.1 TLSv1.2 before 1.23.4; CHANGES 1.23.4 "now TLSv1.3
+# protocol is enabled by default"; CHANGES 1.27.3 "now TLSv1 and TLSv1.1 protocols are
+# disabled by default" (ngx_http_ssl_merge_srv_conf: NGX_SSL_DEFAULT_PROTOCOLS)
+TLS13_DEFAULT: Version = (1, 23, 4)
+TLS10_OFF_DEFAULT: Version = (1, 27, 3)
 MODEL_CHANGES: tuple[Version, ...] = (JOINED_HEADERS, ADD_HEADER_INHERIT, HTTP_1_1_DEFAULT,
                                       UPSTREAM_KEEPALIVE_DEFAULT, HOST_SEPARATE,
-                                      PROXY_CONNECTION_DEFAULT)
+                                      PROXY_CONNECTION_DEFAULT, TLS13_DEFAULT,
+                                      TLS10_OFF_DEFAULT)
 
 
 @dataclass(frozen=True)
@@ -106,6 +112,14 @@ class Value:
 # defaults that changed: directive -> (first version of the new one, old, new)
 VERSIONED_DEFAULTS = {"proxy_http_version": (HTTP_1_1_DEFAULT, ("1.0",), ("1.1",))}
 
+# defaults that changed more than once: directive -> ((first version, value), ...), oldest
+# first (the first entry's version is not compared)
+STEPPED_DEFAULTS: dict[str, tuple[tuple[Version, tuple[str, ...]], ...]] = {
+    "ssl_protocols": (((0, 0, 0), ("TLSv1", "TLSv1.1", "TLSv1.2")),
+                      (TLS13_DEFAULT, ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")),
+                      (TLS10_OFF_DEFAULT, ("TLSv1.2", "TLSv1.3"))),
+}
+
 
 def defaults(version: Version) -> dict[str, tuple[str, ...]]:
     """Defaults of the standard directives the rules and ``nglint route`` ask about."""
@@ -120,6 +134,8 @@ def defaults(version: Version) -> dict[str, tuple[str, ...]]:
         "proxy_redirect": ("default",),
         "add_header_inherit": ("on",),
         "add_trailer_inherit": ("on",),
+        # ngx_http_ssl_module.c: NGX_DEFAULT_CIPHERS, unchanged from 1.18 to 1.31.4
+        "ssl_ciphers": ("HIGH:!aNULL:!MD5",),
     }
 
 
@@ -155,6 +171,12 @@ class Model:
             found = level.first(directive)
             if found is not None:
                 return Value(directive, tuple(found.args), found)
+        if directive in STEPPED_DEFAULTS:
+            value = STEPPED_DEFAULTS[directive][0][1]
+            for since, args in STEPPED_DEFAULTS[directive][1:]:
+                if self.version >= since:
+                    value = args
+            return Value(directive, value, None)
         if directive in VERSIONED_DEFAULTS:
             since, old, new = VERSIONED_DEFAULTS[directive]
             return Value(directive, new if self.version >= since else old, None)
@@ -224,3 +246,20 @@ class Model:
             location = block.enclosing("location")
             return self.handler(location) if location is not None else None
         return None
+
+
+def unread(block: Node) -> str:
+    """Why the levels in force at ``block`` may hold directives nglint did not read
+    ("" when none): a fragment linted without the ``http`` (or ``server``) around it,
+    whose own directives and defaults nglint cannot see, or an ``include`` (not a glob)
+    at one of the levels that brought nothing in (a file missing here)."""
+    for level in levels(block):
+        if level.synthetic:
+            return f"this file is a fragment: the {level.directive} block around it is not linted"
+        for node in level.directives("include"):
+            pattern = node.args[0] if node.args else ""
+            if any(char in pattern for char in "*?["):
+                continue
+            if not any(child.via is node for child in level.children or []):
+                return f"include {pattern} (line {node.line}) was not read"
+    return ""
