@@ -1,4 +1,4 @@
-"""A header or request line built from a variable that may hold a line feed.
+r"""A header or request line built from a variable that may hold a line feed.
 
 ## What it does
 Reads the values nginx writes into a header or a request line: `add_header`,
@@ -11,7 +11,8 @@ matched against them whose group can match `\n` (`([^/]+)`, `(\W*)`,
 `$args`, `$arg_*`, `$http_*` (raw: a line feed cannot reach them), a capture
 group that cannot match `\n` (`(.*)`: nginx's PCRE `.` stops at a newline;
 `([^\r\n]*)`, `(\w+)`), and numbered captures (`$1`) in a redirecting `rewrite`
-(nginx escapes them there when the URI had `%` escapes).  The finding names
+or in a `set` value (nginx escapes them there when the URI had `%` escapes; named
+captures are variables and are not escaped).  The finding names
 the requests that reach the directive.
 
 ## Why is this bad?
@@ -43,8 +44,10 @@ excludes newlines: `([^\r\n]*)` or `(.*)`).
   the current URI, normalized) and #var_request_uri (the original, raw URI)
 - nginx `src/http/ngx_http_parse.c` (`ngx_http_parse_complex_uri`: `%XX`
   decoded, only `%00` refused) and `src/http/ngx_http_script.c`
-  (`ngx_http_script_copy_capture_code`: captures escaped only in redirects and
-  arguments; `ngx_http_script_regex_end_code`, `NGX_UNESCAPE_REDIRECT`)
+  (`ngx_http_script_copy_capture_code`: captures escaped only in redirects,
+  arguments and rewrite-module scripts; `ngx_http_script_regex_end_code`,
+  `NGX_UNESCAPE_REDIRECT`) and `src/http/modules/ngx_http_rewrite_module.c`
+  (`e->quote = 1`); every case checked on nginx 1.22.1 (tests/test_security_nginx.py)
 - pcre2pattern, "Full stop (period, dot)" (no newline without DOTALL)
 - gixy's `http_splitting` plugin (MPL-2.0); CWE-113.
 """

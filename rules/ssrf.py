@@ -58,9 +58,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from nglint.engine import Context, Report
-from nglint.semantics.taint import Source, Taint, describe_location, is_internal, variables_in
+from nglint.semantics.taint import (
+    Source,
+    Taint,
+    describe_location,
+    host_part_variables,
+    is_internal,
+)
 from nglint.semantics.tokens import nginx_token
-from nglint.tree import Node
 
 CODE = "NG201"
 NAME = "ssrf"
@@ -69,50 +74,6 @@ FIXABLE = False
 SECURITY_SEVERITY = 8.6
 
 PASSES = ("proxy_pass", "fastcgi_pass", "uwsgi_pass", "scgi_pass", "grpc_pass")
-# variables whose value always begins with "/": they end a literal host
-SLASHED = frozenset({"request_uri", "uri", "document_uri"})
-DEPTH = 8
-
-
-def host_part_variables(text: str, node: Node, taint: Taint,
-                        depth: int = 0) -> list[tuple[str, Node]]:
-    """The variables (name, node they are read at) that make up the host part of a
-    ``*_pass`` target: everything up to the first ``/``, ``?`` or ``#`` after the
-    scheme.  A target that begins with a variable set to a URL (``set $t
-    "http://backend$request_uri"``) is read through that ``set``; any other variable
-    before ``://`` may hold a whole URL (``http://evil/#``) and counts."""
-    found: list[tuple[str, Node]] = []
-    # no scheme written (fastcgi_pass, grpc_pass host:port): the authority starts at once
-    authority = "://" not in text and not text.startswith("$")
-    last = 0
-    started = False  # something written into the host part already
-    for match, name in variables_in(text):
-        literal = text[last:match.start()]
-        last = match.end()
-        if not authority:
-            if "://" in literal:
-                authority = True
-                literal = literal.split("://", 1)[1]
-            else:
-                sets = taint.sets(name, node) if not name.isdigit() else []
-                if match.start() == 0 and depth < DEPTH and sets and all(
-                        len(s.args) >= 2 and "://" in s.args[1] for s in sets):
-                    for setter in sets:  # a URL template: its own host part counts
-                        found += host_part_variables(nginx_token(setter.args[1]), setter,
-                                                     taint, depth + 1)
-                    if "://" not in text[last:]:
-                        return found
-                    continue
-                found.append((name, node))  # in the scheme: may hold a whole URL
-                started = True
-                continue
-        if any(stop in literal for stop in "/?#"):
-            return found
-        if name in SLASHED and (literal or started):
-            return found  # "/..." ends the host
-        found.append((name, node))
-        started = True
-    return found
 
 
 def check(context: Context) -> Iterator[Report]:

@@ -20,7 +20,8 @@ depend on the regex in force there):
     match ``\\n``: ``.`` does not (nginx compiles without ``PCRE_DOTALL``),
     ``[^/]``, ``\\W``, ``\\s`` do.
 
-Both follow ``set`` (every ``set`` of the name in the server), ``map`` (a map
+Both follow ``set`` (every ``set`` of the name in the server; numbered captures
+in a ``set`` value are escaped by nginx, see ``_escapes_captures``), ``map`` (a map
 whose values are all literals is not controlled, whatever its source; ``default
 $src`` or a value with a controlled variable passes the source on) and named
 captures.  Anything nglint cannot read answers "not shown" (None): rules never
@@ -38,7 +39,6 @@ DOTALL).
 from __future__ import annotations
 
 import re
-import re._parser as sre_parse  # type: ignore[import-not-found]
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -49,10 +49,16 @@ from nglint.semantics.servers import select_servers
 from nglint.semantics.tokens import nginx_token
 from nglint.tree import Node, Tree
 
-__all__ = ["Source", "Taint", "describe_location", "variables_in", "serving_location"]
+try:  # Python 3.11+
+    import re._parser as sre_parse  # type: ignore[import-not-found]
+except ImportError:  # pragma: no cover - Python 3.10
+    import sre_parse  # type: ignore[no-redef]
+
+__all__ = ["Source", "Taint", "describe_location", "host_part_variables", "is_internal",
+           "literal_host", "serving_location", "variables_in"]
 
 VARIABLE = re.compile(r"\$(?:\{([A-Za-z0-9_]+)\}|([1-9])|([A-Za-z0-9_]+))")
-DEPTH = 8  # set/map chains followed
+DEPTH = 8  # set/map chains (and URL templates) followed
 # an address no client can answer to: server selection for it gives the catch-all servers
 UNKNOWN_HOST = "nglint-probe.invalid"
 
@@ -192,12 +198,9 @@ def _accepts_newline(op: Any, av: Any, dotall: bool) -> bool:
         negate = any(item_op is sre_parse.NEGATE for item_op, _ in av)
         hit = False
         for item_op, item in av:
-            if item_op is sre_parse.LITERAL and item == 10:
-                hit = True
-            elif item_op is sre_parse.RANGE and item[0] <= 10 <= item[1]:
-                hit = True
-            elif item_op is sre_parse.CATEGORY and item in _NEWLINE_CATEGORIES:
-                hit = True
+            hit = hit or (item_op is sre_parse.LITERAL and item == 10) \
+                or (item_op is sre_parse.RANGE and item[0] <= 10 <= item[1]) \
+                or (item_op is sre_parse.CATEGORY and item in _NEWLINE_CATEGORIES)
         return hit != negate
     return False
 
@@ -215,6 +218,30 @@ def group_is_open(body: Any) -> bool:
                 and av[1] is sre_parse.MAXREPEAT:
             return True
     return False
+
+
+def _escapes_captures(setter: Node) -> bool:
+    """Whether nginx percent-escapes numbered captures in this ``set`` value.
+
+    The rewrite module runs its script with ``e->quote = 1``
+    (``ngx_http_rewrite_handler``), and ``ngx_http_script_copy_capture_code``
+    escapes ``$1``.. (``NGX_ESCAPE_ARGS``, control characters included) while it
+    is set and the request URI had ``%`` escapes, which a decoded line feed needs.
+    A ``rewrite`` run before resets it (``ngx_http_script_regex_start_code`` and
+    ``_end_code``): then nglint does not count on it.  Named captures are
+    variables and never escaped.  Checked on nginx 1.22.1
+    (tests/test_security_nginx.py)."""
+    child = setter
+    block = setter.parent
+    while block is not None:
+        siblings = block.children or []
+        if any(sibling.directive == "rewrite" for sibling in siblings[:child.position]):
+            return False
+        if block.directive in ("location", "server"):
+            return True
+        child = block
+        block = block.parent
+    return True
 
 
 # --------------------------------------------------------------------------- taint
@@ -241,9 +268,11 @@ class Taint:
 
     # internals -------------------------------------------------------------
     def _text(self, text: str, node: Node, prop: str, via: tuple[str, ...],
-              depth: int) -> list[Source]:
+              depth: int, escaped: bool = False) -> list[Source]:
         found: list[Source] = []
         for _, name in variables_in(text):
+            if escaped and name.isdigit():
+                continue  # $1.. percent-escaped again (see _escapes_captures)
             for source in self._variable(name, node, prop, via, depth):
                 if source not in found:
                     found.append(source)
@@ -261,7 +290,8 @@ class Taint:
             for setter in sets:
                 if len(setter.args) >= 2:
                     found += self._text(nginx_token(setter.args[1]), setter, prop,
-                                        (*via, "$" + name), depth + 1)
+                                        (*via, "$" + name), depth + 1,
+                                        escaped=prop == "newline" and _escapes_captures(setter))
             return found
         block = self._map_block(name)
         if block is not None:
@@ -298,8 +328,8 @@ class Taint:
         return known
 
     def sets(self, name: str, node: Node) -> list[Node]:
-        """Every ``set $name`` that may run before ``node``: in its server (or anywhere
-        when ``node`` is outside one)."""
+        """The ``set $name`` lines that may run before ``node``: those in the blocks
+        around it, else every one in its server (or anywhere outside a server)."""
         server = node.enclosing("server")
         found = []
         for setter in self.tree.named("set"):
@@ -307,7 +337,11 @@ class Taint:
                 continue
             if server is None or setter.enclosing("server") is server:
                 found.append(setter)
-        return found
+        # the ones on the way to node (its location, the ifs around it, the server's own
+        # level) run for this request; the others only after an internal redirect
+        around = [block for block in (node, *node.ancestors())]
+        own = [setter for setter in found if any(setter.parent is block for block in around)]
+        return own or found
 
     def _map_block(self, name: str) -> Node | None:
         if self._maps is None:
@@ -366,7 +400,7 @@ class Taint:
         if found is None:
             return []
         body, subject = found
-        label = f"${key}" if isinstance(key, int) else f"${key}"
+        label = f"${key}"
         pattern = _regex_holder_pattern(holder)
         assert pattern is not None
         regex = pattern[0]
@@ -396,3 +430,66 @@ class Taint:
         for holder in holders:
             result += self._from_holder(name, holder, prop, via, depth)
         return result
+
+
+# --------------------------------------------------------------------------- targets
+
+# variables whose value always begins with "/": after a literal host they end it
+SLASHED = frozenset({"request_uri", "uri", "document_uri"})
+
+
+def host_part_variables(text: str, node: Node, self_taint: Taint,
+                        depth: int = 0) -> list[tuple[str, Node]]:
+    """The variables (name, node they are read at) that make up the host part of a
+    ``*_pass`` target: everything up to the first ``/``, ``?`` or ``#`` after the
+    scheme.  A target that begins with a variable set to a URL (``set $t
+    "http://backend$request_uri"``) is read through that ``set``; any other variable
+    before ``://`` may hold a whole URL (``http://evil/#``) and counts."""
+    found: list[tuple[str, Node]] = []
+    # no scheme written (fastcgi_pass, grpc_pass host:port): the authority starts at once
+    authority = "://" not in text and not text.startswith("$")
+    last = 0
+    started = False  # something written into the host part already
+    for match, name in variables_in(text):
+        literal = text[last:match.start()]
+        last = match.end()
+        if not authority:
+            if "://" in literal:
+                authority = True
+                literal = literal.split("://", 1)[1]
+            else:
+                sets = self_taint.sets(name, node) if not name.isdigit() else []
+                if match.start() == 0 and depth < DEPTH and sets and all(
+                        len(s.args) >= 2 and "://" in s.args[1] for s in sets):
+                    for setter in sets:  # a URL template: its own host part counts
+                        found += host_part_variables(nginx_token(setter.args[1]), setter,
+                                                     self_taint, depth + 1)
+                    if "://" not in text[last:]:
+                        return found
+                    continue
+                found.append((name, node))  # in the scheme: may hold a whole URL
+                started = True
+                continue
+        if any(stop in literal for stop in "/?#"):
+            return found
+        if name in SLASHED and (literal or started):
+            return found  # "/..." ends the host
+        found.append((name, node))
+        started = True
+    return found
+
+
+def literal_host(target: str) -> str | None:
+    """The host of a ``*_pass`` target written literally (``app`` in
+    ``http://app$request_uri``), None when variables make it."""
+    rest = target.split("://", 1)[1] if "://" in target else target
+    if rest.startswith("$"):
+        return None
+    for index, char in enumerate(rest):
+        if char in "/?#":
+            return rest[:index]
+        if char == "$":
+            following = VARIABLE.match(rest, index)
+            name = next((g for g in following.groups() if g), "") if following else ""
+            return rest[:index] if name in SLASHED else None
+    return rest
