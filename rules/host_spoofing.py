@@ -72,10 +72,14 @@ HOST_HEADERS = frozenset({"host", "x-forwarded-host"})
 
 def check(context: Context) -> Iterator[Report]:
     taint = Taint(context.tree)
+    seen: set[tuple[str | None, int]] = set()
     for directive in ("proxy_set_header", "grpc_set_header"):
         for node in context.tree.named(directive):
             if len(node.args) < 2:
                 continue
+            if (node.path, node.line) in seen:
+                continue  # the same line, included at another site
+            seen.add((node.path, node.line))
             header = nginx_token(node.args[0])
             if header.lower() not in HOST_HEADERS:
                 continue

@@ -99,11 +99,15 @@ def _value(node: Node) -> tuple[str, str, bool] | None:
 
 def check(context: Context) -> Iterator[Report]:
     taint = Taint(context.tree)
+    seen: set[tuple[str | None, int]] = set()
     for directive in (*HEADERS, "return", "rewrite"):
         for node in context.tree.named(directive):
             found = _value(node)
             if found is None:
                 continue
+            if (node.path, node.line) in seen:
+                continue  # the same line, included at another site
+            seen.add((node.path, node.line))
             text, what, escaped = found
             sources: list[Source] = []
             for _, name in variables_in(text):

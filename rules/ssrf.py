@@ -78,10 +78,14 @@ PASSES = ("proxy_pass", "fastcgi_pass", "uwsgi_pass", "scgi_pass", "grpc_pass")
 
 def check(context: Context) -> Iterator[Report]:
     taint = Taint(context.tree)
+    seen: set[tuple[str | None, int]] = set()
     for directive in PASSES:
         for node in context.tree.named(directive):
             if not node.args or is_internal(node):
                 continue
+            if (node.path, node.line) in seen:
+                continue  # the same line, included at another site
+            seen.add((node.path, node.line))
             sources: list[Source] = []
             for name, at in host_part_variables(nginx_token(node.args[0]), node, taint):
                 for source in taint.variable(name, at, "controlled"):
