@@ -26,6 +26,8 @@ CASES = [
     ("/rnum/", "location /rnum/ { rewrite ^/rnum/([^/]*)$ http://x/$1 redirect; }"),
     ("/rnamed/", "location /rnamed/ { rewrite ^/rnamed/(?<t>[^/]*)$ http://x/$t redirect; }"),
     ("/set/", "location ~ ^/set/([^/]+)$ { set $v $1; add_header X-V $v always; return 204; }"),
+    ("/rw/", "location /rw/ { rewrite ^/rw/([^/]+)$ /in/$1; set $w $1; add_header X-W $w always;"
+             " return 204; }"),
     ("/setn/", "location ~ ^/setn/(?<n>[^/]+)$ { set $v $n; return 302 http://x/$v; }"),
 ]
 
