@@ -47,6 +47,7 @@ from nglint.semantics.locations import location_info
 from nglint.semantics.pcre import translate_pcre
 from nglint.semantics.servers import select_servers
 from nglint.semantics.tokens import nginx_token
+from nglint.semantics.variables import NAMED_CAPTURE
 from nglint.tree import Node, Tree
 
 try:  # Python 3.11+
@@ -253,6 +254,8 @@ class Taint:
         self.tree = tree
         self._maps: dict[str, Node] | None = None
         self._free_hosts: dict[int, bool] = {}
+        self._setters: dict[str, list[Node]] | None = None  # set lines by variable
+        self._named: dict[str, list[Node]] | None = None  # regexes by named capture
 
     # public ----------------------------------------------------------------
     def controlled(self, text: str, node: Node) -> list[Source]:
@@ -330,13 +333,15 @@ class Taint:
     def sets(self, name: str, node: Node) -> list[Node]:
         """The ``set $name`` lines that may run before ``node``: those in the blocks
         around it, else every one in its server (or anywhere outside a server)."""
+        if self._setters is None:
+            self._setters = {}
+            for setter in self.tree.named("set"):
+                if setter.args:
+                    self._setters.setdefault(nginx_token(setter.args[0]).strip("${}"),
+                                             []).append(setter)
         server = node.enclosing("server")
-        found = []
-        for setter in self.tree.named("set"):
-            if not setter.args or nginx_token(setter.args[0]).strip("${}") != name:
-                continue
-            if server is None or setter.enclosing("server") is server:
-                found.append(setter)
+        found = [setter for setter in self._setters.get(name, [])
+                 if server is None or setter.enclosing("server") is server]
         # the ones on the way to node (its location, the ifs around it, the server's own
         # level) run for this request; the others only after an internal redirect
         around = [block for block in (node, *node.ancestors())]
@@ -415,13 +420,16 @@ class Taint:
 
     def _named_capture(self, name: str, node: Node, prop: str, via: tuple[str, ...],
                        depth: int) -> list[Source] | None:
-        holders = []
-        marker = re.compile(r"\(\?(?:P?<" + re.escape(name) + ">|'" + re.escape(name) + "')")
-        for directive in ("location", "rewrite", "if"):
-            for holder in self.tree.named(directive):
-                found = _regex_holder_pattern(holder)
-                if found is not None and marker.search(found[0]):
-                    holders.append(holder)
+        if self._named is None:
+            self._named = {}
+            for directive in ("location", "rewrite", "if"):
+                for holder in self.tree.named(directive):
+                    found = _regex_holder_pattern(holder)
+                    if found is not None and "(?" in found[0]:
+                        for match in NAMED_CAPTURE.finditer(found[0]):
+                            self._named.setdefault(match.group(1) or match.group(2),
+                                                   []).append(holder)
+        holders = self._named.get(name, [])
         if not holders:
             return None
         own = [holder for holder in holders if any(holder is up for up in node.ancestors())]
