@@ -131,7 +131,8 @@ def test_anchored_regex_gives_its_literal_start_unanchored_gives_nothing(tmp_pat
     view = view_of(tmp_path / "b", loose)
     assert view.deployments == [] and [u.profile.name for u in view.unresolved] == [
         "jupyter-server"]
-    assert codes(write(tmp_path / "c", loose)) == ["NG111"]
+    # NG202 (security) notes the `Host $http_host` of the recipe: not what this tests
+    assert [c for c in codes(write(tmp_path / "c", loose)) if c != "NG202"] == ["NG111"]
 
 
 def test_a_correct_regex_prefix_location_is_not_reported_at_root(tmp_path):
@@ -145,7 +146,7 @@ def test_a_correct_regex_prefix_location_is_not_reported_at_root(tmp_path):
                   "            client_max_body_size 100m;\n        }\n",
                   "    map $http_upgrade $connection_upgrade { default upgrade; '' close; }\n")
     assert deployments(tmp_path, text) == [("jupyter-server", "/jupyter/")]
-    assert codes(write(tmp_path / "b", text)) == []
+    assert [c for c in codes(write(tmp_path / "b", text)) if c != "NG202"] == []
 
 
 def test_hub_regex_and_root_location_serve_the_hub_and_its_users(tmp_path):

@@ -158,6 +158,11 @@ def test_real_layout_examples_run_as_printed(command: str) -> None:
                             cwd=REPO, capture_output=True, text=True, timeout=60)
     assert "Traceback" not in result.stderr
     found = json.loads(result.stdout)["findings"]
+    # the layouts proxy with `Host $http_host` on port 80 only, where $host would do:
+    # the security family's NG202 notes it (a warning; the README says so)
+    spoofing = [f for f in found if f["code"] == "NG202"]
+    assert spoofing and all(f["severity"] == "warning" for f in spoofing)
+    found = [f for f in found if f["code"] != "NG202"]
     if "docker" in command:
         assert result.returncode == 1
         assert sorted(f["code"] for f in found) == ["NG101", "NG102", "NG103", "NG104"]
@@ -165,4 +170,4 @@ def test_real_layout_examples_run_as_printed(command: str) -> None:
             "fixtures/layouts/docker/snippets/jupyter-locations.conf"}
         assert {f["via"] for f in found} == {"fixtures/layouts/docker/conf.d/jupyter.conf:6"}
     else:
-        assert (result.returncode, found) == (0, [])
+        assert (result.returncode, found) == (0, [])  # a warning does not fail the run

@@ -19,14 +19,18 @@ prefix families ``$http_``, ``$sent_http_``, ``$arg_``, ``$cookie_``,
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from nglint.tree import Node, Tree
 
-BUILTIN = frozenset({
+# names known by hand (newer versions, NGINX Plus, modules not installed where the table
+# was built); the generated table adds every name the probed nginx and modules define
+CURATED = frozenset({
     "acme_certificate", "acme_certificate_key", "ancient_browser", "args",
     "binary_remote_addr", "body_bytes_sent", "bytes_received", "bytes_sent", "connection",
     "connection_requests", "connection_time", "connections_active", "connections_reading",
@@ -51,6 +55,23 @@ BUILTIN = frozenset({
     "upstream_response_length", "upstream_response_time", "upstream_session_time",
     "upstream_status", "uri",
 })
+
+
+def _table() -> frozenset[str]:
+    """Every name ``nglint/data/variables.json`` (tools/build_variables.py) says the
+    probed nginx and its modules define, http and stream (not the source's names that
+    build lacks: ``$proxy_add_via`` is under ``#if 0``)."""
+    path = Path(__file__).resolve().parent.parent / "data" / "variables.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return frozenset()
+    return frozenset(name for kind in ("http", "stream")
+                     for name, entry in data.get(kind, {}).items()
+                     if entry.get("built", True))
+
+
+BUILTIN = CURATED | _table()
 # families: any name with these prefixes is provided by a module
 PREFIXES = ("http_", "sent_http_", "sent_trailer_", "arg_", "cookie_", "upstream_http_",
             "upstream_trailer_", "upstream_cookie_", "ssl_", "geoip_", "jwt_claim_",
