@@ -122,6 +122,7 @@ def defaults(version: Version) -> dict[str, tuple[str, ...]]:
         "proxy_redirect": ("default",),
         "add_header_inherit": ("on",),
         "add_trailer_inherit": ("on",),
+        "server_tokens": ("on",),
     }
 
 
