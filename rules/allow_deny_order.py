@@ -10,7 +10,8 @@ Reads the `allow`/`deny` list of every block that has one, in order, and reports
   it is merely redundant; address containment is computed with CIDR ranges;
 - a block whose own `allow`/`deny` replaces an outer list that ended with
   `deny all;` while its own list does not: the outer restriction is gone and
-  every other client is allowed in that block (warning).
+  every other client is allowed in that block (warning; a list ending with
+  `allow all;` opens the block on purpose and is left alone).
 
 ## Why is this bad?
 nginx checks the rules in order and the first match decides; when none matches
@@ -122,8 +123,9 @@ def check(context: Context) -> Iterator[Report]:
             continue
         yield from _shadowed(own)
         chain = levels(block)
-        if len(chain) < 2 or chain[0] is not block or access.restrictive(own):
-            continue
+        if len(chain) < 2 or chain[0] is not block or access.restrictive(own) \
+                or (own[-1].action == "allow" and own[-1].kind == "all"):
+            continue  # ends with deny all, or opens the block on purpose with allow all
         outer = access.rules(model.access(chain[1]))
         if not access.restrictive(outer):
             continue

@@ -35,6 +35,8 @@ def requests_to(block: Node) -> str:
         if location is None:
             return f"requests to {server_label(block.enclosing('server'))} {inner}"
         return f"{requests_to(location)} {inner}"
+    if block.synthetic:  # the block around a fragment: the includer is not in view
+        return f"requests to the {block.directive} that includes this file"
     if block.directive == "location":
         info = location_info(block)
         if info.modifier in ("~", "~*"):
