@@ -8,6 +8,9 @@ concerned and where the value was set.  In a fragment whose `http` block is not
 in view (a `sites-available` file), only an explicit `server_tokens on|build`
 is reported, since the main file may switch it off.
 
+Opt-in: it runs when selected (`--select NG214`, `--select security`,
+`--select ALL`, or `select` in the configuration), not in a default run.
+
 ## Why is this bad?
 With `server_tokens on` every response carries `Server: nginx/1.22.1` and every
 error page nginx generates ends with the version; `build` adds the build name.
@@ -55,6 +58,9 @@ NAME = "server-tokens"
 SEVERITY = "info"
 FIXABLE = False
 SECURITY_SEVERITY = 2.0
+# nearly every configuration keeps the default: run when selected (--select NG214,
+# --select security, --select ALL), never as noise in a default run
+OPT_IN = True
 
 DISCLOSING = frozenset({"on", "build"})
 

@@ -117,6 +117,12 @@ def test_server_tokens_is_one_finding_per_http_block(tmp_path: Path) -> None:
     assert "s0" in message and "2 more" in message
 
 
+def test_server_tokens_is_opt_in(tmp_path: Path) -> None:
+    path = write(tmp_path, "events {}\nhttp { server { listen 80; } }\n")
+    assert [f.code for f in findings(path)] == []
+    assert [f.code for f in findings(path, select=("security",))] == ["NG214"]
+
+
 def test_if_with_return_after_a_header_is_silent(tmp_path: Path) -> None:
     path = write(tmp_path, "http { server { location / { try_files $uri /i;\n"
                           "if ($bad) { add_header X-Why bad; return 403; } } } }\n")
