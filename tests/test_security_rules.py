@@ -188,3 +188,29 @@ def test_dropped_headers_and_lost_deny_all_are_what_nginx_does(launcher) -> None
         opened = instance.get(b"/dl/d.txt")
         assert opened.status == 200 and "x-frame-options" not in opened.headers
         assert instance.get(b"/safe/s.txt").status == 403
+
+
+IF_IN_LOCATION = """
+server {
+    listen 127.0.0.1:PORT;
+    root PREFIX/www;
+    location /dl/ {
+        if ($request_method = GET) { set $seen 1; }
+        try_files $uri @fallback;
+    }
+    location /safe/ {
+        if ($request_method = POST) { return 405; }
+        try_files $uri @fallback;
+    }
+    location @fallback { return 200 "fallback"; }
+}
+"""
+
+
+def test_if_loses_try_files_as_nginx_does(launcher) -> None:
+    with launcher.start(IF_IN_LOCATION, files=FILES) as instance:
+        found = lint([instance.tree], registry.select(["NG212"]), Options())
+        # the /dl/ if, not the /safe/ one
+        assert len(found) == 1 and "requests to /dl/" in found[0].message
+        assert instance.get(b"/dl/missing").status == 404  # try_files not in force
+        assert instance.get(b"/safe/missing").body == b"fallback"
