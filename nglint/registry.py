@@ -24,7 +24,10 @@ under ``[tool.nglint.rules.<name>]``), ``OPTION_KINDS`` (option name -> ``time``
 ``size`` or ``text``: how the configuration validates a value; when absent the
 kind is inferred from the default) and ``SEES_SUPPRESSIONS`` (the rule reads
 which ``# nglint: ignore`` comments were used, so it runs after the others and
-its own findings cannot be suppressed).
+its own findings cannot be suppressed), ``OPT_IN`` (the rule runs only when a
+selection names it: its code, name, a code prefix, its family or ``ALL``; a
+hardening preference such as ``server_tokens`` that would otherwise flag nearly
+every configuration).
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ class Rule:
     option_kinds: dict[str, str] = field(default_factory=dict)
     sees_suppressions: bool = False
     security_severity: float | None = None
+    opt_in: bool = False
 
     @property
     def family(self) -> str:
@@ -100,6 +104,7 @@ def all_rules() -> tuple[Rule, ...]:
             option_kinds=dict(getattr(module, "OPTION_KINDS", {})),
             sees_suppressions=bool(getattr(module, "SEES_SUPPRESSIONS", False)),
             security_severity=getattr(module, "SECURITY_SEVERITY", None),
+            opt_in=bool(getattr(module, "OPT_IN", False)),
         ))
     return tuple(sorted(found, key=lambda rule: rule.code))
 
@@ -134,4 +139,6 @@ def select(selected: Iterable[str] = (), ignored: Iterable[str] = ()) -> list[Ru
     chosen = list(all_rules())
     if selected:
         chosen = [r for r in chosen if any(matches(r, t) for t in selected)]
+    else:  # an opt-in rule runs only when a token names it (code, name, family, ALL)
+        chosen = [r for r in chosen if not r.opt_in]
     return [r for r in chosen if not any(matches(r, t) for t in ignored)]

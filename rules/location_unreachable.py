@@ -50,7 +50,7 @@ from collections.abc import Iterator
 
 from nglint.engine import Context, Report
 from nglint.findings import Severity
-from nglint.semantics.locations import LocationInfo, location_info
+from nglint.semantics.locations import LocationInfo, literal_prefix, location_info
 from nglint.tree import Node
 
 CODE = "NG012"
@@ -58,52 +58,8 @@ NAME = "location-unreachable"
 SEVERITY = "warning"
 FIXABLE = False
 
-META = set(".[](){}*+?|^$\\")
-
-
 def _where(node: Node) -> str:
     return f"{node.path}:{node.line}" if node.path else f"line {node.line}"
-
-
-def _top_level_alternation(pattern: str) -> bool:
-    depth, escaped, in_class = 0, False, False
-    for char in pattern:
-        if escaped:
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-        elif char == "|" and depth == 0:
-            return True
-    return False
-
-
-def literal_prefix(pattern: str) -> str | None:
-    """The literal text every match of an anchored regex starts with, or None."""
-    if not pattern.startswith("^") or _top_level_alternation(pattern):
-        return None
-    out: list[str] = []
-    index = 1
-    while index < len(pattern):
-        char = pattern[index]
-        if char == "\\" and index + 1 < len(pattern) and not pattern[index + 1].isalnum():
-            out.append(pattern[index + 1])
-            index += 2
-        elif char in META:
-            if char in "*?{" and out:
-                out.pop()  # the last literal is optional
-            break
-        else:
-            out.append(char)
-            index += 1
-    return "".join(out)
 
 
 def _levels(context: Context) -> Iterator[Node]:

@@ -54,6 +54,8 @@ NOT_INHERITED = frozenset({
     "include", "content_by_lua_block", "content_by_lua", "content_by_lua_file", "js_content",
     "stub_status",
 })
+# one list, both directives (Model.access)
+ACCESS_DIRECTIVES = ("allow", "deny")
 # blocks whose directives apply inside them: the levels of inheritance
 LEVELS = frozenset({"http", "server", "location", "if", "limit_except"})
 HANDLERS = ("proxy_pass", "fastcgi_pass", "uwsgi_pass", "scgi_pass", "grpc_pass",
@@ -136,6 +138,7 @@ def defaults(version: Version) -> dict[str, tuple[str, ...]]:
         "add_trailer_inherit": ("on",),
         # ngx_http_ssl_module.c: NGX_DEFAULT_CIPHERS, unchanged from 1.18 to 1.31.4
         "ssl_ciphers": ("HIGH:!aNULL:!MD5",),
+        "server_tokens": ("on",),
     }
 
 
@@ -216,6 +219,40 @@ class Model:
             return "on"
         setting = self.effective(level, f"{directive}_inherit")
         return setting.value if setting is not None and setting.args else "on"
+
+    def access(self, block: Node) -> list[Value]:
+        """The ``allow``/``deny`` rules in force at ``block``, in order.
+
+        The access module keeps both directives in one list per address family and
+        inherits the outer lists only when the level has neither ``allow`` nor ``deny``
+        (``ngx_http_access_merge_loc_conf``: ``conf->rules == NULL && conf->rules6 ==
+        NULL && conf->rules_un == NULL``): one ``allow`` in a location drops the server's
+        ``deny all``.  ``array`` asks one directive name, so it cannot answer this."""
+        for level in levels(block):
+            own = [Value(n.directive, tuple(n.args), n) for n in level.directives()
+                   if n.directive in ACCESS_DIRECTIVES]
+            if own:
+                return own
+        return []
+
+    def access_source(self, block: Node) -> Node | None:
+        """The level whose ``allow``/``deny`` rules are in force at ``block``."""
+        for level in levels(block):
+            if any(level.first(name) is not None for name in ACCESS_DIRECTIVES):
+                return level
+        return None
+
+    def document_root(self, block: Node) -> Value | None:
+        """The ``root`` or ``alias`` in force at ``block`` (None: the default ``root
+        html``).  Both inherit into nested locations, the innermost of either wins
+        (``ngx_http_core_merge_loc_conf``: ``if (conf->root.data == NULL)`` copies
+        ``alias`` and ``root`` together); an inherited ``alias`` replaces the name of
+        the location that set it."""
+        for level in levels(block):
+            for child in level.directives():
+                if child.directive in ("root", "alias"):
+                    return Value(child.directive, tuple(child.args), child)
+        return None
 
     def array_source(self, block: Node, directive: str) -> Node | None:
         """The level whose array directives are in force at ``block`` (None: none set)."""

@@ -52,8 +52,8 @@ from nglint.semantics.tokens import nginx_token
 from nglint.semantics.uri import to_bytes
 from nglint.tree import Node, Tree
 
-__all__ = ["AUTO_REDIRECT_HANDLERS", "LocationInfo", "Match", "ServerRouter", "location_info",
-           "router_for"]
+__all__ = ["AUTO_REDIRECT_HANDLERS", "LocationInfo", "Match", "ServerRouter", "literal_prefix",
+           "location_info", "router_for"]
 
 # handlers whose presence makes a prefix ending in "/" redirect the slash-less URI
 # (each sets clcf->auto_redirect in its directive handler)
@@ -88,6 +88,51 @@ class LocationInfo:
             return regex_search(self.regex, to_bytes(uri)) is not None
         except RegexTooCostly:
             return None
+
+
+# regex metacharacters: where the literal part of a pattern ends (literal_prefix)
+REGEX_META = set(".[](){}*+?|^$\\")
+
+
+def _top_level_alternation(pattern: str) -> bool:
+    depth, escaped, in_class = 0, False, False
+    for char in pattern:
+        if escaped:
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+        elif char == "|" and depth == 0:
+            return True
+    return False
+
+
+def literal_prefix(pattern: str) -> str | None:
+    """The literal text every match of an anchored regex starts with, or None."""
+    if not pattern.startswith("^") or _top_level_alternation(pattern):
+        return None
+    out: list[str] = []
+    index = 1
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\" and index + 1 < len(pattern) and not pattern[index + 1].isalnum():
+            out.append(pattern[index + 1])
+            index += 2
+        elif char in REGEX_META:
+            if char in "*?{" and out:
+                out.pop()  # the last literal is optional
+            break
+        else:
+            out.append(char)
+            index += 1
+    return "".join(out)
 
 
 def location_info(node: Node) -> LocationInfo:
