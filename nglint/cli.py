@@ -127,7 +127,8 @@ def entry() -> None:
     try:
         sys.stdout.flush()
         sys.stderr.flush()
-    except (BrokenPipeError, OSError):  # the reader went away (| head): nothing to add
+    # the reader went away (| head), or closed the stream (a language client)
+    except (BrokenPipeError, OSError, ValueError):
         status = status or EXIT_ERROR
     os._exit(status or 0)
 
@@ -443,6 +444,19 @@ def _emit(answers: list[dict[str, Any]], output_format: str,
         say(json.dumps(answers, indent=2, ensure_ascii=not speaks_unicode(sys.stdout)))
     else:
         say(render_text(answers), nl=False)
+    return EXIT_OK
+
+
+@main.command("lsp")
+@guarded
+def lsp_command() -> int:
+    """Run the language server on stdin and stdout (needs the ``lsp`` extra)."""
+    try:
+        from nglint.lsp.server import serve
+    except ImportError as error:
+        raise NglintError(f"nglint lsp needs pygls ({error.name} is missing): "
+                          "pip install 'nglint[lsp]'") from None
+    serve()
     return EXIT_OK
 
 
