@@ -195,6 +195,11 @@ FORMATS = ["text", "json", "sarif", "github"]
               help="Do not answer from, or write to, the result cache.")
 @click.option("--unsafe-fixes", is_flag=True,
               help="Also apply fixes that change behaviour beyond the finding.")
+@click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False),
+              help="Report only findings not recorded in this baseline; say how many of "
+                   "its findings no longer occur.")
+@click.option("--write-baseline", "write_baseline", type=click.Path(dir_okay=False),
+              help="Record the current findings in this baseline file (then none is new).")
 @guarded
 def check(paths: tuple[str, ...], output_format: str, output: str | None,
           config_file: str | None, context: str | None, conf_prefix: str | None,
@@ -204,7 +209,8 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
           select: tuple[str, ...], ignore: tuple[str, ...], fail_on: str | None,
           exit_zero: bool, quiet: bool, statistics: bool, apply_fixes: bool, show_diff: bool,
           no_cache: bool, unsafe_fixes: bool, style: str | None = None,
-          color: str = "auto", in_place: bool = False) -> int:
+          color: str = "auto", in_place: bool = False, baseline_file: str | None = None,
+          write_baseline: str | None = None) -> int:
     """Check nginx configuration files and directories."""
     from nglint import config
     from nglint.discover import targets
@@ -262,7 +268,9 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
         return all_trees, sorted(found.values(), key=Finding.sort_key)
 
     cache_name = store = None
-    if not (no_cache or apply_fixes or show_diff or inputs.special):
+    # a baseline's fingerprints read the tree's statements: never answered from the cache
+    if not (no_cache or apply_fixes or show_diff or inputs.special or baseline_file
+            or write_baseline):
         from nglint import cache
         from nglint.cachedir import NotPrivate
 
@@ -317,6 +325,7 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
         trees, findings = result.trees, result.remaining
     else:
         trees, findings = run({})
+    findings = _baseline(findings, baseline_file, write_baseline, quiet)
     counted = {real for tree in trees for real in tree.sources}
     if within_tree:
         counted = {real for real in counted if targets(paths)(real)}
@@ -327,6 +336,28 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
     if not exit_zero and any(f.severity >= thresholds[id(f)] for f in findings):
         return EXIT_FINDINGS
     return EXIT_OK
+
+
+def _baseline(findings: list[Finding], baseline_file: str | None, write_baseline: str | None,
+              quiet: bool) -> list[Finding]:
+    """``--write-baseline`` records the findings; ``--baseline`` keeps the new ones and
+    says on stderr which of its findings no longer occur."""
+    from nglint import baseline
+
+    if write_baseline:
+        baseline.write(write_baseline, findings)
+        say(visible(f"nglint: recorded {_count(len(findings), 'finding', 'findings')} "
+                    f"in {write_baseline}"), err=True)
+    if not baseline_file:
+        return [] if write_baseline else findings
+    new, fixed = baseline.subtract(baseline_file, findings)
+    if fixed:
+        say(f"nglint: {_count(len(fixed), 'finding', 'findings')} of the baseline no longer "
+            "occur (fixed)", err=True)
+        for entry in fixed if not quiet else ():
+            say(visible(f"fixed since the baseline: {entry['path']}: {entry['code']} "
+                        f"{entry.get('message', '')}"), err=True)
+    return new
 
 
 def report(findings: list[Finding], files: int, output_format: str, output: str | None,
