@@ -139,7 +139,7 @@ def main() -> None:
     """Lint, validate and fix nginx configurations."""
 
 
-FORMATS = ["text", "json", "sarif", "github"]
+FORMATS = ["text", "json", "sarif", "github", "gitlab", "junit"]
 
 
 @main.command()
@@ -268,9 +268,9 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
         return all_trees, sorted(found.values(), key=Finding.sort_key)
 
     cache_name = store = None
-    # a baseline's fingerprints read the tree's statements: never answered from the cache
+    # a baseline's (and GitLab's) fingerprints read the tree's statements: not cached
     if not (no_cache or apply_fixes or show_diff or inputs.special or baseline_file
-            or write_baseline):
+            or write_baseline or output_format == "gitlab"):
         from nglint import cache
         from nglint.cachedir import NotPrivate
 
@@ -381,6 +381,14 @@ def report(findings: list[Finding], files: int, output_format: str, output: str 
             from nglint.report import sarif
 
             rendered = sarif.render(findings)
+        elif output_format == "gitlab":
+            from nglint.report import gitlab
+
+            rendered = gitlab.render(findings)
+        elif output_format == "junit":
+            from nglint.report import junit
+
+            rendered = junit.render(findings, files)
         else:
             from nglint.report import github
 
