@@ -152,3 +152,33 @@ async def test_hover(client: LanguageClient, tree: Path) -> None:
     rule = await hover(2, APP.splitlines()[2].index("NG108") + 2)
     assert rule is not None and rule.startswith("# NG108 ")
     assert await hover(4, 30) is None  # an argument, not a directive
+
+
+@pytest.mark.asyncio
+async def test_save_relints_every_open_document(client: LanguageClient, tree: Path) -> None:
+    app = tree / "conf.d" / "app.conf"
+    main = tree / "nginx.conf"
+    assert _codes(await _open(client, app, APP)) == ["NG106"]
+    broken = MAIN.replace("$connection_upgrade", "$other")
+    await _open(client, main, broken)
+    main.write_text(broken)  # the editor writes the file, then says so
+    app_uri, main_uri = from_fs_path(str(app)), from_fs_path(str(main))
+    client.diagnostics.pop(app_uri)
+    client.diagnostics.pop(main_uri)
+    client.text_document_did_save(types.DidSaveTextDocumentParams(
+        text_document=types.TextDocumentIdentifier(uri=main_uri)))
+    # pytest-lsp records each notification before waking a waiter: no notification is
+    # missed between two waits
+    while app_uri not in client.diagnostics:
+        await client.wait_for_notification("textDocument/publishDiagnostics")
+    assert main_uri in client.diagnostics  # the saved file first, then the others
+    assert "NG004" in _codes(client.diagnostics[app_uri])
+
+
+@pytest.mark.asyncio
+async def test_bad_configuration_is_one_message(client: LanguageClient, tree: Path) -> None:
+    (tree / ".nglint.toml").write_text("select = [\"NG999\"]\n")
+    app = tree / "conf.d" / "app.conf"
+    assert list(await _open(client, app, APP)) == []
+    [message] = [m for m in client.messages if m.type == types.MessageType.Error]
+    assert message.message.startswith("nglint: ") and "\n" not in message.message

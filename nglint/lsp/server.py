@@ -56,9 +56,14 @@ class NglintServer(LanguageServer):
         document = self.workspace.get_text_document(uri)
         try:
             findings = analyse(path, self.overlay())
-        except NglintError as error:
+        except NglintError as error:  # a bad .nglint.toml: what `check` would say
             self.window_show_message(types.ShowMessageParams(
                 type=types.MessageType.Error, message=visible(f"nglint: {error}")))
+            findings = []
+        except Exception as error:  # one line, as the command line shows it; never a crash
+            self.window_show_message(types.ShowMessageParams(
+                type=types.MessageType.Error,
+                message=visible(f"nglint: internal error: {type(error).__name__}: {error}")))
             findings = []
         lines = Lines(document.source)
         pairs = [(diagnostic(finding, lines), finding) for finding in findings]
@@ -74,8 +79,7 @@ def diagnostic(finding: Finding, lines: Lines) -> types.Diagnostic:
         range=types.Range(start=start, end=end if end != start else
                           types.Position(line=start.line, character=start.character + 1)),
         message=finding.message, severity=SEVERITIES[finding.severity],
-        code=finding.code, source="nglint",
-        code_description=None, data={"rule": finding.rule})
+        code=finding.code, source="nglint", data={"rule": finding.rule})
 
 
 def _overlapping(a: types.Range, b: types.Range) -> bool:
@@ -117,7 +121,10 @@ def build() -> NglintServer:
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: NglintServer, params: types.DidSaveTextDocumentParams) -> None:
-        ls.lint(params.text_document.uri)
+        # the saved file may be included by (or include) the other open files
+        saved = params.text_document.uri
+        for uri in [saved, *(u for u in ls.workspace.text_documents if u != saved)]:
+            ls.lint(uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: NglintServer, params: types.DidCloseTextDocumentParams) -> None:
