@@ -493,7 +493,9 @@ def lsp_command() -> int:
     try:
         from nglint.lsp.server import serve
     except ImportError as error:
-        raise NglintError(f"nglint lsp needs pygls ({error.name} is missing): "
+        if not (error.name or "").startswith(("pygls", "lsprotocol")):
+            raise
+        raise NglintError("nglint lsp needs pygls, not installed here: "
                           "pip install 'nglint[lsp]'") from None
     serve()
     return EXIT_OK

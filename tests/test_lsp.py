@@ -182,3 +182,17 @@ async def test_bad_configuration_is_one_message(client: LanguageClient, tree: Pa
     assert list(await _open(client, app, APP)) == []
     [message] = [m for m in client.messages if m.type == types.MessageType.Error]
     assert message.message.startswith("nglint: ") and "\n" not in message.message
+
+
+def test_without_pygls_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from nglint.cli import main
+
+    for name in [n for n in sys.modules if n.startswith(("pygls", "nglint.lsp"))]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "pygls", None)  # import pygls fails
+    result = CliRunner().invoke(main, ["lsp"])
+    assert result.exit_code == 2
+    assert result.stderr == ("nglint: error: nglint lsp needs pygls, not installed here: "
+                             "pip install 'nglint[lsp]'\n")

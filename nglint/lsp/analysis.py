@@ -18,7 +18,7 @@ def analyse(path: str, overlay: Mapping[str, bytes]) -> list[Finding]:
 
     Raises ``NglintError`` as ``check`` would (a bad ``.nglint.toml``)."""
     from nglint import config
-    from nglint.discover import discover, targets
+    from nglint.discover import discover
     from nglint.engine import lint
 
     [(found, _)] = config.group([path])
@@ -27,7 +27,6 @@ def analyse(path: str, overlay: Mapping[str, bytes]) -> list[Finding]:
         return []
     trees = discover([path], overlay=dict(overlay), exclude=settings.config.excluded,
                      within_tree=True, prefix_map=settings.options.prefix_map)
-    wanted = targets([path])
-    real = os.path.realpath(path)
+    real = os.path.realpath(path)  # the tree's other files are reported when open
     return [finding for finding in lint(trees, settings.rules, settings.options)
-            if wanted(finding.path) and os.path.realpath(finding.path) == real]
+            if os.path.realpath(finding.path) == real]
