@@ -196,3 +196,27 @@ def test_without_pygls_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
     assert result.exit_code == 2
     assert result.stderr == ("nglint: error: nglint lsp needs pygls, not installed here: "
                              "pip install 'nglint[lsp]'\n")
+
+
+@pytest.mark.asyncio
+async def test_fix_all(client: LanguageClient, tree: Path) -> None:
+    app = tree / "conf.d" / "app.conf"
+    await _open(client, app, APP)
+    asked = types.CodeActionParams(
+        text_document=types.TextDocumentIdentifier(uri=from_fs_path(str(app))),
+        range=types.Range(start=types.Position(line=0, character=0),
+                          end=types.Position(line=0, character=0)),
+        context=types.CodeActionContext(diagnostics=[],
+                                        only=[types.CodeActionKind.SourceFixAll]))
+    # a plain request (no `only`, as on a cursor move) never computes it
+    plain = types.CodeActionParams(text_document=asked.text_document, range=asked.range,
+                                   context=types.CodeActionContext(diagnostics=[]))
+    assert not await client.text_document_code_action_async(plain)
+    [action] = await client.text_document_code_action_async(asked)
+    assert action.kind == "source.fixAll.nglint"
+    [(uri, edits)] = action.edit.changes.items()
+    assert uri == from_fs_path(str(app))
+    fixed = _apply(APP, edits)
+    assert "        proxy_set_header Host $host;\n" in fixed
+    assert list(await _change(client, app, 2, fixed)) == []
+    assert not await client.text_document_code_action_async(asked)  # nothing left to fix

@@ -14,7 +14,7 @@ from nglint import __version__
 from nglint.errors import NglintError
 from nglint.escape import visible
 from nglint.findings import Finding, Severity
-from nglint.lsp.analysis import analyse
+from nglint.lsp.analysis import analyse, fix_all
 from nglint.lsp.hover import hover_text
 from nglint.lsp.positions import Lines
 
@@ -22,6 +22,7 @@ SEVERITIES = {Severity.ERROR: types.DiagnosticSeverity.Error,
               Severity.WARNING: types.DiagnosticSeverity.Warning,
               Severity.INFO: types.DiagnosticSeverity.Information}
 UNSAFE = " (unsafe: changes behaviour beyond the finding)"
+FIX_ALL = "source.fixAll.nglint"
 
 
 class NglintServer(LanguageServer):
@@ -108,6 +109,33 @@ def actions(server: NglintServer, uri: str, wanted: types.Range
             is_preferred=not fix.unsafe, edit=types.WorkspaceEdit(changes=changes))
 
 
+def _asked(only: list[str] | None, kind: str) -> bool:
+    """Whether a code action request's ``only`` covers ``kind`` (a kind covers its
+    sub-kinds: ``source`` covers ``source.fixAll.nglint``)."""
+    if only is None:
+        return kind.startswith(types.CodeActionKind.QuickFix)
+    return any(kind == wanted or kind.startswith(wanted + ".") for wanted in only)
+
+
+def fix_all_action(server: NglintServer, uri: str) -> types.CodeAction | None:
+    """Every safe fix of the document at once (``--fix``'s fixed point), as whole-file
+    replacements of the files that change."""
+    path = to_fs_path(uri)
+    if not path:
+        return None
+    changes: dict[str, list[types.TextEdit]] = {}
+    for real, (before, after) in fix_all(path, server.overlay()).items():
+        old = before.decode("utf-8", "surrogateescape")
+        lines = Lines(old)
+        changes[from_fs_path(real) or real] = [types.TextEdit(
+            range=types.Range(start=lines.of(0), end=lines.of(len(old))),
+            new_text=after.decode("utf-8", "surrogateescape"))]
+    if not changes:
+        return None
+    return types.CodeAction(title="Fix all safe nglint problems", kind=FIX_ALL,
+                            edit=types.WorkspaceEdit(changes=changes))
+
+
 def build() -> NglintServer:
     server = NglintServer()
 
@@ -133,10 +161,17 @@ def build() -> NglintServer:
             uri=params.text_document.uri, diagnostics=[]))
 
     @server.feature(types.TEXT_DOCUMENT_CODE_ACTION, types.CodeActionOptions(
-        code_action_kinds=[types.CodeActionKind.QuickFix]))
+        code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL]))
     def code_action(ls: NglintServer, params: types.CodeActionParams
                     ) -> list[types.CodeAction]:
-        return list(actions(ls, params.text_document.uri, params.range))
+        only = params.context.only
+        found: list[types.CodeAction] = []
+        if _asked(only, types.CodeActionKind.QuickFix):
+            found.extend(actions(ls, params.text_document.uri, params.range))
+        if only is not None and _asked(only, FIX_ALL):  # never on a mere cursor move
+            every = fix_all_action(ls, params.text_document.uri)
+            found.extend([every] if every else [])
+        return found
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     def hover(ls: NglintServer, params: types.HoverParams) -> types.Hover | None:
