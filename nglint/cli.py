@@ -127,7 +127,8 @@ def entry() -> None:
     try:
         sys.stdout.flush()
         sys.stderr.flush()
-    except (BrokenPipeError, OSError):  # the reader went away (| head): nothing to add
+    # the reader went away (| head), or closed the stream (a language client)
+    except (BrokenPipeError, OSError, ValueError):
         status = status or EXIT_ERROR
     os._exit(status or 0)
 
@@ -138,7 +139,7 @@ def main() -> None:
     """Lint, validate and fix nginx configurations."""
 
 
-FORMATS = ["text", "json", "sarif", "github"]
+FORMATS = ["text", "json", "sarif", "github", "gitlab", "junit"]
 
 
 @main.command()
@@ -194,6 +195,11 @@ FORMATS = ["text", "json", "sarif", "github"]
               help="Do not answer from, or write to, the result cache.")
 @click.option("--unsafe-fixes", is_flag=True,
               help="Also apply fixes that change behaviour beyond the finding.")
+@click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False),
+              help="Report only findings not recorded in this baseline; say how many of "
+                   "its findings no longer occur.")
+@click.option("--write-baseline", "write_baseline", type=click.Path(dir_okay=False),
+              help="Record the current findings in this baseline file (then none is new).")
 @guarded
 def check(paths: tuple[str, ...], output_format: str, output: str | None,
           config_file: str | None, context: str | None, conf_prefix: str | None,
@@ -203,7 +209,8 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
           select: tuple[str, ...], ignore: tuple[str, ...], fail_on: str | None,
           exit_zero: bool, quiet: bool, statistics: bool, apply_fixes: bool, show_diff: bool,
           no_cache: bool, unsafe_fixes: bool, style: str | None = None,
-          color: str = "auto", in_place: bool = False) -> int:
+          color: str = "auto", in_place: bool = False, baseline_file: str | None = None,
+          write_baseline: str | None = None) -> int:
     """Check nginx configuration files and directories."""
     from nglint import config
     from nglint.discover import targets
@@ -261,7 +268,9 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
         return all_trees, sorted(found.values(), key=Finding.sort_key)
 
     cache_name = store = None
-    if not (no_cache or apply_fixes or show_diff or inputs.special):
+    # a baseline's (and GitLab's) fingerprints read the tree's statements: not cached
+    if not (no_cache or apply_fixes or show_diff or inputs.special or baseline_file
+            or write_baseline or output_format == "gitlab"):
         from nglint import cache
         from nglint.cachedir import NotPrivate
 
@@ -316,6 +325,7 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
         trees, findings = result.trees, result.remaining
     else:
         trees, findings = run({})
+    findings = _baseline(findings, baseline_file, write_baseline, quiet)
     counted = {real for tree in trees for real in tree.sources}
     if within_tree:
         counted = {real for real in counted if targets(paths)(real)}
@@ -326,6 +336,28 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
     if not exit_zero and any(f.severity >= thresholds[id(f)] for f in findings):
         return EXIT_FINDINGS
     return EXIT_OK
+
+
+def _baseline(findings: list[Finding], baseline_file: str | None, write_baseline: str | None,
+              quiet: bool) -> list[Finding]:
+    """``--write-baseline`` records the findings; ``--baseline`` keeps the new ones and
+    says on stderr which of its findings no longer occur."""
+    from nglint import baseline
+
+    if write_baseline:
+        baseline.write(write_baseline, findings)
+        say(visible(f"nglint: recorded {_count(len(findings), 'finding', 'findings')} "
+                    f"in {write_baseline}"), err=True)
+    if not baseline_file:
+        return [] if write_baseline else findings
+    new, fixed = baseline.subtract(baseline_file, findings)
+    if fixed:
+        say(f"nglint: {_count(len(fixed), 'finding', 'findings')} of the baseline no longer "
+            "occur (fixed)", err=True)
+        for entry in fixed if not quiet else ():
+            say(visible(f"fixed since the baseline: {entry['path']}: {entry['code']} "
+                        f"{entry.get('message', '')}"), err=True)
+    return new
 
 
 def report(findings: list[Finding], files: int, output_format: str, output: str | None,
@@ -349,6 +381,14 @@ def report(findings: list[Finding], files: int, output_format: str, output: str 
             from nglint.report import sarif
 
             rendered = sarif.render(findings)
+        elif output_format == "gitlab":
+            from nglint.report import gitlab
+
+            rendered = gitlab.render(findings)
+        elif output_format == "junit":
+            from nglint.report import junit
+
+            rendered = junit.render(findings, files)
         else:
             from nglint.report import github
 
@@ -443,6 +483,21 @@ def _emit(answers: list[dict[str, Any]], output_format: str,
         say(json.dumps(answers, indent=2, ensure_ascii=not speaks_unicode(sys.stdout)))
     else:
         say(render_text(answers), nl=False)
+    return EXIT_OK
+
+
+@main.command("lsp")
+@guarded
+def lsp_command() -> int:
+    """Run the language server on stdin and stdout (needs the ``lsp`` extra)."""
+    try:
+        from nglint.lsp.server import serve
+    except ImportError as error:
+        if not (error.name or "").startswith(("pygls", "lsprotocol")):
+            raise
+        raise NglintError("nglint lsp needs pygls, not installed here: "
+                          "pip install 'nglint[lsp]'") from None
+    serve()
     return EXIT_OK
 
 

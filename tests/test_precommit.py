@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import textwrap
@@ -18,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.clone import git, source_repository
 from tests.helpers import FIXTURES, REPO
 
 try:
@@ -29,15 +29,6 @@ except ImportError:  # pragma: no cover - depends on the environment
                 allow_module_level=True)
 
 MANIFEST = REPO / ".pre-commit-hooks.yaml"
-SHIPPED = ["pyproject.toml", "README.md", ".pre-commit-hooks.yaml", "nglint", "rules"]
-
-
-def git(cwd: Path, *args: str) -> str:
-    proc = subprocess.run(["git", "-c", "user.name=nglint tests", "-c",
-                           "user.email=tests@nglint.invalid", "-c", "commit.gpgsign=false",
-                           *args], cwd=cwd, capture_output=True, text=True, timeout=60,
-                          check=True)
-    return proc.stdout.strip()
 
 
 def hook(name: str) -> dict:
@@ -78,23 +69,6 @@ def test_hook_file_patterns(path: str, wanted: bool) -> None:
         assert chosen == wanted, (name, path)
 
 
-def source_repository(tmp_path: Path) -> tuple[Path, str]:
-    """This checkout's shipped files, committed in a repository of their own."""
-    source = tmp_path / "nglint-src"
-    source.mkdir()
-    ignored = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
-    for name in SHIPPED:
-        origin = REPO / name
-        if origin.is_dir():
-            shutil.copytree(origin, source / name, ignore=ignored)
-        else:
-            shutil.copy2(origin, source / name)
-    git(source, "init", "-q")
-    git(source, "add", "-A")
-    git(source, "commit", "-q", "-m", "nglint")
-    return source, git(source, "rev-parse", "HEAD")
-
-
 def jupyter_fragment() -> str:
     """The seed's http body as a conf.d file: the classic broken Jupyter proxy."""
     seed = (FIXTURES / "examples" / "jupyter-seed.conf").read_text(encoding="utf-8")
@@ -102,34 +76,45 @@ def jupyter_fragment() -> str:
     return textwrap.dedent(body).strip() + "\n"
 
 
-def test_hooks_check_fix_and_pass(tmp_path: Path) -> None:
-    source, revision = source_repository(tmp_path)
+def deployment(tmp_path: Path, config: str) -> Path:
+    """A repository with a tree whose conf.d/jupyter.conf is broken, and ``config``."""
     work = tmp_path / "deployment"
     (work / "nginx" / "conf.d").mkdir(parents=True)
     (work / "nginx" / "nginx.conf").write_text(
         "events {}\nhttp {\n    include conf.d/*.conf;\n}\n", encoding="utf-8")
-    site = work / "nginx" / "conf.d" / "jupyter.conf"
-    site.write_text(jupyter_fragment(), encoding="utf-8")
-    (work / ".pre-commit-config.yaml").write_text(textwrap.dedent(f"""\
+    (work / "nginx" / "conf.d" / "jupyter.conf").write_text(jupyter_fragment(),
+                                                            encoding="utf-8")
+    (work / ".pre-commit-config.yaml").write_text(config, encoding="utf-8")
+    git(work, "init", "-q")
+    git(work, "add", "-A")
+    git(work, "commit", "-q", "-m", "deployment")
+    return work
+
+
+def run_pre_commit(work: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PRE_COMMIT_HOME")}
+    env["PRE_COMMIT_HOME"] = str(home)  # a fresh install
+    proc = subprocess.run([sys.executable, "-m", "pre_commit", "run", *args], cwd=work,
+                          capture_output=True, text=True, timeout=600, env=env)
+    assert "Traceback" not in proc.stdout + proc.stderr, proc.stdout + proc.stderr
+    return proc
+
+
+def test_hooks_check_fix_and_pass(tmp_path: Path) -> None:
+    source, revision = source_repository(tmp_path)
+    work = deployment(tmp_path, textwrap.dedent(f"""\
         repos:
           - repo: {source}
             rev: {revision}
             hooks:
               - id: nglint
               - id: nglint-fix
-        """), encoding="utf-8")
-    git(work, "init", "-q")
-    git(work, "add", "-A")
-    git(work, "commit", "-q", "-m", "deployment")
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTHONPATH", "VIRTUAL_ENV", "PRE_COMMIT_HOME")}
-    env["PRE_COMMIT_HOME"] = str(tmp_path / "pre-commit-home")  # a fresh install
+        """))
+    site = work / "nginx" / "conf.d" / "jupyter.conf"
 
     def pre_commit(*args: str) -> subprocess.CompletedProcess[str]:
-        proc = subprocess.run([sys.executable, "-m", "pre_commit", "run", *args], cwd=work,
-                              capture_output=True, text=True, timeout=600, env=env)
-        assert "Traceback" not in proc.stdout + proc.stderr, proc.stdout + proc.stderr
-        return proc
+        return run_pre_commit(work, tmp_path / "pre-commit-home", *args)
 
     broken = site.read_text(encoding="utf-8")
     checked = pre_commit("nglint", "--all-files")
@@ -149,3 +134,21 @@ def test_hooks_check_fix_and_pass(tmp_path: Path) -> None:
     # the fragment alone, as pre-commit passes it when only it changed: linted in its tree
     alone = pre_commit("nglint", "--files", "nginx/conf.d/jupyter.conf")
     assert alone.returncode == 0, alone.stdout + alone.stderr
+
+
+def test_readme_config_as_printed(tmp_path: Path) -> None:
+    """The README's .pre-commit-config.yaml, only the repository URL replaced by a
+    clone tagged with the README's ``rev``."""
+    from tests.test_readme_sections import blocks, section
+
+    (printed,) = blocks(section("pre-commit"), "yaml")
+    url = "https://github.com/OWNER/nglint"
+    assert printed.count(url) == 1
+    rev = re.search(r"rev: (\S+)", printed)
+    assert rev is not None
+    source, _ = source_repository(tmp_path, tag=rev.group(1))
+    work = deployment(tmp_path, printed.replace(url, str(source)))
+    checked = run_pre_commit(work, tmp_path / "pre-commit-home", "--all-files")
+    assert checked.returncode == 1, checked.stdout + checked.stderr
+    assert "nginx/conf.d/jupyter.conf:9:5: NG101 [error]" in checked.stdout, checked.stdout
+    assert "nglint --fix" not in checked.stdout  # the fix hook is commented out
