@@ -51,7 +51,7 @@ def test_reference_configuration_is_clean():
     port 443 alone `$host` would do, NG202 warns)."""
     found = findings(FIXTURES / "examples" / "jupyter-reference.conf")
     assert [(f.code, f.line, f.severity.name) for f in found if f.code == "NG202"] == [
-        ("NG202", 17, "WARNING")]
+        ("NG202", 18, "WARNING")]
     found = [f for f in found if f.code != "NG202"]
     assert found == [], [f"{f.code} {f.line}: {f.message}" for f in found]
 
