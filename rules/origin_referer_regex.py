@@ -65,6 +65,7 @@ from nglint.engine import Context, Report
 from nglint.semantics.pcre import translate_pcre
 from nglint.semantics.samples import ANY, LITERAL, Sample, matches, request_path, samples
 from nglint.semantics.tokens import nginx_token
+from nglint.semantics.variables import map_regexes
 from nglint.tree import Node
 
 CODE = "NG220"
@@ -165,25 +166,20 @@ def _if_checks(context: Context) -> Iterator[Report]:
 
 
 def _map_checks(context: Context) -> Iterator[Report]:
-    for node in context.tree.named("map"):
-        if not node.args or nginx_token(node.args[0]) not in VARIABLES or not node.children:
+    for key in map_regexes(context.tree):
+        variable = key.source
+        if variable not in VARIABLES:
             continue
-        variable = nginx_token(node.args[0])
-        for entry in node.children:
-            key = nginx_token(entry.directive)
-            if entry.is_comment or not key.startswith("~"):
-                continue
-            caseless = key.startswith("~*")
-            pattern = key[2:] if caseless else key[1:]
-            found = _bypass(pattern, caseless, variable == "$http_referer",
-                            bool(context.option("https-only")))
-            if found is not None:
-                attack, why = found
-                yield Report(
-                    f"the map key {key!r} on {variable} also matches {attack!r} ({why}): a "
-                    f"page on a host of the attacker's gets this map's value "
-                    f"{' '.join(entry.args)!r}", node=entry,
-                    headline=f"{_header(variable)} map regex {pattern!r} accepts {attack!r}")
+        found = _bypass(key.pattern, key.caseless, variable == "$http_referer",
+                        bool(context.option("https-only")))
+        if found is not None:
+            attack, why = found
+            written = nginx_token(key.entry.directive)
+            yield Report(
+                f"the map key {written!r} on {variable} also matches {attack!r} ({why}): a "
+                f"page on a host of the attacker's gets this map's value "
+                f"{' '.join(key.entry.args)!r}", node=key.entry,
+                headline=f"{_header(variable)} map regex {key.pattern!r} accepts {attack!r}")
 
 
 def _valid_referers(context: Context) -> Iterator[Report]:

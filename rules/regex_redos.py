@@ -63,6 +63,7 @@ from nglint.semantics.locations import location_info
 from nglint.semantics.pcre import translate_pcre
 from nglint.semantics.samples import CannotSample, parse
 from nglint.semantics.tokens import nginx_token
+from nglint.semantics.variables import map_regexes
 
 try:  # CPython 3.11+
     from re import _constants as _c  # type: ignore[attr-defined]
@@ -267,20 +268,12 @@ def check(context: Context) -> Iterator[Report]:
                 f"to {_shown(subject)!r} makes PCRE2 run to its match limit (CPU burn on "
                 "every such request, then a 500 and `pcre2_match() failed` in the error "
                 "log)", node=node, headline=f"regex {info.path!r} is open to ReDoS")
-    for node in context.tree.named("map"):
-        if not node.children or not node.args:
-            continue
-        for entry in node.children:
-            key = nginx_token(entry.directive)
-            if entry.is_comment or not key.startswith("~"):
-                continue
-            caseless = key.startswith("~*")
-            pattern = key[2:] if caseless else key[1:]
-            subject = slow_subject(pattern, caseless)
-            if subject is not None:
-                yield Report(
-                    f"the map key {key!r} on {nginx_token(node.args[0])} backtracks "
-                    f"catastrophically on {_shown(subject)!r}: PCRE2 runs to its match "
-                    "limit on every such value (CPU burn; nginx logs `pcre2_match() failed` "
-                    "and the key does not match)", node=entry,
-                    headline=f"map regex {pattern!r} is open to ReDoS")
+    for key in map_regexes(context.tree):
+        subject = slow_subject(key.pattern, key.caseless)
+        if subject is not None:
+            yield Report(
+                f"the map key {nginx_token(key.entry.directive)!r} on {key.source} "
+                f"backtracks catastrophically on {_shown(subject)!r}: PCRE2 runs to its "
+                "match limit on every such value (CPU burn; nginx logs `pcre2_match() "
+                "failed` and the key does not match)", node=key.entry,
+                headline=f"map regex {key.pattern!r} is open to ReDoS")

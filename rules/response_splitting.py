@@ -57,7 +57,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from nglint.engine import Context, Report
-from nglint.semantics.taint import Source, Taint, describe_location, variables_in
+from nglint.semantics.taint import Taint, describe_location
 from nglint.semantics.tokens import nginx_token
 from nglint.tree import Node
 
@@ -109,13 +109,7 @@ def check(context: Context) -> Iterator[Report]:
                 continue  # the same line, included at another site
             seen.add((node.path, node.line))
             text, what, escaped = found
-            sources: list[Source] = []
-            for _, name in variables_in(text):
-                if escaped and name.isdigit():
-                    continue
-                for source in taint.variable(name, node, "newline"):
-                    if source not in sources:
-                        sources.append(source)
+            sources = taint.text(text, node, "newline", escaped)
             if not sources:
                 continue
             exposed = describe_location(node)

@@ -59,7 +59,6 @@ from collections.abc import Iterator
 
 from nglint.engine import Context, Report
 from nglint.semantics.taint import (
-    Source,
     Taint,
     describe_location,
     host_part_variables,
@@ -86,11 +85,8 @@ def check(context: Context) -> Iterator[Report]:
             if (node.path, node.line) in seen:
                 continue  # the same line, included at another site
             seen.add((node.path, node.line))
-            sources: list[Source] = []
-            for name, at in host_part_variables(nginx_token(node.args[0]), node, taint):
-                for source in taint.variable(name, at, "controlled"):
-                    if source not in sources:
-                        sources.append(source)
+            sources = taint.variables(
+                host_part_variables(nginx_token(node.args[0]), node, taint), "controlled")
             if not sources:
                 continue
             exposed = describe_location(node)

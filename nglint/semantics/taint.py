@@ -39,7 +39,7 @@ DOTALL).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -268,6 +268,20 @@ class Taint:
 
     def variable(self, name: str, node: Node, prop: str) -> list[Source]:
         return self._variable(name, node, prop, (), 0)
+
+    def text(self, text: str, node: Node, prop: str, escaped: bool = False) -> list[Source]:
+        """The sources of every variable written in ``text`` at ``node``, once each
+        (``escaped``: ``$1``.. are percent-escaped again and hold no line feed)."""
+        return self._text(text, node, prop, (), 0, escaped)
+
+    def variables(self, names: Iterable[tuple[str, Node]], prop: str) -> list[Source]:
+        """The sources of ``(name, where it is read)`` pairs, once each."""
+        found: list[Source] = []
+        for name, at in names:
+            for source in self._variable(name, at, prop, (), 0):
+                if source not in found:
+                    found.append(source)
+        return found
 
     # internals -------------------------------------------------------------
     def _text(self, text: str, node: Node, prop: str, via: tuple[str, ...],

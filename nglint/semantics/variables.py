@@ -212,3 +212,33 @@ def undefined(tree: Tree) -> Iterator[Use]:
     for use in uses(tree):
         if not is_builtin(use.name) and use.name not in known:
             yield use
+
+
+@dataclass(frozen=True)
+class MapRegex:
+    """One regex key of a ``map`` block: ``~pattern`` or ``~*pattern`` (caseless)."""
+
+    map: Node  # the map block
+    entry: Node  # the ``key value;`` line
+    source: str  # the variable the map reads (``$http_origin``), as written
+    pattern: str
+    caseless: bool
+
+
+def map_regexes(tree: Tree) -> Iterator[MapRegex]:
+    """Every regex key of every ``map`` (ngx_http_map_module: a key starting with ``~``
+    is a regex, ``~*`` a caseless one)."""
+    from nglint.semantics.tokens import nginx_token
+
+    for node in tree.named("map"):
+        if not node.args or not node.children:
+            continue
+        for entry in node.children:
+            if entry.is_comment:
+                continue
+            key = nginx_token(entry.directive)
+            if not key.startswith("~"):
+                continue
+            caseless = key.startswith("~*")
+            yield MapRegex(node, entry, nginx_token(node.args[0]),
+                           key[2:] if caseless else key[1:], caseless)
