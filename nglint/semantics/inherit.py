@@ -229,10 +229,10 @@ class Model:
         NULL && conf->rules_un == NULL``): one ``allow`` in a location drops the server's
         ``deny all``.  ``array`` asks one directive name, so it cannot answer this."""
         for level in levels(block):
-            own = [Value(n.directive, tuple(n.args), n) for n in level.directives()
-                   if n.directive in ACCESS_DIRECTIVES]
-            if own:
-                return own
+            if all(level.first(name) is None for name in ACCESS_DIRECTIVES):
+                continue  # indexed for a large block: an http level with many servers
+            return [Value(n.directive, tuple(n.args), n) for n in level.directives()
+                    if n.directive in ACCESS_DIRECTIVES]
         return []
 
     def access_source(self, block: Node) -> Node | None:

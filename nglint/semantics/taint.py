@@ -253,7 +253,6 @@ class Taint:
     def __init__(self, tree: Tree) -> None:
         self.tree = tree
         self._maps: dict[str, Node] | None = None
-        self._free_hosts: dict[int, bool] = {}
         self._setters: dict[str, list[Node]] | None = None  # set lines by variable
         self._named: dict[str, list[Node]] | None = None  # regexes by named capture
 
@@ -338,11 +337,10 @@ class Taint:
         server = node.enclosing("server")
         if server is None:
             return False
-        known = self._free_hosts.get(id(server))
-        if known is None:
-            known = any(chosen is server for chosen in select_servers(self.tree, UNKNOWN_HOST))
-            self._free_hosts[id(server)] = known
-        return known
+        # the servers that answer a Host no server_name names: one selection per tree
+        free = self.tree.memo("servers-for-any-host", lambda: {
+            id(chosen) for chosen in select_servers(self.tree, UNKNOWN_HOST)})
+        return id(server) in free
 
     def sets(self, name: str, node: Node) -> list[Node]:
         """The ``set $name`` lines that may run before ``node``: those in the blocks
