@@ -10,7 +10,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import click
 
@@ -20,6 +20,8 @@ from nglint.escape import fence_commands, speaks_unicode, tolerant_streams, visi
 from nglint.findings import Finding
 from nglint.tree import Tree
 from nglint.versions import DEFAULT_RANGE
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 if TYPE_CHECKING:
     from nglint.engine import Options
@@ -501,20 +503,31 @@ def lsp_command() -> int:
     return EXIT_OK
 
 
+def _one_tree_options(command: F) -> F:
+    """The options of the commands that answer for one path (``apps``, ``route``):
+    output format, how the path is read, the target version, the configuration."""
+    for option in reversed((
+        click.option("--format", "output_format", type=click.Choice(["text", "json"]),
+                     default="text", show_default=True),
+        click.option("--context", type=click.Choice(["main", "http", "server", "location"])),
+        click.option("--conf-prefix", type=click.Path(file_okay=False)),
+        click.option("--nginx-version", metavar="VERSION",
+                     help="Target nginx version (default: the configuration's "
+                     "nginx-version); the answer is for the oldest version of a range."),
+        click.option("--config", "config_file", type=click.Path(dir_okay=False),
+                     help="Configuration file to use instead of the one found upward."),
+        click.option("--stdin-filename", metavar="PATH",
+                     help="Name of what - reads from stdin."),
+    )):
+        command = option(command)
+    return command
+
+
 @main.command("apps")
 @click.argument("path", type=click.Path())
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
-@click.option("--context", type=click.Choice(["main", "http", "server", "location"]))
-@click.option("--conf-prefix", type=click.Path(file_okay=False))
 @click.option("--jupyter-prefix", "jupyter_prefixes", multiple=True,
               help="Where Jupyter is served (replaces the inference).")
-@click.option("--nginx-version", metavar="VERSION",
-              help="Target nginx version (default: the configuration's nginx-version, "
-              "else the oldest version of its range).")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False),
-              help="Configuration file to use instead of the one found upward.")
-@click.option("--stdin-filename", metavar="PATH", help="Name of what - reads from stdin.")
+@_one_tree_options
 @guarded
 def apps_command(path: str, output_format: str, context: str | None, conf_prefix: str | None,
                  jupyter_prefixes: tuple[str, ...], nginx_version: str | None,
@@ -539,16 +552,7 @@ def apps_command(path: str, output_format: str, context: str | None, conf_prefix
               help="Where the request arrives (127.0.0.1:8080, [::1]:443, 8080).")
 @click.option("--header", "headers", multiple=True, metavar="'NAME: VALUE'",
               help="A client header, e.g. 'Upgrade: websocket' (repeatable).")
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text",
-              show_default=True)
-@click.option("--context", type=click.Choice(["main", "http", "server", "location"]))
-@click.option("--conf-prefix", type=click.Path(file_okay=False))
-@click.option("--nginx-version", metavar="VERSION",
-              help="Target nginx version for defaults (default: the configuration's "
-              "nginx-version, else the newest of its range).")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False),
-              help="Configuration file to use instead of the one found upward.")
-@click.option("--stdin-filename", metavar="PATH", help="Name of what - reads from stdin.")
+@_one_tree_options
 @guarded
 def route_command(path: str, uris: tuple[str, ...], host: str | None, listen: str | None,
                   headers: tuple[str, ...], output_format: str, context: str | None,
