@@ -22,7 +22,7 @@ from nglint.runon import unclear_spans
 from nglint.semantics.inherit import Model
 from nglint.suppress import Suppression, Suppressions
 from nglint.tree import Node, Problem, Tree
-from nglint.versions import DEFAULT_RANGE, Tracked, Version, VersionRange, recording
+from nglint.versions import DEFAULT_RANGE, Tracked, Version, VersionRange, recording, same_cell
 
 if TYPE_CHECKING:
     from nglint.apps.view import AppView
@@ -85,6 +85,9 @@ class Analysis:
         self.consulted: set[Version] = set()
         self.version: Version = options.nginx_version.low  # of the model asked now
         self._models: dict[Version, Model] = {}
+        # memos the models of every version share, each entry valid at the versions on
+        # the same side of those it depends on (``Model``'s ``shared``)
+        self._shared: dict[str, Any] = {}
         self._apps: dict[Version, tuple[AppView, frozenset[Version]]] = {}
 
     @property
@@ -92,7 +95,8 @@ class Analysis:
         """The model of the version being asked (one per version, built on first use)."""
         found = self._models.get(self.version)
         if found is None:
-            found = self._models[self.version] = Model(Tracked(self.version, self.consulted))
+            found = self._models[self.version] = Model(Tracked(self.version, self.consulted),
+                                                       self._shared)
         return found
 
     @cached_property
@@ -106,6 +110,12 @@ class Analysis:
         if known is not None:
             self.consulted |= known[1]  # what building it depended on, noted again
             return known[0]
+        for built, (view, consulted) in list(self._apps.items()):
+            if same_cell(built, self.version, consulted):  # built at a version like this
+                self.consulted |= consulted
+                found = view.at(self.model)
+                self._apps[self.version] = (found, consulted)
+                return found
         from nglint.apps.view import AppView
 
         with recording(self.consulted) as consulted:

@@ -238,6 +238,7 @@ class Loader:
                 chain: list[str]) -> None:
         real = self._realpath(file.source.path)
         tree.sources.setdefault(real, file.source)
+        tree.expansions.setdefault(real, []).append(file.source.path)
         if file.error:
             if real not in tree.broken_files:
                 tree.problems.append(file.error)

@@ -197,6 +197,8 @@ class Tree:
     # each include pattern's matches, and where each included path resolved to
     includes: dict[str, list[str]] = field(default_factory=dict)
     resolved: dict[str, str] = field(default_factory=dict)
+    # realpath -> the path it was reached as, once per place it was included from
+    expansions: dict[str, list[str]] = field(default_factory=dict)
     _index: dict[str, list[Node]] | None = field(default=None, repr=False)
     _nodes: list[Node] | None = field(default=None, repr=False)
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -211,8 +213,13 @@ class Tree:
     def sites(self, node: Node) -> list[Node]:
         """Every node of the tree that is ``node``'s statement: one per place its file
         is included from (``node`` alone for a file included once)."""
-        index = self.memo("sites", lambda: _by_statement(self.nodes))
-        return index.get(id(node.statement), [node]) if node.statement is not None else [node]
+        repeated = self.memo("repeated", lambda: {
+            path for paths in self.expansions.values() if len(paths) > 1 for path in paths})
+        if node.statement is None or node.source is None or node.source.path not in repeated:
+            return [node]  # its file is included once (the usual case: nothing indexed)
+        index = self.memo("sites", lambda: _by_statement(
+            [n for n in self.nodes if n.source is not None and n.source.path in repeated]))
+        return index.get(id(node.statement), [node])
 
     @property
     def nodes(self) -> list[Node]:

@@ -163,6 +163,15 @@ def describe(parts: Iterable[VersionRange]) -> str:
 DEFAULT_RANGE = VersionRange(OLDEST_SUPPORTED, NEWEST_KNOWN)
 
 
+def same_cell(built: Version, now: Version, consulted: Iterable[Version]) -> bool:
+    """Whether an answer worked out at ``built`` holds at ``now`` too: the two fall on
+    the same side of every version the answer was compared with (``Tracked``), so every
+    comparison it made answers the same.  Compares plain tuples (nothing is noted).
+    Shapes: versions are (major, minor, patch) tuples."""
+    first, second = tuple(built), tuple(now)
+    return all((first >= point) == (second >= point) for point in consulted)
+
+
 class Tracked(tuple[int, int, int]):
     """A version that notes, in ``consulted``, every version it is compared with: the
     first version of the other behaviour (``version >= (1, 29, 7)`` notes 1.29.7).

@@ -28,9 +28,10 @@ websocket endpoint lands.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from nglint.apps import by_name, profiles
@@ -47,10 +48,10 @@ from nglint.findings import Severity
 from nglint.semantics import locations, request, servers
 from nglint.semantics.inherit import Model
 from nglint.semantics.tokens import nginx_token
-from nglint.semantics.upstream import split_target
+from nglint.semantics.upstream import split_target, upstream_for
 from nglint.tree import COMMENT as COMMENT_NODE
 from nglint.tree import Node, Tree
-from nglint.versions import Version, recording
+from nglint.versions import Version, recording, same_cell
 
 __all__ = ["AppView", "Attribution", "Deployment", "Landing", "ServingGroup", "display"]
 
@@ -321,11 +322,23 @@ class AppView:
         self.attributions: dict[int, Attribution] = {}
         self._nodes: dict[int, Node] = {}
         self.unresolved: list[Unresolved] = []
-        # (server, uri) -> its outcomes and the versions they depend on
+        # (server, uri) -> its outcomes, the versions they depend on and the version
+        # they were worked out at: shared with the views of other versions (``at``)
         self._outcomes: dict[tuple[int, str],
-                             tuple[list[request.Outcome], frozenset[Version]]] = {}
+                             list[tuple[list[request.Outcome], frozenset[Version],
+                                        Version]]] = {}
         self.deployments = list(self._find())
         self.landings = [landing for d in self.deployments for landing in self._land(d)]
+
+    def at(self, model: Model) -> AppView:
+        """This view for the model of another version whose answers the view's own do
+        not depend on (the engine checks ``versions.same_cell``): attributions,
+        deployments and landings are shared; outcomes asked later are worked out at
+        ``model``'s version unless one already is on the same side of the versions it
+        depends on."""
+        view = copy.copy(self)
+        view.model = model
+        return view
 
     # -- attribution ----------------------------------------------------------
     def attribution(self, location: Node) -> Attribution | None:
@@ -479,16 +492,23 @@ class AppView:
     def outcomes(self, server: Node, uri: str) -> list[request.Outcome]:
         """What ``server`` does with a websocket request for ``uri`` (the request
         model), ``if`` branches with a content handler included."""
-        key = (id(server), uri)
-        known = self._outcomes.get(key)
-        if known is not None:
-            self.model.consulted |= known[1]  # the versions it depends on, noted again
-            return known[0]
+        entries = self._outcomes.setdefault((id(server), uri), [])
+        now = self.model.version
+        for found, consulted, built in entries:
+            if same_cell(built, now, consulted):
+                self.model.consulted |= consulted  # the versions it depends on, noted again
+                if built != tuple(now):
+                    # what a rule asks of them next (the headers sent) is of this version
+                    found = [replace(outcome, version=now, upstream=upstream_for(
+                        self.model, outcome.upstream.block) if outcome.upstream else None)
+                        for outcome in found]
+                    entries.append((found, consulted, tuple(now)))
+                return found
         sample = request.Request(uri=uri, headers=WEBSOCKET_HEADERS)
         with recording(self.model.consulted) as consulted:
             found = request.serving(request.on_server(self.tree, server, sample, self.model),
                                     self.model)
-        self._outcomes[key] = (found, frozenset(consulted))
+        entries.append((found, frozenset(consulted), tuple(now)))
         return found
 
     def route(self, server: Node, uri: str) -> tuple[Node | None, bool, Node | None]:

@@ -151,15 +151,23 @@ def levels(node: Node) -> list[Node]:
 class Model:
     """Effective values for one target nginx version."""
 
-    def __init__(self, version: Version = DEFAULT_NGINX_VERSION) -> None:
+    def __init__(self, version: Version = DEFAULT_NGINX_VERSION,
+                 shared: dict[str, Any] | None = None) -> None:
+        """``shared``: memos common to the models of one tree at other versions (the
+        engine's ``Analysis``); an entry there holds the versions its answer depends on
+        and is used at another version only on the same side of each
+        (``versions.same_cell``)."""
         # a Tracked version notes every comparison (nglint.versions): the engine learns
         # which versions an answer depends on; a plain one is for library callers
         self.version = version
         self.consulted: set[Version] = getattr(version, "consulted", set())
         self._defaults = defaults(DEFAULT_NGINX_VERSION)
-        # block id -> (block, its handler): asked for every location by several rules;
-        # the block is kept so that its id cannot be reused while the memo lives
-        self._handlers: dict[int, tuple[Node, Node | None]] = {}
+        self.shared: dict[str, Any] = shared if shared is not None else {}
+        # block id -> (block, its handler): asked for every location by several rules,
+        # the same at every version; the block is kept so that its id cannot be reused
+        # while the memo lives
+        self._handlers: dict[int, tuple[Node, Node | None]] = \
+            self.shared.setdefault("handlers", {})
         # memos of the modules that answer from this model (upstream.upstream_for)
         self.memos: dict[str, Any] = {}
 

@@ -46,7 +46,7 @@ from nglint.semantics.inherit import (
 )
 from nglint.semantics.tokens import nginx_token
 from nglint.tree import Node
-from nglint.versions import recording
+from nglint.versions import recording, same_cell
 
 __all__ = ["HOST_SEPARATE", "Header", "Upstream", "proxy_headers", "split_target",
            "upstream_for"]
@@ -111,6 +111,29 @@ def _defaults(version: Version) -> list[tuple[str, str]]:
     return rows
 
 
+# lowercase name -> (name, value) of the defaults no version changed
+_UNVERSIONED_DEFAULTS = {name.lower(): (name, value) for name, value in
+                         (*_BODY_HEADERS, ("TE", ""), ("Keep-Alive", ""), ("Expect", ""),
+                          ("Upgrade", ""))}
+
+
+def _default(name: str, version: Version) -> Header | None:
+    """nginx's default entry for one header name (lowercase ``name``), or None.
+
+    The same rows as ``_defaults``, but comparing the version only for the names whose
+    default changed (Connection, Host, Proxy-Connection): a rule that asks for
+    ``Upgrade`` then does not depend on the version, and runs once over a range."""
+    if name in _UNVERSIONED_DEFAULTS:
+        return Header(*_UNVERSIONED_DEFAULTS[name], None)
+    if name == "connection":
+        return Header("Connection", "close" if version < HTTP_1_1_DEFAULT else "", None)
+    if name == "host":
+        return Header("Host", "" if version >= HOST_SEPARATE else "$proxy_host", None)
+    if name == "proxy-connection" and version >= PROXY_CONNECTION_DEFAULT:
+        return Header("Proxy-Connection", "", None)
+    return None
+
+
 def proxy_headers(model: Model, block: Node) -> list[Header]:
     """The header list nginx builds for ``block`` (steps 1 and 2 above), in order.
 
@@ -121,7 +144,7 @@ def proxy_headers(model: Model, block: Node) -> list[Header]:
         if len(value.args) != 2:
             continue  # nginx -t refuses it; NG008 reports it
         name, text = (nginx_token(arg) for arg in value.args)
-        if model.version >= HOST_SEPARATE and name.lower() == "host":
+        if name.lower() == "host" and model.version >= HOST_SEPARATE:
             continue
         configured.append(Header(name, text, value.node))
     names = {header.name.lower() for header in configured}
@@ -133,7 +156,7 @@ def proxy_headers(model: Model, block: Node) -> list[Header]:
 Evaluate = Callable[[str], "str | None"]
 
 
-@dataclass
+@dataclass(slots=True)
 class Upstream:
     """What a proxying block sends upstream.
 
@@ -149,17 +172,23 @@ class Upstream:
     target: str  # its URL as nginx reads it
     model: Model = field(repr=False)
     pass_request_headers: bool = True
-    _answers: dict[str, tuple[Any, frozenset[Version]]] = field(
+    # answer name -> (answer, the versions it depends on, the version it was worked out
+    # at), shared by the Upstream of this block at every version (``_upstream_for``)
+    _answers: dict[str, list[tuple[Any, frozenset[Version], Version]]] = field(
         default_factory=dict, repr=False)
 
     def _lazy(self, name: str, compute: Callable[[], Any]) -> Any:
-        known = self._answers.get(name)
-        if known is not None:
-            self.model.consulted |= known[1]
-            return known[0]
+        entries = self._answers.setdefault(name, [])
+        now = self.model.version
+        for value, consulted, built in entries:
+            if not consulted:
+                return value  # the same at every version
+            if same_cell(built, now, consulted):
+                self.model.consulted |= consulted  # noted again, as if worked out now
+                return value
         with recording(self.model.consulted) as consulted:
             value = compute()
-        self._answers[name] = (value, frozenset(consulted))
+        entries.append((value, _frozen(consulted), _plain(now)))
         return value
 
     @property
@@ -199,9 +228,30 @@ class Upstream:
         return self.model.upstream_keepalive(block) if block is not None else None
 
     def named(self, name: str) -> list[Header]:
-        """Entries of the list with this name (case-insensitive), in order."""
+        """Entries of the list with this name (case-insensitive), in order: those of
+        ``headers`` with that name, worked out without building the whole list (the
+        configured lines, else nginx's default for the name), so that the answer
+        depends only on the versions at which that name's default changed."""
         wanted = name.lower()
-        return [header for header in self.headers if header.name.lower() == wanted]
+        return self._lazy("named:" + wanted, lambda: self._named(wanted))
+
+    def _named(self, wanted: str) -> list[Header]:
+        configured = [header for header in self._configured if header.name.lower() == wanted]
+        if wanted == "host" and configured and self.model.version >= HOST_SEPARATE:
+            configured = []  # 1.31.4+: Host lines are not in the list (``host_lines``)
+        if configured:
+            return configured
+        default = _default(wanted, self.model.version)
+        return [default] if default is not None else []
+
+    @property
+    def _configured(self) -> list[Header]:
+        """``proxy_set_header`` lines in force with two arguments, Host lines included
+        (no version compared)."""
+        return self._lazy("configured", lambda: [
+            Header(*(nginx_token(arg) for arg in value.args), value.node)
+            for value in self.model.array(self.block, "proxy_set_header")
+            if len(value.args) == 2])
 
     def host(self, evaluate: Evaluate) -> str | None:
         """1.31.4+: the one ``Host`` value sent ('' when none; None when unknown)."""
@@ -264,28 +314,55 @@ class Upstream:
 def upstream_for(model: Model, block: Node) -> Upstream | None:
     """The upstream request of ``block`` when its content handler is ``proxy_pass``
     (memoised per model and block)."""
+    handler = model.handler(block)  # the same at every version: nothing to note
+    if handler is None or handler.directive != "proxy_pass" or not handler.args:
+        return None
     # block id -> (block, its upstream, the versions it depends on): kept on the model,
     # which an Upstream refers to (a module-level weak map would keep it alive)
     memo: dict[int, tuple[Node, Upstream | None, frozenset[Version]]] = \
         model.memos.setdefault("upstream_for", {})
     known = memo.get(id(block))
     if known is not None and known[0] is block:
-        model.consulted |= known[2]  # the versions its answer depends on, noted again
+        if known[2]:
+            model.consulted |= known[2]  # the versions its answer depends on, noted again
         return known[1]
     with recording(model.consulted) as consulted:
-        found = _upstream_for(model, block)
-    memo[id(block)] = (block, found, frozenset(consulted))
+        found = _upstream_for(model, block, handler)
+    memo[id(block)] = (block, found, _frozen(consulted))
     return found
 
 
-def _upstream_for(model: Model, block: Node) -> Upstream | None:
-    handler = model.handler(block)
-    if handler is None or handler.directive != "proxy_pass" or not handler.args:
-        return None
+_NONE: frozenset[Version] = frozenset()
+_VERSIONS: dict[tuple[int, ...], Version] = {}
+
+
+def _frozen(consulted: set[Version]) -> frozenset[Version]:
+    """``consulted`` as a memo keeps it: one empty set for the usual answer that depends
+    on no version (memory: one per block and answer otherwise)."""
+    return frozenset(consulted) if consulted else _NONE
+
+
+def _plain(version: Version) -> Version:
+    """A plain tuple of ``version`` (not ``Tracked``), one object per version."""
+    key = tuple(version)
+    found = _VERSIONS.get(key)
+    if found is None:
+        found = _VERSIONS[key] = (key[0], key[1], key[2])
+    return found
+
+
+def _upstream_for(model: Model, block: Node, handler: Node) -> Upstream:
     passing = model.effective(block, "proxy_pass_request_headers")
+    # the answers of this block's Upstream at the tree's other versions (Model.shared)
+    shared: dict[int, tuple[Node, dict[str, Any]]] = \
+        model.shared.setdefault("upstream_answers", {})
+    known = shared.get(id(block))
+    if known is None or known[0] is not block:
+        known = shared[id(block)] = (block, {})
     return Upstream(
         block=block, handler=handler, target=nginx_token(handler.args[0]), model=model,
         pass_request_headers=passing is None or passing.value != "off",
+        _answers=known[1],
     )
 
 
