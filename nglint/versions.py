@@ -29,8 +29,7 @@ an answer may change and asks the model again on the other side (``nglint.engine
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 Version = tuple[int, int, int]
@@ -219,15 +218,25 @@ def _after(version: tuple[int, ...]) -> Version:
     return major, minor, patch + 1
 
 
-@contextmanager
-def recording(consulted: set[Version]) -> Iterator[set[Version]]:
+class recording:  # used as a function: ``with recording(consulted) as found``
     """The versions consulted inside the block, alone (the outer ones are kept): a memo
-    stores them with its answer and notes them again each time it answers."""
-    outer = set(consulted)
-    consulted.clear()
-    found: set[Version] = set()
-    try:
-        yield found
-    finally:
-        found |= consulted
-        consulted |= outer
+    stores them with its answer and notes them again each time it answers.
+
+    A class rather than a ``contextmanager`` generator: every memo of the model enters
+    one, thousands of times on a large tree."""
+
+    __slots__ = ("consulted", "found", "outer")
+
+    def __init__(self, consulted: set[Version]) -> None:
+        self.consulted = consulted
+        self.found: set[Version] = set()
+        self.outer: set[Version] = set()
+
+    def __enter__(self) -> set[Version]:
+        self.outer = set(self.consulted)
+        self.consulted.clear()
+        return self.found
+
+    def __exit__(self, *exc: object) -> None:
+        self.found |= self.consulted
+        self.consulted |= self.outer

@@ -144,8 +144,13 @@ def defaults(version: Version) -> dict[str, tuple[str, ...]]:
 
 def levels(node: Node) -> list[Node]:
     """The node (when it is a level) and its enclosing levels, innermost first."""
-    chain = [node, *node.ancestors()]
-    return [n for n in chain if n.directive in LEVELS and n.is_block]
+    found = []
+    level: Node | None = node
+    while level is not None:  # a loop, not ancestors(): asked for every location often
+        if level.children is not None and level.directive in LEVELS:
+            found.append(level)
+        level = level.parent
+    return found
 
 
 class Model:
@@ -210,8 +215,18 @@ class Model:
     def array(self, block: Node, directive: str) -> list[Value]:
         """All values of an array directive in force at ``block`` (all-or-nothing)."""
         merged: list[Value] = []
+        memo: dict[tuple[int, str], tuple[Node, list[Value]]] = \
+            self.shared.setdefault("array", {})
         for level in levels(block):
-            own = [Value(directive, tuple(n.args), n) for n in level.directives(directive)]
+            if level.first(directive) is None:
+                own: list[Value] = []
+            else:  # a level's own values, the same at every version: built once
+                known = memo.get((id(level), directive))
+                if known is None or known[0] is not level:
+                    known = memo[(id(level), directive)] = (level, [
+                        Value(directive, tuple(n.args), n)
+                        for n in level.directives(directive)])
+                own = known[1]
             mode = self._inherit_mode(level, directive)
             if own:
                 merged = own + merged
@@ -236,11 +251,18 @@ class Model:
         (``ngx_http_access_merge_loc_conf``: ``conf->rules == NULL && conf->rules6 ==
         NULL && conf->rules_un == NULL``): one ``allow`` in a location drops the server's
         ``deny all``.  ``array`` asks one directive name, so it cannot answer this."""
+        # level id -> (level, its own rules): the same at every version, asked for many
+        # locations of one server (h2c, exposure)
+        memo: dict[int, tuple[Node, list[Value]]] = self.shared.setdefault("access", {})
         for level in levels(block):
-            if all(level.first(name) is None for name in ACCESS_DIRECTIVES):
-                continue  # indexed for a large block: an http level with many servers
-            return [Value(n.directive, tuple(n.args), n) for n in level.directives()
-                    if n.directive in ACCESS_DIRECTIVES]
+            known = memo.get(id(level))
+            if known is None or known[0] is not level:
+                own = [Value(n.directive, tuple(n.args), n) for n in level.directives()
+                       if n.directive in ACCESS_DIRECTIVES] \
+                    if any(level.first(name) is not None for name in ACCESS_DIRECTIVES) else []
+                known = memo[id(level)] = (level, own)
+            if known[1]:
+                return list(known[1])
         return []
 
     def access_source(self, block: Node) -> Node | None:

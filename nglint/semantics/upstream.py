@@ -326,9 +326,20 @@ def upstream_for(model: Model, block: Node) -> Upstream | None:
         if known[2]:
             model.consulted |= known[2]  # the versions its answer depends on, noted again
         return known[1]
+    # the same block's upstream at another version: what it was built from (the handler,
+    # proxy_pass_request_headers) is the same at every version, so only the model differs
+    others: dict[int, Upstream] = model.shared.setdefault("upstreams", {})
+    other = others.get(id(block))
+    if other is not None and other.block is block:
+        found = Upstream(block, other.handler, other.target, model, other.pass_request_headers,
+                         other._answers)
+        memo[id(block)] = (block, found, _NONE)
+        return found
     with recording(model.consulted) as consulted:
         found = _upstream_for(model, block, handler)
     memo[id(block)] = (block, found, _frozen(consulted))
+    if not consulted:
+        others[id(block)] = found
     return found
 
 
