@@ -20,6 +20,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
+from nglint import paths as resolved
 from nglint.errors import NglintError
 from nglint.load import CONTEXTS, Loader, infer_context, parse_file
 from nglint.source import SourceFile
@@ -157,13 +158,14 @@ def discover(paths: Iterable[str], context: str | None = None,
     ``exclude`` names files never linted on their own (configuration ``exclude``):
     they are still read when a tree includes them, as nginx would.
     """
+    resolved.forget()  # a new run: symlinks are resolved as they are now
     excluded = exclude or (lambda path: False)
     if context is not None and context not in CONTEXTS:
         raise NglintError(f"unknown context {context!r}: use one of {', '.join(CONTEXTS)}")
     mains: list[Entry] = []
     candidates: list[Entry] = []
     for given in paths:
-        if not (overlay and os.path.realpath(given) in overlay):  # stdin: not on disk
+        if not (overlay and resolved.realpath(given) in overlay):  # stdin: not on disk
             _check_readable(given)
         if os.path.isdir(given):
             main = os.path.join(given, MAIN_NAME)
@@ -201,10 +203,10 @@ def discover(paths: Iterable[str], context: str | None = None,
     loaded: set[str] = set()
     main_trees: list[tuple[str, Tree]] = []
     for entry in mains:
-        if os.path.realpath(entry.path) in loaded:
+        if resolved.realpath(entry.path) in loaded:
             continue  # named twice, or the tree above several files given --within-tree
-        loaded.add(os.path.realpath(entry.path))
-        main_trees.append((os.path.realpath(entry.path),
+        loaded.add(resolved.realpath(entry.path))
+        main_trees.append((resolved.realpath(entry.path),
                            loader(entry.conf_prefix).load(entry.path, "main")))
     # a file that reads like a main configuration (it holds `http`) but that another
     # given tree includes is analysed there, once (--within-tree nginx.conf conf.d/x.conf)
@@ -217,7 +219,7 @@ def discover(paths: Iterable[str], context: str | None = None,
     seen: set[str] = set()
     fragments: list[tuple[str, Tree]] = []
     for entry in candidates:
-        real = os.path.realpath(entry.path)
+        real = resolved.realpath(entry.path)
         if real in reached or real in seen:
             continue  # analysed where a tree includes it
         seen.add(real)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from crossplane.errors import NgxParserBaseException
 from crossplane.parser import _parse_with_initial_tokens
 
+from nglint import paths
 from nglint.errors import NginxSyntaxError
 from nglint.reader import MAX_FILE_BYTES
 from nglint.source import SourceFile, Statement, Tokens, report_name, statements, tokenize
@@ -174,7 +175,7 @@ class Loader:
     def _realpath(self, path: str) -> str:
         real = self._reals.get(path)
         if real is None:
-            real = self._reals[path] = os.path.realpath(path)
+            real = self._reals[path] = paths.realpath(path)
         return real
 
     def _report(self, tree: Tree, problem: Problem) -> None:

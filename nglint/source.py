@@ -24,6 +24,7 @@ from typing import NamedTuple
 
 from crossplane.lexer import _balance_braces, _lex_file_object
 
+from nglint import paths
 from nglint.errors import NginxSyntaxError
 from nglint.parameter_limit import check_parameters, unterminated
 from nglint.reader import MAX_FILE_BYTES, read_file
@@ -180,7 +181,7 @@ class SourceFile:
         return self.text.rfind("\n", 0, offset) + 1
 
     def realpath(self) -> str:
-        return os.path.realpath(self.path)
+        return paths.realpath(self.path)
 
 
 def report_name(path: str) -> str:
@@ -188,7 +189,7 @@ def report_name(path: str) -> str:
     on the way to it (``sites-enabled/x`` -> ``sites-available/x``, the file kept in
     git), relative to the working directory when it lies below it.  A path with no
     symlink on the way keeps the form it was given (relative or absolute)."""
-    real = os.path.realpath(path)
+    real = paths.realpath(path)
     if real == os.path.normpath(os.path.abspath(path)):
         return path
     cwd = os.getcwd()
