@@ -20,6 +20,7 @@ import re
 from array import array
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from sys import intern
 from typing import NamedTuple
 
 from crossplane.lexer import _balance_braces, _lex_file_object
@@ -292,7 +293,9 @@ def _fast_tokens(text: str) -> Tokens | None:
                 unterminated(text, position, line)
                 return None
             position += len(word)
-            add_value(word)
+            # one object per distinct word (memory: a tree repeats its directive names,
+            # variables and values thousands of times; crossplane's payload shares them)
+            add_value(intern(word))
             # crossplane numbers a token from its first character pair: an escaped
             # newline there already counts
             add_line(line + 1 if word[0] == "\\" and word[1] == "\n" else line)

@@ -58,6 +58,7 @@ NOT_INHERITED = frozenset({
 ACCESS_DIRECTIVES = ("allow", "deny")
 # blocks whose directives apply inside them: the levels of inheritance
 LEVELS = frozenset({"http", "server", "location", "if", "limit_except"})
+_UNKNOWN = object()  # not asked yet (a memo whose answers may be None)
 HANDLERS = ("proxy_pass", "fastcgi_pass", "uwsgi_pass", "scgi_pass", "grpc_pass",
             "memcached_pass")
 
@@ -168,11 +169,9 @@ class Model:
         self.consulted: set[Version] = getattr(version, "consulted", set())
         self._defaults = defaults(DEFAULT_NGINX_VERSION)
         self.shared: dict[str, Any] = shared if shared is not None else {}
-        # block id -> (block, its handler): asked for every location by several rules,
-        # the same at every version; the block is kept so that its id cannot be reused
-        # while the memo lives
-        self._handlers: dict[int, tuple[Node, Node | None]] = \
-            self.shared.setdefault("handlers", {})
+        # block -> its handler: asked for every location by several rules, the same at
+        # every version (a Node hashes by identity)
+        self._handlers: dict[Node, Node | None] = self.shared.setdefault("handlers", {})
         # memos of the modules that answer from this model (upstream.upstream_for)
         self.memos: dict[str, Any] = {}
 
@@ -215,18 +214,17 @@ class Model:
     def array(self, block: Node, directive: str) -> list[Value]:
         """All values of an array directive in force at ``block`` (all-or-nothing)."""
         merged: list[Value] = []
-        memo: dict[tuple[int, str], tuple[Node, list[Value]]] = \
-            self.shared.setdefault("array", {})
+        # level -> its own values of the directive, the same at every version
+        memo: dict[Node, list[Value]] = self.shared.setdefault("array", {}).setdefault(
+            directive, {})
         for level in levels(block):
             if level.first(directive) is None:
                 own: list[Value] = []
-            else:  # a level's own values, the same at every version: built once
-                known = memo.get((id(level), directive))
-                if known is None or known[0] is not level:
-                    known = memo[(id(level), directive)] = (level, [
-                        Value(directive, tuple(n.args), n)
-                        for n in level.directives(directive)])
-                own = known[1]
+            else:
+                own = memo.get(level)  # type: ignore[assignment]
+                if own is None:
+                    own = memo[level] = [Value(directive, tuple(n.args), n)
+                                         for n in level.directives(directive)]
             mode = self._inherit_mode(level, directive)
             if own:
                 merged = own + merged
@@ -251,18 +249,18 @@ class Model:
         (``ngx_http_access_merge_loc_conf``: ``conf->rules == NULL && conf->rules6 ==
         NULL && conf->rules_un == NULL``): one ``allow`` in a location drops the server's
         ``deny all``.  ``array`` asks one directive name, so it cannot answer this."""
-        # level id -> (level, its own rules): the same at every version, asked for many
-        # locations of one server (h2c, exposure)
-        memo: dict[int, tuple[Node, list[Value]]] = self.shared.setdefault("access", {})
+        # level -> its own rules: the same at every version, asked for many locations
+        # of one server (h2c, exposure)
+        memo: dict[Node, list[Value]] = self.shared.setdefault("access", {})
         for level in levels(block):
-            known = memo.get(id(level))
-            if known is None or known[0] is not level:
-                own = [Value(n.directive, tuple(n.args), n) for n in level.directives()
-                       if n.directive in ACCESS_DIRECTIVES] \
+            own = memo.get(level)
+            if own is None:
+                own = memo[level] = [Value(n.directive, tuple(n.args), n)
+                                     for n in level.directives()
+                                     if n.directive in ACCESS_DIRECTIVES] \
                     if any(level.first(name) is not None for name in ACCESS_DIRECTIVES) else []
-                known = memo[id(level)] = (level, own)
-            if known[1]:
-                return list(known[1])
+            if own:
+                return list(own)
         return []
 
     def access_source(self, block: Node) -> Node | None:
@@ -297,12 +295,10 @@ class Model:
         An ``if`` or ``limit_except`` block without its own handler uses its
         location's (nginx's "noname" locations inherit it).
         """
-        known = self._handlers.get(id(block))
-        if known is not None and known[0] is block:
-            return known[1]
-        found = self._handler(block)
-        self._handlers[id(block)] = (block, found)
-        return found
+        found = self._handlers.get(block, _UNKNOWN)
+        if found is _UNKNOWN:
+            found = self._handlers[block] = self._handler(block)
+        return found  # type: ignore[return-value]
 
     def _handler(self, block: Node) -> Node | None:
         for name in HANDLERS:

@@ -172,23 +172,29 @@ class Upstream:
     target: str  # its URL as nginx reads it
     model: Model = field(repr=False)
     pass_request_headers: bool = True
-    # answer name -> (answer, the versions it depends on, the version it was worked out
-    # at), shared by the Upstream of this block at every version (``_upstream_for``)
-    _answers: dict[str, list[tuple[Any, frozenset[Version], Version]]] = field(
-        default_factory=dict, repr=False)
+    # answer name -> the answer, when it depends on no version; else a _ByVersion list
+    # of (answer, the versions it depends on, the version it was worked out at).  Shared
+    # by the Upstream of this block at every version (``upstream_for``)
+    _answers: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def _lazy(self, name: str, compute: Callable[[], Any]) -> Any:
-        entries = self._answers.setdefault(name, [])
+        known = self._answers.get(name, _MISSING)
         now = self.model.version
-        for value, consulted, built in entries:
-            if not consulted:
-                return value  # the same at every version
-            if same_cell(built, now, consulted):
-                self.model.consulted |= consulted  # noted again, as if worked out now
-                return value
+        if known is not _MISSING:
+            if type(known) is not _ByVersion:
+                return known  # the same at every version
+            for value, consulted, built in known:
+                if same_cell(built, now, consulted):
+                    self.model.consulted |= consulted  # noted again, as if worked out now
+                    return value
         with recording(self.model.consulted) as consulted:
             value = compute()
-        entries.append((value, _frozen(consulted), _plain(now)))
+        if not consulted:
+            self._answers[name] = value
+        else:
+            entries = known if type(known) is _ByVersion else _ByVersion()
+            entries.append((value, frozenset(consulted), _plain(now)))
+            self._answers[name] = entries
         return value
 
     @property
@@ -313,44 +319,37 @@ class Upstream:
 
 def upstream_for(model: Model, block: Node) -> Upstream | None:
     """The upstream request of ``block`` when its content handler is ``proxy_pass``
-    (memoised per model and block)."""
+    (memoised per model and block; what it is built from, the handler and
+    ``proxy_pass_request_headers``, is the same at every version, so the Upstream of
+    another version lends its answers, each kept with the versions it depends on)."""
     handler = model.handler(block)  # the same at every version: nothing to note
     if handler is None or handler.directive != "proxy_pass" or not handler.args:
         return None
-    # block id -> (block, its upstream, the versions it depends on): kept on the model,
-    # which an Upstream refers to (a module-level weak map would keep it alive)
-    memo: dict[int, tuple[Node, Upstream | None, frozenset[Version]]] = \
-        model.memos.setdefault("upstream_for", {})
-    known = memo.get(id(block))
-    if known is not None and known[0] is block:
-        if known[2]:
-            model.consulted |= known[2]  # the versions its answer depends on, noted again
-        return known[1]
-    # the same block's upstream at another version: what it was built from (the handler,
-    # proxy_pass_request_headers) is the same at every version, so only the model differs
-    others: dict[int, Upstream] = model.shared.setdefault("upstreams", {})
-    other = others.get(id(block))
-    if other is not None and other.block is block:
-        found = Upstream(block, other.handler, other.target, model, other.pass_request_headers,
-                         other._answers)
-        memo[id(block)] = (block, found, _NONE)
+    # block -> its Upstream for this model (kept on the model, which it refers to)
+    memo: dict[Node, Upstream] = model.memos.setdefault("upstream_for", {})
+    found = memo.get(block)
+    if found is not None:
+        return found
+    # block -> its Upstream at the version that first asked (Model.shared)
+    others: dict[Node, Upstream] = model.shared.setdefault("upstreams", {})
+    other = others.get(block)
+    if other is not None:
+        found = memo[block] = Upstream(block, other.handler, other.target, model,
+                                       other.pass_request_headers, other._answers)
         return found
     with recording(model.consulted) as consulted:
         found = _upstream_for(model, block, handler)
-    memo[id(block)] = (block, found, _frozen(consulted))
-    if not consulted:
-        others[id(block)] = found
+    if not consulted:  # (never so today: kept correct should a versioned default come)
+        memo[block] = others[block] = found
     return found
 
 
-_NONE: frozenset[Version] = frozenset()
+class _ByVersion(list):  # type: ignore[type-arg]
+    """An answer of ``Upstream`` that depends on the version: (answer, consulted, built)."""
+
+
+_MISSING = object()
 _VERSIONS: dict[tuple[int, ...], Version] = {}
-
-
-def _frozen(consulted: set[Version]) -> frozenset[Version]:
-    """``consulted`` as a memo keeps it: one empty set for the usual answer that depends
-    on no version (memory: one per block and answer otherwise)."""
-    return frozenset(consulted) if consulted else _NONE
 
 
 def _plain(version: Version) -> Version:
@@ -364,16 +363,9 @@ def _plain(version: Version) -> Version:
 
 def _upstream_for(model: Model, block: Node, handler: Node) -> Upstream:
     passing = model.effective(block, "proxy_pass_request_headers")
-    # the answers of this block's Upstream at the tree's other versions (Model.shared)
-    shared: dict[int, tuple[Node, dict[str, Any]]] = \
-        model.shared.setdefault("upstream_answers", {})
-    known = shared.get(id(block))
-    if known is None or known[0] is not block:
-        known = shared[id(block)] = (block, {})
     return Upstream(
         block=block, handler=handler, target=nginx_token(handler.args[0]), model=model,
         pass_request_headers=passing is None or passing.value != "off",
-        _answers=known[1],
     )
 
 
