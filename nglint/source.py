@@ -49,7 +49,7 @@ class Tokens:
     A large tree has hundreds of thousands of tokens, and reports and fixes need the
     spans of a few: one tuple and two int objects per token would be half of the
     memory of a run.  Values are the strings crossplane's payload shares; lines repeat
-    one int object per line; offsets are machine integers.  ``tokens[i]`` builds the
+    one int object per line; offsets are 32-bit machine integers.  ``tokens[i]`` builds the
     ``Token`` on demand.
     """
 
@@ -59,8 +59,9 @@ class Tokens:
         self.values: list[str] = []
         self.lines: list[int] = []
         self.quoted: list[bool] = []
-        self.starts = array("q")
-        self.ends = array("q")
+        # 32-bit offsets: a file is at most MAX_FILE_BYTES (16 MiB) + 1 long (reader)
+        self.starts = array("i")
+        self.ends = array("i")
 
     def __len__(self) -> int:
         return len(self.values)
