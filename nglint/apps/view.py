@@ -178,10 +178,22 @@ class ServingGroup:
         return Severity.WARNING if all(e.only for e in self.endpoints) else None
 
 
-@lru_cache(maxsize=8192)
 def _hits(kind: str, text: str) -> tuple[tuple[int, int, str], ...]:
     """(profile index, weight, why) of every sign of ``kind`` found in ``text``, in
-    profile order (cached: a large estate repeats the same paths and targets)."""
+    profile order.  Location paths and comments are cached: a large estate repeats
+    them; a server's settings and a proxy target with its upstream's servers are
+    asked once per server and rarely repeat, so caching them would only keep them."""
+    if kind in (PATH, COMMENT):
+        return _cached_hits(kind, text)
+    return _search_hits(kind, text)
+
+
+@lru_cache(maxsize=4096)
+def _cached_hits(kind: str, text: str) -> tuple[tuple[int, int, str], ...]:
+    return _search_hits(kind, text)
+
+
+def _search_hits(kind: str, text: str) -> tuple[tuple[int, int, str], ...]:
     if not text or not _any_sign(kind, None).search(text):
         return ()
     return tuple((index, sign.weight, sign.why) for index, profile in enumerate(profiles())
@@ -344,19 +356,20 @@ class AppView:
     def attribution(self, location: Node) -> Attribution | None:
         return self.attributions.get(id(location))
 
-    def _score(self, location: Node, server_text: str, server_comments: str,
-               upstreams: dict[str, str]) -> Attribution | None:
+    def _score(self, location: Node, server_hits: tuple[tuple[int, int, str], ...],
+               server_comments: str, upstreams: dict[str, str]) -> Attribution | None:
+        """``server_hits``: the signs in the server's own settings (``_hits(SERVER,
+        ...)``), found once per server."""
         handler = self.model.handler(location)
         target = _target_text(upstreams, handler.args[0]) if handler is not None and \
             handler.args else ""
-        texts = {PATH: " ".join(location.args), TARGET: target,
-                 COMMENT: " ".join([*_comments_about(location), server_comments]),
-                 SERVER: server_text}
+        found = (*_hits(PATH, " ".join(location.args)), *_hits(TARGET, target),
+                 *_hits(COMMENT, " ".join([*_comments_about(location), server_comments])),
+                 *server_hits)
         scores: dict[int, tuple[int, list[str]]] = {}
-        for kind, text in texts.items():
-            for index, weight, why in _hits(kind, text):
-                score, reasons = scores.get(index, (0, []))
-                scores[index] = (score + weight, [*reasons, why])
+        for index, weight, why in found:
+            score, reasons = scores.get(index, (0, []))
+            scores[index] = (score + weight, [*reasons, why])
         best = max((score for score, _ in scores.values()), default=0)
         if best < THRESHOLD:
             return None
@@ -377,13 +390,14 @@ class AppView:
             if self.prefixes:
                 yield from self._prefixed(server, proxying)
                 continue
+            server_hits = _hits(SERVER, server_text) if proxying else ()
             for location in proxying:
                 profile, _base, _ = marker(location) if has_markers else (None, None, None)
                 if profile is not None:
                     attribution: Attribution | None = Attribution(
                         profile, 0, ["# nglint: app marker"], True)
                 else:
-                    attribution = self._score(location, server_text, server_comments, upstreams)
+                    attribution = self._score(location, server_hits, server_comments, upstreams)
                     if attribution is None and server_profile is not None:
                         attribution = Attribution(server_profile, 0,
                                                   ["# nglint: app marker on the server"], True)
@@ -408,13 +422,12 @@ class AppView:
         """A location that proxies to the same upstream as a recognised one serves the
         same app (``location /`` and ``location ~ /user/`` both to the hub's proxy)."""
         by_target: dict[str, Attribution] = {}
-        for location in proxying:
+        keys = [self._authority(location) for location in proxying]
+        for location, key in zip(proxying, keys, strict=True):
             attribution = self.attributions.get(id(location))
-            key = self._authority(location)
             if attribution is not None and key and not attribution.marked:
                 by_target.setdefault(key, attribution)
-        for location in proxying:
-            key = self._authority(location)
+        for location, key in zip(proxying, keys, strict=True):
             if id(location) in self.attributions or not key or key not in by_target:
                 continue
             known = by_target[key]
