@@ -50,13 +50,17 @@ def run_on(node: Node) -> Token | None:
 
 def run_ons(tree: Tree) -> list[tuple[Node, Token]]:
     """Every run-on statement of the tree with the token that opens the swallowed line,
-    in document order (a file included twice is listed per include site)."""
-    found = []
-    for node in tree.nodes:
-        token = run_on(node)
-        if token is not None:
-            found.append((node, token))
-    return found
+    in document order (a file included twice is listed per include site).  Found once
+    per tree: NG017 reports them and the engine withholds fixes around them."""
+    def find() -> list[tuple[Node, Token]]:
+        found = []
+        for node in tree.nodes:
+            token = run_on(node)
+            if token is not None:
+                found.append((node, token))
+        return found
+
+    return tree.memo("run_ons", find)
 
 
 def unclear_spans(tree: Tree) -> dict[str, list[tuple[int, int]]]:

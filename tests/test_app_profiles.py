@@ -188,3 +188,33 @@ def test_corpus_paths_are_relative_to_the_corpus() -> None:
     """MANIFEST.tsv names files as <category>/<name> (guards the reader above)."""
     for relative in _general_corpus():
         assert relative.startswith("general/") and not Path(relative).is_absolute()
+
+
+def test_linear_prefilter_never_hides_a_sign():
+    """The RE2 prefilter of the signs (``view._any_sign_linear``: the signs without their
+    lookarounds) says "no sign" only where Python's pattern finds none: over texts made
+    of every sign's own words, their neighbours, cases and separators."""
+    import random
+
+    from nglint.apps import view
+
+    pieces = {" ", "-", "_", ".", "/", ":", "0", "a", "X", "hub", "lab", "8888", "^", "\\"}
+    for profile in profiles():
+        for sign in profile.signs:
+            pieces.update(re.findall(r"[A-Za-z0-9:/._-]{2,}", sign.pattern))
+    pieces_list = sorted(pieces)
+    generator = random.Random(7)
+    checked = 0
+    for kind in KINDS:
+        for index in (None, *range(len(profiles()))):
+            quick = view._any_sign_linear(kind, index)
+            assert quick is not None, f"RE2 refused the {kind} signs of {index}"
+            exact = view._any_sign(kind, index)
+            for _ in range(400 if index is not None else 3000):
+                text = "".join(generator.choice(pieces_list)
+                               for _ in range(generator.randint(1, 6)))
+                text = text.upper() if generator.random() < 0.2 else text
+                if exact.search(text):
+                    checked += 1
+                    assert quick.search(text), (kind, index, text)
+    assert checked > 1000  # the texts do hold signs: the test compares something
