@@ -202,18 +202,16 @@ def _cached_hits(kind: str, text: str) -> tuple[tuple[int, int, str], ...]:
 def _search_hits(kind: str, text: str) -> tuple[tuple[int, int, str], ...]:
     if not text:
         return ()
-    plain = text.isascii() and "\n" not in text  # RE2's $, \b and \w are Python's there
-
-    def may(index: int | None) -> bool:
-        quick = _any_sign_linear(kind, index) if plain else None
+    if text.isascii() and "\n" not in text:  # RE2's $, \b and \w are Python's there
+        quick = _any_sign_linear(kind, None)
         if quick is not None and not quick.search(text):
-            return False  # no sign can match: the usual answer, from RE2 in microseconds
-        return _any_sign(kind, index).search(text) is not None
-
-    if not may(None):
+            return ()  # no sign can match: the usual answer, from RE2 in microseconds
+    if not _any_sign(kind, None).search(text):
         return ()
+    # one app's signs are a short alternation: Python's re beats the RE2 binding's
+    # per-call cost there
     return tuple((index, sign.weight, sign.why) for index, profile in enumerate(profiles())
-                 if may(index)
+                 if _any_sign(kind, index).search(text)
                  for sign in profile.signs if sign.kind == kind and sign.regex.search(text))
 
 
