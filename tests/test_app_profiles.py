@@ -206,15 +206,14 @@ def test_linear_prefilter_never_hides_a_sign():
     generator = random.Random(7)
     checked = 0
     for kind in KINDS:
-        for index in (None, *range(len(profiles()))):
-            quick = view._any_sign_linear(kind, index)
-            assert quick is not None, f"RE2 refused the {kind} signs of {index}"
-            exact = view._any_sign(kind, index)
-            for _ in range(400 if index is not None else 3000):
-                text = "".join(generator.choice(pieces_list)
-                               for _ in range(generator.randint(1, 6)))
-                text = text.upper() if generator.random() < 0.2 else text
-                if exact.search(text):
-                    checked += 1
-                    assert quick.search(text), (kind, index, text)
-    assert checked > 1000  # the texts do hold signs: the test compares something
+        quick = view._any_sign_linear(kind)
+        assert quick is not None, f"RE2 refused the {kind} signs"
+        exact = view._any_sign(kind, None)
+        for _ in range(3000):
+            text = "".join(generator.choice(pieces_list)
+                           for _ in range(generator.randint(1, 6)))
+            text = text.upper() if generator.random() < 0.2 else text
+            if exact.search(text):
+                checked += 1
+                assert quick.search(text), (kind, text)
+    assert checked > 500  # the texts do hold signs: the test compares something

@@ -203,7 +203,7 @@ def _search_hits(kind: str, text: str) -> tuple[tuple[int, int, str], ...]:
     if not text:
         return ()
     if text.isascii() and "\n" not in text:  # RE2's $, \b and \w are Python's there
-        quick = _any_sign_linear(kind, None)
+        quick = _any_sign_linear(kind)
         if quick is not None and not quick.search(text):
             return ()  # no sign can match: the usual answer, from RE2 in microseconds
     if not _any_sign(kind, None).search(text):
@@ -215,9 +215,9 @@ def _search_hits(kind: str, text: str) -> tuple[tuple[int, int, str], ...]:
                  for sign in profile.signs if sign.kind == kind and sign.regex.search(text))
 
 
-@lru_cache(maxsize=256)
-def _any_sign_linear(kind: str, index: int | None) -> Any:
-    """``_any_sign(kind, index)`` without its lookarounds, in RE2: it matches wherever
+@lru_cache(maxsize=16)
+def _any_sign_linear(kind: str) -> Any:
+    """``_any_sign(kind, None)`` without its lookarounds, in RE2: it matches wherever
     the signs' pattern does (a lookaround only narrows a match), and on an ASCII text
     without a newline RE2's ``$``, ``\\b``, ``\\w`` and case folding are Python's.
     Python's ``re`` takes some 60 us to find no sign in a server's settings (the
@@ -225,7 +225,7 @@ def _any_sign_linear(kind: str, index: int | None) -> Any:
     import re2  # google-re2, as nglint.semantics.linear
 
     try:
-        return re2.compile("(?i)" + _without_lookarounds(_any_sign(kind, index).pattern))
+        return re2.compile("(?i)" + _without_lookarounds(_any_sign(kind, None).pattern))
     except re2.error:
         return None
 
