@@ -296,3 +296,29 @@ def test_json_contract(tmp_path: Path) -> None:
     paths = {f["path"] for f in document["findings"]}
     assert paths == {"nginx.conf", "sites-available/broken"}
     assert document["summary"]["findings"] == len(document["findings"])
+
+
+def _shape(node: Node) -> list:
+    return [(child.directive, child.args, child.line, _shape(child))
+            for child in node.children or ()]
+
+
+def test_payload_released_and_files_shared_across_sites(tmp_path: Path) -> None:
+    """After a load, crossplane's payload of every file read is freed (the loader keeps no
+    parse), a file included from two places is one parse expanded at both, and the same
+    loader loads the tree again, parsing afresh, to the same nodes."""
+    (tmp_path / "snippets").mkdir()
+    (tmp_path / "snippets" / "proxy.conf").write_text(
+        "proxy_set_header Host $host;\nproxy_http_version 1.1;\n")
+    (tmp_path / "nginx.conf").write_text(
+        "events {}\nhttp {\n  server {\n    location / { include snippets/proxy.conf; }\n"
+        "    location /b { include snippets/proxy.conf; }\n  }\n}\n")
+    loader = Loader(str(tmp_path))
+    first = loader.load(str(tmp_path / "nginx.conf"))
+    assert loader.cache == {}
+    sites = [n for n in first.nodes if n.directive == "proxy_http_version"]
+    assert len(sites) == 2 and sites[0].statement is sites[1].statement
+    assert first.sites(sites[0]) == sites
+    again = loader.load(str(tmp_path / "nginx.conf"))
+    assert _shape(again.root) == _shape(first.root)
+    assert [n.line for n in again.nodes] == [n.line for n in first.nodes]
