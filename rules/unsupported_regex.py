@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from functools import lru_cache
 
 from nglint.apps.jupyter_server import ENDPOINTS
 from nglint.engine import Context, Report
@@ -73,14 +74,22 @@ PROBES = tuple(f"/{endpoint.sample}".encode() for endpoint in ENDPOINTS)
 
 def _runs_out(regex: re.Pattern[bytes]) -> bytes | None:
     """A subject on which searching ``regex`` ran past the budget (in this run, or
-    now on a Jupyter endpoint URI), or None.  Each probe costs at most the budget
-    once: ``search`` remembers a pattern that ran out."""
+    now on a Jupyter endpoint URI), or None."""
+    return _probe(regex) or ran_out(regex)
+
+
+@lru_cache(maxsize=4096)
+def _probe(regex: re.Pattern[bytes]) -> bytes | None:
+    """The Jupyter endpoint URI on which ``regex`` runs past the budget, or None.  Each
+    probe costs at most the budget once (``search`` remembers a pattern that ran out),
+    and a pattern is probed once: ``translate_pcre`` gives one object per pattern, and
+    a large estate repeats its static-file regexes in every server."""
     for subject in PROBES:
         try:
             search(regex, subject)
         except RegexTooCostly:
             return ran_out(regex) or subject
-    return ran_out(regex)
+    return None
 
 
 def check(context: Context) -> Iterator[Report]:
