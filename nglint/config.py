@@ -43,8 +43,6 @@ from nglint import registry
 from nglint.errors import NglintError
 from nglint.findings import Severity
 from nglint.registry import Rule
-from nglint.semantics.values import InvalidValue, parse_offset, parse_time
-from nglint.upgrade import STYLES
 from nglint.versions import VersionRange
 
 if TYPE_CHECKING:
@@ -81,7 +79,13 @@ def parse_prefix(text: str) -> str:
     return text if text.endswith("/") else text + "/"
 
 
+# nglint.semantics and nglint.upgrade are imported where a value is checked: finding
+# and reading a configuration file (a warm run from the cache) imports neither
+
+
 def _is_time(text: str) -> bool:
+    from nglint.semantics.values import InvalidValue, parse_time
+
     try:
         parse_time(text)
     except InvalidValue:
@@ -90,6 +94,8 @@ def _is_time(text: str) -> bool:
 
 
 def _is_size(text: str) -> bool:
+    from nglint.semantics.values import InvalidValue, parse_offset
+
     try:
         parse_offset(text)
     except InvalidValue:
@@ -220,6 +226,8 @@ class _Reader:
             elif key == "fail-on":
                 config.fail_on = self.level(key, value).name.lower()
             elif key == "upgrade-style":
+                from nglint.upgrade import STYLES
+
                 if value not in STYLES:
                     raise self.fail(key, f"expected one of {', '.join(STYLES)}, got {value!r}")
                 config.upgrade_style = value
