@@ -1,24 +1,42 @@
-"""A content-hash cache of a run's findings, in the user's private cache directory.
+"""A content-hash cache of a run's result, in the user's private cache directory.
 
-A warm re-run of an unchanged tree answers from here without parsing.  The entry's
-name (``key``) covers nglint's version and code (every source file of nglint, its
-rules and crossplane), the options, the paths asked for and the current directory
-(paths in findings are relative to it).  The entry itself records what the result
-depends on (``_state``), and is answered from only while all of it still holds:
+A warm re-run of an unchanged tree answers from here without parsing, and without
+importing the engine, the rules or the semantic model: it writes the output it
+stored.  The entry's name (``key``) covers nglint's version and code (every source
+file of nglint, its rules and crossplane), the command-line options and the
+configuration files (path and SHA-256) that decide the findings, the paths asked
+for and the current directory (paths in findings are relative to it).
 
-- ``files``: every file read (each tree's entry and every source): real path and
-  SHA-256 of its bytes (None when it could not be read);
-- ``links``: every path the run went through (the paths asked for, each tree's
-  entry, each source as named, each include target, each file a directory walk
-  found) and the real path it resolves to: a symlink retargeted on the way is seen;
-- ``includes``: each include pattern's matches (a glob) or what the path is (file,
-  directory or missing), so a new ``conf.d/*.conf`` or an include that appears
-  invalidates;
-- ``walk``: the files under each directory asked for.
+An entry (compact JSON, at most ``cachedir.MAX_ENTRY`` bytes) holds:
 
-An entry that is not exactly of this shape (``_fits``), does not name every path
-asked for, or cannot be read safely (``nglint.cachedir``) is a miss, and the run
-rewrites it.  ``--no-cache`` bypasses the cache; ``--fix`` and ``--diff`` never use it.
+- ``files``: how many files were checked (the summary's count);
+- ``failing``: whether a finding is at or above its group's fail-on level (exit 1);
+- ``findings``: the findings as JSON text, a list of ``ROW`` lists (decoded only to
+  render an output the entry has not stored);
+- ``renders``: the output already rendered, by ``render_key`` (format, quiet,
+  statistics, text style, ASCII-only JSON): ``[stdout text, stderr text]``.  Colour
+  output (through rich, to a terminal) is never stored: it is rendered from the
+  findings;
+- ``state``: what the result depends on, answered from only while all of it holds:
+
+  - ``files``: every file read (each tree's entry and every source), by real path:
+    ``[SHA-256 of the bytes linted (None: could not be read), stat signature]``.
+    The signature (``[st_dev, st_ino, st_size, st_mtime_ns, st_ctime_ns]``) lets a
+    hit skip hashing; it is None when the file changed within ``RACY_NS`` of the
+    run's start (a write in the same timestamp tick could go unseen), and then the
+    file is hashed on every hit, as it is whenever its signature differs;
+  - ``links``: every path the run went through (the paths asked for, each tree's
+    entry, each source as named, each include target, each file a directory walk
+    found) and the real path it resolves to: a symlink retargeted on the way is seen;
+  - ``includes``: each include pattern's matches (a glob) or what the path is (file,
+    directory or missing), so a new ``conf.d/*.conf`` or an include that appears
+    invalidates;
+  - ``walk``: the files under each directory asked for.
+
+An entry that is not exactly of this shape (``_fits``; the findings' rows by
+``_rows`` when they are decoded), does not name every path asked for, or cannot be
+read safely (``nglint.cachedir``) is a miss, and the run rewrites it.
+``--no-cache`` bypasses the cache; ``--fix`` and ``--diff`` never use it.
 """
 
 from __future__ import annotations
@@ -27,16 +45,25 @@ import glob
 import hashlib
 import json
 import os
+import stat
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from nglint import __version__
 from nglint.cachedir import Store, default_directory
-from nglint.findings import Finding, Severity
 from nglint.reader import read_file
-from nglint.tree import Tree
 
-FORMAT = 5
+if TYPE_CHECKING:
+    from nglint.findings import Finding
+    from nglint.tree import Tree
+
+FORMAT = 6
+# a file whose mtime or ctime is this close to the run's start (or later) may have
+# been written in the same timestamp tick as it was read: hashed on every hit
+RACY_NS = 2_000_000_000
+MAX_RENDERS = 8  # outputs stored per entry (formats, styles); the oldest goes first
+SEVERITIES = ("info", "warning", "error")
 
 
 def directory() -> str:
@@ -53,7 +80,7 @@ def private_store() -> Store | None:
 
 
 def digest(path: str | None) -> str | None:
-    """SHA-256 of a file's bytes (None when there is no file or it cannot be read)."""
+    """SHA-256 (hex) of a file's bytes (None when there is no file or it cannot be read)."""
     if path is None:
         return None
     try:
@@ -102,10 +129,10 @@ def code_fingerprint() -> list[tuple[str, int, int]]:
     for package in (nglint, nglint.rules, crossplane):
         for root in package.__path__:
             # installed from a wheel, nglint/rules/ is inside nglint/: walked already
-            if any(os.path.realpath(root).startswith(os.path.join(done, ""))
-                   for done in walked):
+            real = os.path.realpath(root)
+            if any(real.startswith(os.path.join(done, "")) for done in walked):
                 continue
-            walked.append(os.path.realpath(root))
+            walked.append(real)
             for folder, subfolders, files in os.walk(root):
                 subfolders[:] = sorted(d for d in subfolders if d != "__pycache__")
                 for name in sorted(files):
@@ -129,17 +156,74 @@ def _matches(pattern: str) -> list[str] | str:
     return _kind(pattern)
 
 
-def _state(trees: Sequence[Tree], paths: Sequence[str]) -> dict[str, Any]:
+class _RealPaths:
+    """``os.path.realpath`` of many paths in few system calls: a folder is resolved
+    once, and a path whose last part is not a symlink is its folder's real path
+    joined with that part (what realpath itself does, part by part)."""
+
+    def __init__(self) -> None:
+        self.folders: dict[str, str] = {}
+
+    def __call__(self, path: str) -> str:
+        head, tail = os.path.split(path)
+        if tail in ("", ".", "..") or os.sep != "/":
+            return os.path.realpath(path)
+        try:
+            if stat.S_ISLNK(os.lstat(path).st_mode):
+                return os.path.realpath(path)
+        except OSError:
+            pass  # missing: realpath appends the part as it is
+        folder = self.folders.get(head)
+        if folder is None:
+            folder = self.folders[head] = os.path.realpath(head or ".")
+        return os.path.join(folder, tail)
+
+
+def _signature(path: str, before: int) -> list[int] | None:
+    """A file's stat signature, or None when it cannot be trusted to stand for the
+    bytes read: missing, not a regular file, or changed since ``before`` (ns)."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    if (not stat.S_ISREG(status.st_mode) or status.st_mtime_ns >= before
+            or status.st_ctime_ns >= before):
+        return None
+    return [status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns,
+            status.st_ctime_ns]
+
+
+def _current(path: str) -> list[int] | None:
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return [status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns,
+            status.st_ctime_ns]
+
+
+def _state(trees: Sequence[Tree], paths: Sequence[str], started: int) -> dict[str, Any]:
+    """What the result depends on (see the module docstring); ``started``: the run's
+    start (``time.time_ns()``), before any file was read."""
     walk = _walk(paths)
-    read = {real for tree in trees for real in tree.sources}
-    read.update(os.path.realpath(tree.entry) for tree in trees)
+    linted = {real: source for tree in trees for real, source in tree.sources.items()}
+    read = set(linted)
+    real = _RealPaths()
+    read.update(real(tree.entry) for tree in trees)
     named = {*paths, *(tree.entry for tree in trees),
-             *(source.path for tree in trees for source in tree.sources.values()),
+             *(source.path for source in linted.values()),
              *(target for tree in trees for target in tree.resolved),
              *(path for found in walk.values() for path in found)}
+    before = started - RACY_NS
+    files = {}
+    for path in sorted(read):
+        # the bytes the findings were computed from, not a second read of the disk
+        source = linted.get(path)
+        sha = hashlib.sha256(source.raw).hexdigest() if source is not None else digest(path)
+        files[path] = [sha, _signature(path, before) if sha is not None else None]
     return {
-        "files": {real: digest(real) for real in sorted(read)},
-        "links": {path: os.path.realpath(path) for path in sorted(named)},
+        "files": files,
+        "links": {path: real(path) for path in sorted(named)},
         "includes": {p: _matches(p) for tree in trees for p in tree.includes},
         "walk": walk,
     }
@@ -149,13 +233,19 @@ def _still_valid(state: dict[str, Any], paths: Sequence[str]) -> bool:
     links = state["links"]
     if any(path not in links for path in paths):
         return False  # an entry must name what it answers for
-    if any(os.path.realpath(path) != real for path, real in links.items()):
+    real = _RealPaths()
+    if any(real(path) != resolved for path, resolved in links.items()):
         return False
     if any(_matches(pattern) != recorded for pattern, recorded in state["includes"].items()):
         return False
     if state["walk"] != _walk(paths):
         return False
-    return all(digest(real) == recorded for real, recorded in state["files"].items())
+    for path, (sha, signature) in state["files"].items():
+        if signature is not None and _current(path) == signature:
+            continue  # the same file, unchanged since it was hashed: no read
+        if digest(path) != sha:
+            return False
+    return True
 
 
 # --- the entry's shape -------------------------------------------------------------------
@@ -167,17 +257,12 @@ class MapOf:
         self.value = value
 
 
-SEVERITIES = frozenset(str(s) for s in Severity)
 TEXT_OR_NONE = (str, None)
-RELATED = {"path": str, "line": int, "column": int, "message": str, "role": str}
-FINDING = {"code": str, "rule": str, "severity": SEVERITIES, "path": str, "line": int,
-           "column": int, "end_line": int, "end_column": int, "message": str,
-           "fixable": bool, "via": TEXT_OR_NONE, "headline": str, "notes": [str],
-           "related": [RELATED]}
+SIGNATURE = ([int], None)
 ENTRY = {
-    "format": int, "files": int, "findings": [FINDING], "fail_on": [SEVERITIES],
-    "unsafe": [bool],
-    "state": {"files": MapOf(TEXT_OR_NONE), "links": MapOf(str),
+    "format": int, "files": int, "failing": bool, "findings": str,
+    "renders": MapOf([str]),
+    "state": {"files": MapOf(list), "links": MapOf(str),
               "includes": MapOf(([str], str)), "walk": MapOf([str])},
 }
 
@@ -203,39 +288,128 @@ def _fits(value: Any, shape: Any) -> bool:
             and all(_fits(value[name], part) for name, part in shape.items()))
 
 
+def _state_fits(state: dict[str, Any]) -> bool:
+    """Each file's record is ``[sha or None, signature or None]``, the signature five
+    integers."""
+    return all(len(record) == 2 and _fits(record[0], TEXT_OR_NONE)
+               and _fits(record[1], SIGNATURE) and (record[1] is None or len(record[1]) == 5)
+               for record in state["files"].values())
+
+
+# A finding as a row: code, rule, severity, path, line, column, end line, end column,
+# message, fixable, unsafe-fixable, headline, notes, related ([path, line, column,
+# message, role] each)
+ROW = (str, str, str, str, int, int, int, int, str, bool, bool, str, list, list)
+RELATED = (str, int, int, str, str)
+
+
+def _row(finding: Finding) -> list[Any]:
+    return [finding.code, finding.rule, str(finding.severity), finding.path, finding.line,
+            finding.column, finding.end_line, finding.end_column, finding.message,
+            finding.fixable, finding.unsafe_fixable, finding.headline, list(finding.notes),
+            [[r.path, r.line, r.column, r.message, r.role] for r in finding.related]]
+
+
+def _typed(values: Any, types: tuple[type, ...]) -> bool:
+    return (type(values) is list and len(values) == len(types)
+            and all(type(v) is t for v, t in zip(values, types, strict=True)))
+
+
+def _rows(rows: Any) -> bool:
+    """Whether ``rows`` (decoded JSON) are findings of exactly the ``ROW`` shape."""
+    return type(rows) is list and all(
+        _typed(row, ROW) and row[2] in SEVERITIES
+        and all(type(note) is str for note in row[12])
+        and all(_typed(related, RELATED) for related in row[13])
+        for row in rows)
+
+
+@dataclass
+class Entry:
+    """An entry read back and still valid: ``output`` is the stored rendering asked
+    for (``[stdout, stderr]``), None when it has to be rendered from ``findings()``."""
+
+    name: str
+    document: dict[str, Any]
+    output: list[str] | None
+
+    @property
+    def files(self) -> int:
+        return int(self.document["files"])
+
+    @property
+    def failing(self) -> bool:
+        return bool(self.document["failing"])
+
+    def findings(self) -> list[Finding] | None:
+        """The findings, rebuilt; None when the stored rows are not of the right shape."""
+        from nglint.findings import Finding, Related, Severity
+
+        try:
+            rows = json.loads(self.document["findings"])
+        except (ValueError, RecursionError):
+            return None
+        if not _rows(rows):
+            return None
+        return [Finding(code, rule, Severity.parse(severity), path, line, column, end_line,
+                        end_column, message, fixable, unsafe_fixable=unsafe,
+                        headline=headline, notes=notes,
+                        related=[Related(*related) for related in related_rows])
+                for (code, rule, severity, path, line, column, end_line, end_column, message,
+                     fixable, unsafe, headline, notes, related_rows) in rows]
+
+
 def _entry(data: bytes) -> dict[str, Any] | None:
-    """The entry in ``data``, if it is JSON of exactly the expected shape."""
+    """The entry in ``data``, if it is JSON of exactly the expected shape (the findings'
+    rows are checked when decoded)."""
     try:
         entry = json.loads(data)
     except (ValueError, RecursionError):  # not UTF-8, not JSON, nested too deep
         return None
-    if not _fits(entry, ENTRY) or entry["format"] != FORMAT or entry["files"] < 0:
-        return None
-    if not len(entry["findings"]) == len(entry["fail_on"]) == len(entry["unsafe"]):
+    if (not _fits(entry, ENTRY) or entry["format"] != FORMAT or entry["files"] < 0
+            or not _state_fits(entry["state"])
+            or not all(len(output) == 2 for output in entry["renders"].values())):
         return None
     return entry
 
 
-def load(store: Store, name: str,
-         paths: Sequence[str]) -> tuple[list[Finding], list[str], int] | None:
-    """The cached findings, each one's fail-on level and the file count, or None (no
-    entry, an entry that is unreadable, of another shape, or no longer valid)."""
+def render_key(parts: Sequence[Any]) -> str:
+    """The name of a stored output: what decides its text (format and options)."""
+    return json.dumps(list(parts))
+
+
+def load(store: Store, name: str, paths: Sequence[str], render: str | None) -> Entry | None:
+    """The entry, if it can be read, has the right shape and still holds; its ``output``
+    is the stored rendering ``render`` (None: not stored, or colour output)."""
     data = store.read(f"{name}.json")
     entry = _entry(data) if data is not None else None
     if entry is None or not _still_valid(entry["state"], paths):
         return None
-    # "via" is derived from the related locations: not a field of its own
-    findings = [Finding(**{**{k: v for k, v in f.items() if k != "via"},
-                           "severity": Severity.parse(f["severity"]), "unsafe_fixable": unsafe})
-                for f, unsafe in zip(entry["findings"], entry["unsafe"], strict=True)]
-    return findings, entry["fail_on"], entry["files"]
+    output = entry["renders"].get(render) if render is not None else None
+    return Entry(name, entry, output)
+
+
+def _write(cache: Store, name: str, entry: dict[str, Any]) -> None:
+    # compact, ASCII: a file name that is not UTF-8 (surrogates) is kept as a JSON escape
+    cache.write(f"{name}.json", json.dumps(entry, separators=(",", ":")).encode("ascii"))
 
 
 def store(cache: Store, name: str, paths: Sequence[str], trees: Sequence[Tree],
-          findings: Sequence[Finding], fail_on: Sequence[str], files: int) -> None:
-    """Save the run's result; a cache that cannot be written is silently skipped."""
-    entry = {"format": FORMAT, "state": _state(trees, paths), "files": files,
-             "findings": [f.as_dict() for f in findings], "fail_on": list(fail_on),
-             "unsafe": [f.unsafe_fixable for f in findings]}
-    # ASCII: a file name that is not UTF-8 (surrogates) is kept as a JSON escape
-    cache.write(f"{name}.json", json.dumps(entry).encode("ascii"))
+          findings: Sequence[Finding], failing: bool, files: int, started: int,
+          renders: dict[str, list[str]]) -> None:
+    """Save the run's result and the output rendered for it (``renders``: render key ->
+    [stdout, stderr]); ``started``: the run's start (``time.time_ns()``).  A cache that
+    cannot be written is silently skipped."""
+    rows = json.dumps([_row(f) for f in findings], separators=(",", ":"))
+    entry = {"format": FORMAT, "state": _state(trees, paths, started), "files": files,
+             "failing": failing, "findings": rows, "renders": dict(renders)}
+    _write(cache, name, entry)
+
+
+def add_render(cache: Store, entry: Entry, render: str, output: list[str]) -> None:
+    """Store one more rendering in an entry that answered (at most ``MAX_RENDERS``)."""
+    renders = entry.document["renders"]
+    renders[render] = output
+    while len(renders) > MAX_RENDERS:
+        del renders[next(iter(renders))]
+    _write(cache, entry.name, entry.document)

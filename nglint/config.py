@@ -39,14 +39,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from nglint import registry
 from nglint.errors import NglintError
-from nglint.findings import Severity
-from nglint.registry import Rule
-from nglint.versions import VersionRange
 
 if TYPE_CHECKING:
     from nglint.engine import Options
+    from nglint.findings import Severity
+    from nglint.registry import Rule
+    from nglint.versions import VersionRange
 
 
 def _toml():  # noqa: ANN202 - the module; imported only when a file is read (start-up)
@@ -67,6 +66,8 @@ LEVELS = ("error", "warning", "info")
 def parse_version(text: str) -> VersionRange:
     """The target nginx versions (``1.22``, ``1.18-1.30``, ``1.25.1-``: see
     ``nglint.versions``); NglintError with a one-line message otherwise."""
+    from nglint.versions import VersionRange
+
     try:
         return VersionRange.parse(text)
     except ValueError as error:
@@ -193,12 +194,16 @@ class _Reader:
         return value
 
     def rule(self, key: str, token: Any) -> Rule:
+        from nglint import registry
+
         try:
             return registry.lookup(str(token))
         except NglintError:
             raise self.fail(key, f"unknown rule {token!r} (see `nglint rules`)") from None
 
     def read(self, table: Mapping[str, Any]) -> Config:
+        from nglint import registry
+
         config = Config(path=self.path)
         for key, value in table.items():
             if key not in KEYS:
@@ -249,6 +254,8 @@ class _Reader:
             raise self.fail(key, f"expected a table, got {value!r}")
 
     def level(self, key: str, value: Any) -> Severity:
+        from nglint.findings import Severity
+
         if value not in LEVELS:
             raise self.fail(key, f"expected one of {', '.join(LEVELS)}, got {value!r}")
         return Severity.parse(value)
@@ -377,7 +384,9 @@ def settle(config: Config, *, select: Iterable[str] = (), ignore: Iterable[str] 
            nginx_version: str | None = None, jupyter_prefixes: Iterable[str] = (),
            fail_on: str | None = None, prefix_map: Iterable[str] = ()) -> Settings:
     """Command-line values (empty or None when not given) replace the configured ones."""
+    from nglint import registry
     from nglint.engine import Options
+    from nglint.findings import Severity
 
     selected = list(select) or config.select or []
     ignored = list(ignore) or config.ignore or []

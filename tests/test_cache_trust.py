@@ -137,27 +137,46 @@ def _with(document: dict, change) -> str:
     return json.dumps(document)
 
 
+def _with_rows(document: dict, change) -> str:
+    """The entry with its findings' rows changed and no stored output: the rows must be
+    read to answer."""
+    rows = json.loads(document["findings"])
+    change(rows)
+    document.update(findings=json.dumps(rows), renders={})
+    return json.dumps(document)
+
+
+def _a_file(document: dict) -> str:
+    return next(iter(document["state"]["files"]))
+
+
+NAMING_NOTHING = {"state": {"files": {}, "links": {}, "includes": {}, "walk": {}},
+                  "findings": "[]", "renders": {}, "failing": False}
+
 SHAPES = {
     "not an object": lambda tree: "[]",
-    "format only": lambda tree: '{"format": 5}',
+    "format only": lambda tree: '{"format": 6}',
     "files as a list": lambda tree: _with(_valid(tree), lambda d: d["state"].update(files=[])),
+    "a file record of another shape": lambda tree: _with(_valid(tree), lambda d: d["state"][
+        "files"].update({_a_file(d): ["0" * 64]})),
+    "a signature of another shape": lambda tree: _with(_valid(tree), lambda d: d["state"][
+        "files"].update({_a_file(d): ["0" * 64, [1, 2]]})),
     "nested too deep": lambda tree: "[" * 100_000 + "]" * 100_000,
-    "unknown severity": lambda tree: _with(
-        _valid(tree), lambda d: d["findings"][0].update(severity="fatal")),
-    "unknown fail-on": lambda tree: _with(_valid(tree), lambda d: d["fail_on"].__setitem__(
-        0, "never")),
-    "a line that is a boolean": lambda tree: _with(
-        _valid(tree), lambda d: d["findings"][0].update(line=True)),
-    "an extra field": lambda tree: _with(
-        _valid(tree), lambda d: d["findings"][0].update(evil=1)),
-    "a missing field": lambda tree: _with(_valid(tree), lambda d: d["findings"][0].pop("rule")),
-    "related of another shape": lambda tree: _with(
-        _valid(tree), lambda d: d["findings"][0].update(related=[{"path": 1}])),
-    "lists of different lengths": lambda tree: _with(_valid(tree), lambda d: d["unsafe"].pop()),
-    "no paths named": lambda tree: _with(_valid(tree), lambda d: d.update(
-        state={"files": {}, "links": {}, "includes": {}, "walk": {}}, findings=[],
-        fail_on=[], unsafe=[])),
-    "another format": lambda tree: _with(_valid(tree), lambda d: d.update(format=4)),
+    "failing as a number": lambda tree: _with(_valid(tree), lambda d: d.update(failing=1)),
+    "a stored output of another shape": lambda tree: _with(_valid(tree), lambda d: d.update(
+        renders={key: ["stdout only"] for key in d["renders"]})),
+    "findings that are not JSON": lambda tree: _with(_valid(tree), lambda d: d.update(
+        findings="[", renders={})),
+    "unknown severity": lambda tree: _with_rows(
+        _valid(tree), lambda rows: rows[0].__setitem__(2, "fatal")),
+    "a line that is a boolean": lambda tree: _with_rows(
+        _valid(tree), lambda rows: rows[0].__setitem__(4, True)),
+    "an extra field": lambda tree: _with_rows(_valid(tree), lambda rows: rows[0].append(1)),
+    "a missing field": lambda tree: _with_rows(_valid(tree), lambda rows: rows[0].pop(1)),
+    "related of another shape": lambda tree: _with_rows(
+        _valid(tree), lambda rows: rows[0].__setitem__(13, [[1]])),
+    "no paths named": lambda tree: _with(_valid(tree), lambda d: d.update(NAMING_NOTHING)),
+    "another format": lambda tree: _with(_valid(tree), lambda d: d.update(format=5)),
     "not UTF-8": lambda tree: b"\xff\xfe{}",
 }
 
@@ -169,9 +188,7 @@ def test_an_entry_naming_no_file_is_not_valid_forever(tree, monkeypatch):
     cold = _check("--no-cache", path)[:2]
     _check(path)
     [entry] = Path(cache.directory()).glob("*.json")
-    entry.write_text(_with(json.loads(entry.read_text()), lambda d: d.update(
-        state={"files": {}, "links": {}, "includes": {}, "walk": {}}, findings=[],
-        fail_on=[], unsafe=[])))
+    entry.write_text(_with(json.loads(entry.read_text()), lambda d: d.update(NAMING_NOTHING)))
     assert _check(path)[:2] == cold
 
 
