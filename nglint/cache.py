@@ -7,16 +7,18 @@ file of nglint, its rules and crossplane), the command-line options and the
 configuration files (path and SHA-256) that decide the findings, the paths asked
 for and the current directory (paths in findings are relative to it).
 
-An entry (compact JSON, at most ``cachedir.MAX_ENTRY`` bytes) holds:
+An entry (at most ``cachedir.MAX_ENTRY`` bytes) is a compact JSON header followed by
+the parts it points at (``[offset, length]`` after the header), so that a hit reads
+the header and the one output it writes, not the findings.  The header holds:
 
 - ``files``: how many files were checked (the summary's count);
 - ``failing``: whether a finding is at or above its group's fail-on level (exit 1);
-- ``findings``: the findings as JSON text, a list of ``ROW`` lists (decoded only to
-  render an output the entry has not stored);
+- ``findings``: the part holding the findings as JSON, a list of ``ROW`` lists (read
+  only to render an output the entry has not stored);
 - ``renders``: the output already rendered, by ``render_key`` (format, quiet,
-  statistics, text style, ASCII-only JSON): ``[stdout text, stderr text]``.  Colour
-  output (through rich, to a terminal) is never stored: it is rendered from the
-  findings;
+  statistics, text style, ASCII-only JSON): the parts of its stdout and stderr text.
+  Colour output (through rich, to a terminal) is never stored: it is rendered from
+  the findings;
 - ``state``: what the result depends on, answered from only while all of it holds:
 
   - ``files``: every file read (each tree's entry and every source), by real path:
@@ -33,9 +35,10 @@ An entry (compact JSON, at most ``cachedir.MAX_ENTRY`` bytes) holds:
     invalidates;
   - ``walk``: the files under each directory asked for.
 
-An entry that is not exactly of this shape (``_fits``; the findings' rows by
-``_rows`` when they are decoded), does not name every path asked for, or cannot be
-read safely (``nglint.cachedir``) is a miss, and the run rewrites it.
+An entry that is not exactly of this shape (``_fits``; a part out of the file or not
+UTF-8; the findings' rows by ``_rows`` when they are decoded), does not name every
+path asked for, or cannot be read safely (``nglint.cachedir``) is a miss, and the
+run rewrites it.
 ``--no-cache`` bypasses the cache; ``--fix`` and ``--diff`` never use it.
 """
 
@@ -51,14 +54,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from nglint import __version__
-from nglint.cachedir import Store, default_directory
+from nglint.cachedir import Opened, Store, default_directory
 from nglint.reader import read_file
 
 if TYPE_CHECKING:
     from nglint.findings import Finding
     from nglint.tree import Tree
 
-FORMAT = 6
+FORMAT = 7
 # a file whose mtime or ctime is this close to the run's start (or later) may have
 # been written in the same timestamp tick as it was read: hashed on every hit
 RACY_NS = 2_000_000_000
@@ -259,9 +262,10 @@ class MapOf:
 
 TEXT_OR_NONE = (str, None)
 SIGNATURE = ([int], None)
+SPAN = [int]  # [offset, length] of a part, after the header
 ENTRY = {
-    "format": int, "files": int, "failing": bool, "findings": str,
-    "renders": MapOf([str]),
+    "format": int, "files": int, "failing": bool, "findings": SPAN,
+    "renders": MapOf([SPAN]),
     "state": {"files": MapOf(list), "links": MapOf(str),
               "includes": MapOf(([str], str)), "walk": MapOf([str])},
 }
@@ -326,28 +330,30 @@ def _rows(rows: Any) -> bool:
 
 @dataclass
 class Entry:
-    """An entry read back and still valid: ``output`` is the stored rendering asked
-    for (``[stdout, stderr]``), None when it has to be rendered from ``findings()``."""
+    """An entry read back and still valid.  ``output`` is the stored rendering asked
+    for (``[stdout, stderr]``); when None, ``stored`` holds every part (findings and
+    outputs), to render from ``findings()`` and write the entry again."""
 
     name: str
-    document: dict[str, Any]
+    header: dict[str, Any]
     output: list[str] | None
+    stored: dict[str, Any] | None = None
 
     @property
     def files(self) -> int:
-        return int(self.document["files"])
+        return int(self.header["files"])
 
     @property
     def failing(self) -> bool:
-        return bool(self.document["failing"])
+        return bool(self.header["failing"])
 
     def findings(self) -> list[Finding] | None:
         """The findings, rebuilt; None when the stored rows are not of the right shape."""
         from nglint.findings import Finding, Related, Severity
 
         try:
-            rows = json.loads(self.document["findings"])
-        except (ValueError, RecursionError):
+            rows = json.loads((self.stored or {})["findings"])
+        except (KeyError, ValueError, RecursionError):
             return None
         if not _rows(rows):
             return None
@@ -359,18 +365,58 @@ class Entry:
                      fixable, unsafe, headline, notes, related_rows) in rows]
 
 
-def _entry(data: bytes) -> dict[str, Any] | None:
-    """The entry in ``data``, if it is JSON of exactly the expected shape (the findings'
-    rows are checked when decoded)."""
+# The entry's file: the header's length (ten ASCII digits and a newline), the header
+# (JSON, ASCII), then the parts it points at (UTF-8; lone surrogates kept): the
+# findings' rows (JSON) and each stored output's stdout and stderr.  A hit reads the
+# header and the one output it writes, never the findings.
+LENGTH = 11
+
+
+def _header(data: bytes) -> dict[str, Any] | None:
+    """The header in ``data``, if it is JSON of exactly the expected shape."""
     try:
-        entry = json.loads(data)
+        header = json.loads(data)
     except (ValueError, RecursionError):  # not UTF-8, not JSON, nested too deep
         return None
-    if (not _fits(entry, ENTRY) or entry["format"] != FORMAT or entry["files"] < 0
-            or not _state_fits(entry["state"])
-            or not all(len(output) == 2 for output in entry["renders"].values())):
+    if (not _fits(header, ENTRY) or header["format"] != FORMAT or header["files"] < 0
+            or not _state_fits(header["state"]) or len(header["findings"]) != 2
+            or not all(len(output) == 2 and all(len(span) == 2 for span in output)
+                       for output in header["renders"].values())):
         return None
-    return entry
+    return header
+
+
+def _part(entry: Opened, start: int, span: list[int]) -> str | None:
+    data = entry.read(start + span[0], span[1]) if span[0] >= 0 else None
+    try:
+        return data.decode("utf-8", "surrogatepass") if data is not None else None
+    except UnicodeDecodeError:
+        return None
+
+
+def _read(entry: Opened, render: str | None) -> tuple[dict[str, Any], Any] | None:
+    """The header and the output ``render`` ([stdout, stderr]), or, when that is not
+    stored, every part ({"findings": text, "renders": {key: [stdout, stderr]}})."""
+    head = entry.read(0, LENGTH)
+    if head is None or not head[:10].isdigit() or head[10:] != b"\n":
+        return None
+    length = int(head[:10])
+    data = entry.read(LENGTH, length)
+    header = _header(data) if data is not None else None
+    if header is None:
+        return None
+    start = LENGTH + length
+    renders = header["renders"]
+    if render is not None and render in renders:
+        output = [_part(entry, start, span) for span in renders[render]]
+        return (header, output) if None not in output else None
+    stored = {"findings": _part(entry, start, header["findings"]), "renders": {}}
+    for name, spans in renders.items():
+        output = [_part(entry, start, span) for span in spans]
+        if None in output:
+            return None
+        stored["renders"][name] = output
+    return (header, stored) if stored["findings"] is not None else None
 
 
 def render_key(parts: Sequence[Any]) -> str:
@@ -381,17 +427,35 @@ def render_key(parts: Sequence[Any]) -> str:
 def load(store: Store, name: str, paths: Sequence[str], render: str | None) -> Entry | None:
     """The entry, if it can be read, has the right shape and still holds; its ``output``
     is the stored rendering ``render`` (None: not stored, or colour output)."""
-    data = store.read(f"{name}.json")
-    entry = _entry(data) if data is not None else None
-    if entry is None or not _still_valid(entry["state"], paths):
+    with store.opened(f"{name}.json") as entry:
+        found = _read(entry, render) if entry is not None else None
+    if found is None:
         return None
-    output = entry["renders"].get(render) if render is not None else None
-    return Entry(name, entry, output)
+    header, parts = found
+    if not _still_valid(header["state"], paths):
+        return None
+    if isinstance(parts, list):
+        return Entry(name, header, parts)
+    return Entry(name, header, None, parts)
 
 
-def _write(cache: Store, name: str, entry: dict[str, Any]) -> None:
+def _write(cache: Store, name: str, header: dict[str, Any], findings: str,
+           renders: dict[str, list[str]]) -> None:
+    parts: list[bytes] = []
+    offset = 0
+
+    def place(text: str) -> list[int]:
+        nonlocal offset
+        data = text.encode("utf-8", "surrogatepass")
+        parts.append(data)
+        offset += len(data)
+        return [offset - len(data), len(data)]
+
+    header = {**header, "findings": place(findings),
+              "renders": {key: [place(out), place(err)] for key, (out, err) in renders.items()}}
     # compact, ASCII: a file name that is not UTF-8 (surrogates) is kept as a JSON escape
-    cache.write(f"{name}.json", json.dumps(entry, separators=(",", ":")).encode("ascii"))
+    head = json.dumps(header, separators=(",", ":")).encode("ascii")
+    cache.write(f"{name}.json", b"".join([b"%010d\n" % len(head), head, *parts]))
 
 
 def store(cache: Store, name: str, paths: Sequence[str], trees: Sequence[Tree],
@@ -401,15 +465,18 @@ def store(cache: Store, name: str, paths: Sequence[str], trees: Sequence[Tree],
     [stdout, stderr]); ``started``: the run's start (``time.time_ns()``).  A cache that
     cannot be written is silently skipped."""
     rows = json.dumps([_row(f) for f in findings], separators=(",", ":"))
-    entry = {"format": FORMAT, "state": _state(trees, paths, started), "files": files,
-             "failing": failing, "findings": rows, "renders": dict(renders)}
-    _write(cache, name, entry)
+    header = {"format": FORMAT, "state": _state(trees, paths, started), "files": files,
+              "failing": failing}
+    _write(cache, name, header, rows, renders)
 
 
 def add_render(cache: Store, entry: Entry, render: str, output: list[str]) -> None:
-    """Store one more rendering in an entry that answered (at most ``MAX_RENDERS``)."""
-    renders = entry.document["renders"]
-    renders[render] = output
+    """Store one more rendering in an entry that answered from its findings (at most
+    ``MAX_RENDERS``, the oldest dropped first)."""
+    if entry.stored is None:
+        return
+    renders = {**entry.stored["renders"], render: output}
     while len(renders) > MAX_RENDERS:
         del renders[next(iter(renders))]
-    _write(cache, entry.name, entry.document)
+    header = {k: v for k, v in entry.header.items() if k not in ("findings", "renders")}
+    _write(cache, entry.name, header, entry.stored["findings"], renders)

@@ -209,8 +209,10 @@ def _parsed_again(tree, monkeypatch, *args: str) -> tuple[bool, tuple]:
 
 
 def _entry_document() -> dict:
+    from tests.test_cache_trust import decode
+
     [name] = _entries()
-    return json.loads((Path(cache.directory()) / name).read_text())
+    return decode((Path(cache.directory()) / name).read_bytes())
 
 
 def test_an_old_file_is_checked_by_its_stat_data(tmp_path, monkeypatch):
