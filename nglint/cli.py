@@ -51,17 +51,20 @@ def _split(values: tuple[str, ...]) -> list[str]:
     return [item for value in values for item in value.split(",") if item.strip()]
 
 
-def guarded(command: Callable[..., int]) -> Callable[..., None]:
+def guarded(command: Callable[..., int], crossplane: bool = True) -> Callable[..., None]:
     """Run a command; errors become one line on stderr and exit status 2.
 
     Output never fails on the terminal's encoding (``tolerant_streams``), and every
-    message shows its data through ``visible``."""
+    message shows its data through ``visible``.  ``crossplane``: check first that the
+    crossplane module is ngxparse's (``check`` checks after a cache miss instead: a
+    hit needs crossplane's files as they were when a run passed the check)."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, debug: bool = False, **kwargs: Any) -> None:
         tolerant_streams()
         try:
-            check_crossplane()
+            if crossplane:
+                check_crossplane()
             _recover()
             status = command(*args, **kwargs)
         except NglintError as error:
@@ -210,7 +213,7 @@ FORMATS = ["text", "json", "sarif", "github", "gitlab", "junit"]
                    "its findings no longer occur.")
 @click.option("--write-baseline", "write_baseline", type=click.Path(dir_okay=False),
               help="Record the current findings in this baseline file (then none is new).")
-@guarded
+@functools.partial(guarded, crossplane=False)
 def check(paths: tuple[str, ...], output_format: str, output: str | None,
           config_file: str | None, context: str | None, conf_prefix: str | None,
           stdin_filename: str | None, within_tree: bool, nginx_version: str | None,
@@ -259,6 +262,7 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
         if hit is not None and _answer(hit, shown, store):
             return EXIT_FINDINGS if hit.failing and not exit_zero else EXIT_OK
 
+    check_crossplane()
     # A large tree is millions of small objects that stay alive until the end: the
     # cyclic collector would scan them again and again for nothing (a third of the run
     # on 50k lines); --fix collects once between its rounds instead
