@@ -12,6 +12,14 @@ of ``Report`` objects.  Its docstring is its documentation: the first line is
 the summary shown by ``nglint rules``, the whole text is what ``nglint explain``
 prints.
 
+The metadata below is also recorded in a generated index, ``rules/_index.py``
+(``python tools/rule_index.py`` writes it; ``tests/test_rule_index.py`` fails while
+it is out of date): choosing rules, validating a configuration file and a warm run
+from the result cache read the index, and a rule's module is imported only when
+the rule runs or its documentation is read.  A module the index does not name (a
+rule just added) makes every module be read instead; a module whose metadata
+differs from its index entry stops the run with an error naming the tool.
+
 Rules are grouped by family, read from the code: ``NG0xx`` validation (what nginx
 accepts), ``NG1xx`` websockets and apps, ``NG2xx`` security.  A family's name selects
 it like a code prefix (``--select security`` is ``--select NG2``).  A security rule
