@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from nglint import cache
@@ -306,3 +307,31 @@ def test_a_hit_imports_neither_the_engine_nor_the_rules(tmp_path, monkeypatch):
              "nglint.rules.if_is_evil", "nglint.findings", "rich"}
     assert heavy - {"rich"} <= cold  # the control: a cold run needs them
     assert not modules() & heavy
+
+
+@pytest.mark.parametrize("options", [
+    [], ["--quiet"], ["--statistics"], ["--output-format", "full"], ["--exit-zero"],
+    ["--format", "json", "--statistics"], ["--format", "sarif"], ["--format", "junit"],
+    ["--format", "github", "--fail-on", "info"], ["--select", "NG1", "--fail-on", "warning"],
+])
+def test_a_hit_writes_what_the_run_wrote(tmp_path, monkeypatch, options):
+    """Output, errors and exit status, byte for byte, from the stored output."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    conf = str(write(tmp_path / "tree", SEED))
+
+    def run(*extra: str) -> tuple[int, str, str]:
+        result = CliRunner().invoke(main, ["check", *extra, *options, conf])
+        return result.exit_code, result.stdout, result.stderr
+
+    cold = run("--no-cache")
+    assert run() == cold  # written, then stored
+    import nglint.load
+
+    monkeypatch.setattr(nglint.load, "parse_file", lambda source: 1 / 0)
+    assert run() == cold  # from the stored output
+    report = tmp_path / "report.out"
+    run("--no-cache", "--output", str(report))
+    written = report.read_text()
+    for _ in range(2):  # another output: from the findings, then stored
+        report.unlink()
+        assert run("--output", str(report))[0] == cold[0] and report.read_text() == written
