@@ -324,14 +324,14 @@ def test_a_hit_writes_what_the_run_wrote(tmp_path, monkeypatch, options):
         return result.exit_code, result.stdout, result.stderr
 
     cold = run("--no-cache")
+    report = tmp_path / "report.out"
+    run("--no-cache", "--output", str(report))
+    written = report.read_text()
     assert run() == cold  # written, then stored
     import nglint.load
 
     monkeypatch.setattr(nglint.load, "parse_file", lambda source: 1 / 0)
     assert run() == cold  # from the stored output
-    report = tmp_path / "report.out"
-    run("--no-cache", "--output", str(report))
-    written = report.read_text()
     for _ in range(2):  # another output: from the findings, then stored
         report.unlink()
         assert run("--output", str(report))[0] == cold[0] and report.read_text() == written
