@@ -313,6 +313,7 @@ def test_a_hit_imports_neither_the_engine_nor_the_rules(tmp_path, monkeypatch):
     [], ["--quiet"], ["--statistics"], ["--output-format", "full"], ["--exit-zero"],
     ["--format", "json", "--statistics"], ["--format", "sarif"], ["--format", "junit"],
     ["--format", "github", "--fail-on", "info"], ["--select", "NG1", "--fail-on", "warning"],
+    ["--color", "always"], ["--color", "always", "--output-format", "full", "--statistics"],
 ])
 def test_a_hit_writes_what_the_run_wrote(tmp_path, monkeypatch, options):
     """Output, errors and exit status, byte for byte, from the stored output."""
