@@ -30,6 +30,8 @@ from nglint.versions import DEFAULT_RANGE
 F = TypeVar("F", bound=Callable[..., Any])
 
 if TYPE_CHECKING:
+    from nglint.cache import Entry
+    from nglint.cachedir import Store
     from nglint.engine import Options
     from nglint.findings import Finding
     from nglint.tree import Tree
@@ -405,7 +407,7 @@ class _Terminal:
         return self.tty
 
 
-def _answer(hit: Any, shown: _Shown, store: Any) -> bool:
+def _answer(hit: Entry, shown: _Shown, store: Store) -> bool:
     """Write a cache entry's answer: the stored output, else rendered from its findings
     (then stored too).  False when its findings are not of the right shape (a miss)."""
     from nglint import cache
