@@ -25,8 +25,9 @@ the header and the one output it writes, not the findings.  The header holds:
     ``[SHA-256 of the bytes linted (None: could not be read), stat signature]``.
     The signature (``[st_dev, st_ino, st_size, st_mtime_ns, st_ctime_ns]``) lets a
     hit skip hashing; it is None when the file changed within ``RACY_NS`` of the
-    run's start (a write in the same timestamp tick could go unseen), and then the
-    file is hashed on every hit, as it is whenever its signature differs;
+    run's start (a write in the same timestamp tick could go unseen).  A file without
+    a signature, or whose signature differs (touched), is hashed; a hit that finds it
+    unchanged and left alone for ``RACY_NS`` records its signature (``_refresh``);
   - ``links``: every path the run went through (the paths asked for, each tree's
     entry, each source as named, each include target, each file a directory walk
     found) and the real path it resolves to: a symlink retargeted on the way is seen;
@@ -49,6 +50,7 @@ import hashlib
 import json
 import os
 import stat
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -242,23 +244,35 @@ def _state(trees: Sequence[Tree], paths: Sequence[str], started: int) -> dict[st
     }
 
 
-def _still_valid(state: dict[str, Any], paths: Sequence[str]) -> bool:
+def _still_valid(state: dict[str, Any], paths: Sequence[str],
+                 now: int | None = None) -> dict[str, list[int]] | None:
+    """None when the entry no longer holds; else the stat signatures it can now record
+    (files hashed and found unchanged, untouched for ``RACY_NS`` before ``now``: a
+    checkout's or an edit's files, hashed on one hit, not on the next)."""
     links = state["links"]
     if any(path not in links for path in paths):
-        return False  # an entry must name what it answers for
+        return None  # an entry must name what it answers for
     real = _RealPaths()
     if any(real(path) != resolved for path, resolved in links.items()):
-        return False
+        return None
     if any(_matches(pattern) != recorded for pattern, recorded in state["includes"].items()):
-        return False
+        return None
     if state["walk"] != _walk(paths):
-        return False
+        return None
+    fresh: dict[str, list[int]] = {}
     for path, (sha, signature) in state["files"].items():
         if signature is not None and _current(path) == signature:
             continue  # the same file, unchanged since it was hashed: no read
+        if sha is None:
+            if digest(path) is not None:
+                return None
+            continue
+        before = _signature(path, (now or time.time_ns()) - RACY_NS)
         if digest(path) != sha:
-            return False
-    return True
+            return None
+        if before is not None and _current(path) == before:  # not changed while hashed
+            fresh[path] = before
+    return fresh
 
 
 # --- the entry's shape -------------------------------------------------------------------
@@ -404,9 +418,10 @@ def _part(entry: Opened, start: int, span: list[int]) -> str | None:
         return None
 
 
-def _read(entry: Opened, render: str | None) -> tuple[dict[str, Any], Any] | None:
-    """The header and the output ``render`` ([stdout, stderr]), or, when that is not
-    stored, every part ({"findings": text, "renders": {key: [stdout, stderr]}})."""
+def _read(entry: Opened, render: str | None) -> tuple[bytes, dict[str, Any], Any] | None:
+    """The header (as read, and decoded) and the output ``render`` ([stdout, stderr]),
+    or, when that is not stored, every part ({"findings": text, "renders": {key:
+    [stdout, stderr]}})."""
     head = entry.read(0, LENGTH)
     if head is None or not head[:10].isdigit() or head[10:] != b"\n":
         return None
@@ -419,14 +434,14 @@ def _read(entry: Opened, render: str | None) -> tuple[dict[str, Any], Any] | Non
     renders = header["renders"]
     if render is not None and render in renders:
         output = [_part(entry, start, span) for span in renders[render]]
-        return (header, output) if None not in output else None
+        return (data, header, output) if None not in output else None
     stored = {"findings": _part(entry, start, header["findings"]), "renders": {}}
     for name, spans in renders.items():
         output = [_part(entry, start, span) for span in spans]
         if None in output:
             return None
         stored["renders"][name] = output
-    return (header, stored) if stored["findings"] is not None else None
+    return (data, header, stored) if stored["findings"] is not None else None
 
 
 def render_key(parts: Sequence[Any]) -> str:
@@ -441,12 +456,32 @@ def load(store: Store, name: str, paths: Sequence[str], render: str | None) -> E
         found = _read(entry, render) if entry is not None else None
     if found is None:
         return None
-    header, parts = found
-    if not _still_valid(header["state"], paths):
+    data, header, parts = found
+    fresh = _still_valid(header["state"], paths)
+    if fresh is None:
         return None
+    if fresh:
+        _refresh(store, name, data, header, fresh)
     if isinstance(parts, list):
         return Entry(name, header, parts)
     return Entry(name, header, None, parts)
+
+
+def _refresh(cache: Store, name: str, read: bytes, header: dict[str, Any],
+             fresh: dict[str, list[int]]) -> None:
+    """Record the stat signatures of files a hit had to hash (their bytes unchanged),
+    so that the next hit need not: the header is rewritten, the parts kept as they are
+    (their offsets count from the header's end).  Skipped when the entry was replaced
+    since it was read."""
+    data = cache.read(f"{name}.json")
+    if data is None or data[LENGTH:LENGTH + len(read)] != read:
+        return
+    files = header["state"]["files"]
+    for path, signature in fresh.items():
+        files[path] = [files[path][0], signature]
+    head = json.dumps(header, separators=(",", ":")).encode("ascii")
+    cache.write(f"{name}.json", b"".join([b"%010d\n" % len(head), head,
+                                          data[LENGTH + len(read):]]))
 
 
 def _write(cache: Store, name: str, header: dict[str, Any], findings: str,

@@ -232,8 +232,10 @@ def test_an_old_file_is_checked_by_its_stat_data(tmp_path, monkeypatch):
     assert _parsed_again(conf, monkeypatch) == (False, cold)
 
 
-def test_a_file_written_as_the_run_starts_is_hashed_on_every_hit(tmp_path, monkeypatch):
-    """Written in the timestamp tick of its read, a change could keep size and mtime."""
+def test_a_file_written_as_the_run_starts_is_hashed_until_it_is_old(tmp_path, monkeypatch):
+    """Written in the timestamp tick of its read, a change could keep size and mtime:
+    such a file is hashed on each hit until it has been left alone for ``RACY_NS``; the
+    hit that finds it so records its stat signature, and the next hit reads nothing."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     conf = write(tmp_path / "tree", SEED)
     cold = _check(str(conf))
@@ -244,6 +246,15 @@ def test_a_file_written_as_the_run_starts_is_hashed_on_every_hit(tmp_path, monke
     monkeypatch.setattr(cache, "digest", lambda path: hashed.append(path) or original(path))
     assert _parsed_again(conf, monkeypatch) == (False, cold)
     assert os.path.realpath(conf) in hashed
+    [(_, signature)] = _entry_document()["state"]["files"].values()
+    assert signature is None  # still too recent to trust
+    monkeypatch.setattr(cache, "RACY_NS", -10**18)  # as if RACY_NS had passed
+    assert _parsed_again(conf, monkeypatch) == (False, cold)
+    [(_, signature)] = _entry_document()["state"]["files"].values()
+    assert signature is not None and signature[2] == conf.stat().st_size
+    hashed.clear()
+    assert _parsed_again(conf, monkeypatch) == (False, cold)
+    assert os.path.realpath(conf) not in hashed
 
 
 def test_a_touched_file_still_answers_and_a_same_size_edit_does_not(tmp_path, monkeypatch):
