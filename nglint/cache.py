@@ -1,24 +1,46 @@
-"""A content-hash cache of a run's findings, in the user's private cache directory.
+"""A content-hash cache of a run's result, in the user's private cache directory.
 
-A warm re-run of an unchanged tree answers from here without parsing.  The entry's
-name (``key``) covers nglint's version and code (every source file of nglint, its
-rules and crossplane), the options, the paths asked for and the current directory
-(paths in findings are relative to it).  The entry itself records what the result
-depends on (``_state``), and is answered from only while all of it still holds:
+A warm re-run of an unchanged tree answers from here without parsing, and without
+importing the engine, the rules or the semantic model: it writes the output it
+stored.  The entry's name (``key``) covers nglint's version and code (every source
+file of nglint, its rules and crossplane), the command-line options and the
+configuration files (path and SHA-256) that decide the findings, the paths asked
+for and the current directory (paths in findings are relative to it).
 
-- ``files``: every file read (each tree's entry and every source): real path and
-  SHA-256 of its bytes (None when it could not be read);
-- ``links``: every path the run went through (the paths asked for, each tree's
-  entry, each source as named, each include target, each file a directory walk
-  found) and the real path it resolves to: a symlink retargeted on the way is seen;
-- ``includes``: each include pattern's matches (a glob) or what the path is (file,
-  directory or missing), so a new ``conf.d/*.conf`` or an include that appears
-  invalidates;
-- ``walk``: the files under each directory asked for.
+An entry (at most ``cachedir.MAX_ENTRY`` bytes) is a compact JSON header followed by
+the parts it points at (``[offset, length]`` after the header), so that a hit reads
+the header and the one output it writes, not the findings.  The header holds:
 
-An entry that is not exactly of this shape (``_fits``), does not name every path
-asked for, or cannot be read safely (``nglint.cachedir``) is a miss, and the run
-rewrites it.  ``--no-cache`` bypasses the cache; ``--fix`` and ``--diff`` never use it.
+- ``files``: how many files were checked (the summary's count);
+- ``failing``: whether a finding is at or above its group's fail-on level (exit 1);
+- ``findings``: the part holding the findings as JSON, a list of ``ROW`` lists (read
+  only to render an output the entry has not stored);
+- ``renders``: the output already rendered, by ``render_key`` (format, quiet,
+  statistics, text style, ASCII-only JSON): the parts of its stdout and stderr text.
+  Colour output (through rich, to a terminal) is never stored: it is rendered from
+  the findings;
+- ``state``: what the result depends on, answered from only while all of it holds:
+
+  - ``files``: every file read (each tree's entry and every source), by real path:
+    ``[SHA-256 of the bytes linted (None: could not be read), stat signature]``.
+    The signature (``[st_dev, st_ino, st_size, st_mtime_ns, st_ctime_ns]``) lets a
+    hit skip hashing; it is None when the file changed within ``RACY_NS`` of the
+    run's start (a write in the same timestamp tick could go unseen).  A file without
+    a signature, or whose signature differs (touched), is hashed; a hit that finds it
+    unchanged and left alone for ``RACY_NS`` records its signature (``_refresh``);
+  - ``links``: every path the run went through (the paths asked for, each tree's
+    entry, each source as named, each include target, each file a directory walk
+    found) and the real path it resolves to: a symlink retargeted on the way is seen;
+  - ``includes``: each include pattern's matches (a glob) or what the path is (file,
+    directory or missing), so a new ``conf.d/*.conf`` or an include that appears
+    invalidates;
+  - ``walk``: the files under each directory asked for.
+
+An entry that is not exactly of this shape (``_fits``; a part out of the file or not
+UTF-8; the findings' rows by ``_rows`` when they are decoded), does not name every
+path asked for, or cannot be read safely (``nglint.cachedir``) is a miss, and the
+run rewrites it.
+``--no-cache`` bypasses the cache; ``--fix`` and ``--diff`` never use it.
 """
 
 from __future__ import annotations
@@ -27,16 +49,26 @@ import glob
 import hashlib
 import json
 import os
+import stat
+import time
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from nglint import __version__
-from nglint.cachedir import Store, default_directory
-from nglint.findings import Finding, Severity
+from nglint.cachedir import Opened, Store, default_directory
 from nglint.reader import read_file
-from nglint.tree import Tree
 
-FORMAT = 5
+if TYPE_CHECKING:
+    from nglint.findings import Finding
+    from nglint.tree import Tree
+
+FORMAT = 7
+# a file whose mtime or ctime is this close to the run's start (or later) may have
+# been written in the same timestamp tick as it was read: hashed on every hit
+RACY_NS = 2_000_000_000
+MAX_RENDERS = 8  # outputs stored per entry (formats, styles); the oldest goes first
+SEVERITIES = ("info", "warning", "error")
 
 
 def directory() -> str:
@@ -53,7 +85,7 @@ def private_store() -> Store | None:
 
 
 def digest(path: str | None) -> str | None:
-    """SHA-256 of a file's bytes (None when there is no file or it cannot be read)."""
+    """SHA-256 (hex) of a file's bytes (None when there is no file or it cannot be read)."""
     if path is None:
         return None
     try:
@@ -91,30 +123,40 @@ def key(paths: Sequence[str], settings: Any) -> str | None:
 def code_fingerprint() -> list[tuple[str, int, int]]:
     """Name, size and modification time (ns) of every file of nglint, its rules and
     crossplane: a changed rule answers differently even when the version number stays
-    the same (an editable install, a patched package).  About a hundred stat calls."""
-    import crossplane
+    the same (an editable install, a patched package).  About 150 stat calls; crossplane
+    is found, not imported (a hit never parses)."""
+    import importlib.util
 
     import nglint
     import nglint.rules
 
-    found = []
+    spec = importlib.util.find_spec("crossplane")
+    roots = [*nglint.__path__, *nglint.rules.__path__,
+             *((spec.submodule_search_locations or []) if spec else [])]
+    found: list[tuple[str, int, int]] = []
     walked: list[str] = []
-    for package in (nglint, nglint.rules, crossplane):
-        for root in package.__path__:
-            # installed from a wheel, nglint/rules/ is inside nglint/: walked already
-            if any(os.path.realpath(root).startswith(os.path.join(done, ""))
-                   for done in walked):
-                continue
-            walked.append(os.path.realpath(root))
-            for folder, subfolders, files in os.walk(root):
-                subfolders[:] = sorted(d for d in subfolders if d != "__pycache__")
-                for name in sorted(files):
-                    if name.endswith((".py", ".json")):
-                        path = os.path.join(folder, name)
-                        status = os.stat(path)
-                        found.append((os.path.relpath(path, root), status.st_size,
-                                      status.st_mtime_ns))
+    for root in roots:
+        # installed from a wheel, nglint/rules/ is inside nglint/: walked already
+        real = os.path.realpath(root)
+        if any(real.startswith(os.path.join(done, "")) for done in walked):
+            continue
+        walked.append(real)
+        _fingerprint(root, "", found)
     return found
+
+
+def _fingerprint(folder: str, prefix: str, found: list[tuple[str, int, int]]) -> None:
+    """``found`` gets (name under the root, size, mtime) of each ``.py`` and ``.json``
+    file under ``folder``, sorted, ``__pycache__`` and linked folders left out."""
+    with os.scandir(folder) as listing:
+        entries = sorted(listing, key=lambda entry: entry.name)
+    for entry in entries:
+        if entry.is_dir():
+            if entry.name != "__pycache__" and not entry.is_symlink():
+                _fingerprint(entry.path, f"{prefix}{entry.name}/", found)
+        elif entry.name.endswith((".py", ".json")):
+            status = entry.stat()
+            found.append((prefix + entry.name, status.st_size, status.st_mtime_ns))
 
 
 def _kind(path: str) -> str:
@@ -129,33 +171,108 @@ def _matches(pattern: str) -> list[str] | str:
     return _kind(pattern)
 
 
-def _state(trees: Sequence[Tree], paths: Sequence[str]) -> dict[str, Any]:
+class _RealPaths:
+    """``os.path.realpath`` of many paths in few system calls: a folder is resolved
+    once, and a path whose last part is not a symlink is its folder's real path
+    joined with that part (what realpath itself does, part by part)."""
+
+    def __init__(self) -> None:
+        self.folders: dict[str, str] = {}
+
+    def __call__(self, path: str) -> str:
+        head, tail = os.path.split(path)
+        if tail in ("", ".", "..") or os.sep != "/":
+            return os.path.realpath(path)
+        try:
+            if stat.S_ISLNK(os.lstat(path).st_mode):
+                return os.path.realpath(path)
+        except OSError:
+            pass  # missing: realpath appends the part as it is
+        folder = self.folders.get(head)
+        if folder is None:
+            folder = self.folders[head] = os.path.realpath(head or ".")
+        return os.path.join(folder, tail)
+
+
+def _signature(path: str, before: int) -> list[int] | None:
+    """A file's stat signature, or None when it cannot be trusted to stand for the
+    bytes read: missing, not a regular file, or changed since ``before`` (ns)."""
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    if (not stat.S_ISREG(status.st_mode) or status.st_mtime_ns >= before
+            or status.st_ctime_ns >= before):
+        return None
+    return [status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns,
+            status.st_ctime_ns]
+
+
+def _current(path: str) -> list[int] | None:
+    try:
+        status = os.stat(path)
+    except OSError:
+        return None
+    return [status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns,
+            status.st_ctime_ns]
+
+
+def _state(trees: Sequence[Tree], paths: Sequence[str], started: int) -> dict[str, Any]:
+    """What the result depends on (see the module docstring); ``started``: the run's
+    start (``time.time_ns()``), before any file was read."""
     walk = _walk(paths)
-    read = {real for tree in trees for real in tree.sources}
-    read.update(os.path.realpath(tree.entry) for tree in trees)
+    linted = {real: source for tree in trees for real, source in tree.sources.items()}
+    read = set(linted)
+    real = _RealPaths()
+    read.update(real(tree.entry) for tree in trees)
     named = {*paths, *(tree.entry for tree in trees),
-             *(source.path for tree in trees for source in tree.sources.values()),
+             *(source.path for source in linted.values()),
              *(target for tree in trees for target in tree.resolved),
              *(path for found in walk.values() for path in found)}
+    before = started - RACY_NS
+    files = {}
+    for path in sorted(read):
+        # the bytes the findings were computed from, not a second read of the disk
+        source = linted.get(path)
+        sha = hashlib.sha256(source.raw).hexdigest() if source is not None else digest(path)
+        files[path] = [sha, _signature(path, before) if sha is not None else None]
     return {
-        "files": {real: digest(real) for real in sorted(read)},
-        "links": {path: os.path.realpath(path) for path in sorted(named)},
+        "files": files,
+        "links": {path: real(path) for path in sorted(named)},
         "includes": {p: _matches(p) for tree in trees for p in tree.includes},
         "walk": walk,
     }
 
 
-def _still_valid(state: dict[str, Any], paths: Sequence[str]) -> bool:
+def _still_valid(state: dict[str, Any], paths: Sequence[str],
+                 now: int | None = None) -> dict[str, list[int]] | None:
+    """None when the entry no longer holds; else the stat signatures it can now record
+    (files hashed and found unchanged, untouched for ``RACY_NS`` before ``now``: a
+    checkout's or an edit's files, hashed on one hit, not on the next)."""
     links = state["links"]
     if any(path not in links for path in paths):
-        return False  # an entry must name what it answers for
-    if any(os.path.realpath(path) != real for path, real in links.items()):
-        return False
+        return None  # an entry must name what it answers for
+    real = _RealPaths()
+    if any(real(path) != resolved for path, resolved in links.items()):
+        return None
     if any(_matches(pattern) != recorded for pattern, recorded in state["includes"].items()):
-        return False
+        return None
     if state["walk"] != _walk(paths):
-        return False
-    return all(digest(real) == recorded for real, recorded in state["files"].items())
+        return None
+    fresh: dict[str, list[int]] = {}
+    for path, (sha, signature) in state["files"].items():
+        if signature is not None and _current(path) == signature:
+            continue  # the same file, unchanged since it was hashed: no read
+        if sha is None:
+            if digest(path) is not None:
+                return None
+            continue
+        before = _signature(path, (now or time.time_ns()) - RACY_NS)
+        if digest(path) != sha:
+            return None
+        if before is not None and _current(path) == before:  # not changed while hashed
+            fresh[path] = before
+    return fresh
 
 
 # --- the entry's shape -------------------------------------------------------------------
@@ -167,17 +284,13 @@ class MapOf:
         self.value = value
 
 
-SEVERITIES = frozenset(str(s) for s in Severity)
 TEXT_OR_NONE = (str, None)
-RELATED = {"path": str, "line": int, "column": int, "message": str, "role": str}
-FINDING = {"code": str, "rule": str, "severity": SEVERITIES, "path": str, "line": int,
-           "column": int, "end_line": int, "end_column": int, "message": str,
-           "fixable": bool, "via": TEXT_OR_NONE, "headline": str, "notes": [str],
-           "related": [RELATED]}
+SIGNATURE = ([int], None)
+SPAN = [int]  # [offset, length] of a part, after the header
 ENTRY = {
-    "format": int, "files": int, "findings": [FINDING], "fail_on": [SEVERITIES],
-    "unsafe": [bool],
-    "state": {"files": MapOf(TEXT_OR_NONE), "links": MapOf(str),
+    "format": int, "files": int, "failing": bool, "findings": SPAN,
+    "renders": MapOf([SPAN]),
+    "state": {"files": MapOf(list), "links": MapOf(str),
               "includes": MapOf(([str], str)), "walk": MapOf([str])},
 }
 
@@ -203,39 +316,212 @@ def _fits(value: Any, shape: Any) -> bool:
             and all(_fits(value[name], part) for name, part in shape.items()))
 
 
-def _entry(data: bytes) -> dict[str, Any] | None:
-    """The entry in ``data``, if it is JSON of exactly the expected shape."""
+def _state_fits(state: dict[str, Any]) -> bool:
+    """Each file's record is ``[sha or None, signature or None]``, the signature five
+    integers."""
+    return all(len(record) == 2 and _fits(record[0], TEXT_OR_NONE)
+               and _fits(record[1], SIGNATURE) and (record[1] is None or len(record[1]) == 5)
+               for record in state["files"].values())
+
+
+# A finding as a row: code, rule, severity, path, line, column, end line, end column,
+# message, fixable, unsafe-fixable, headline, notes, related ([path, line, column,
+# message, role] each)
+ROW = (str, str, str, str, int, int, int, int, str, bool, bool, str, list, list)
+RELATED = (str, int, int, str, str)
+
+
+def _row(finding: Finding) -> list[Any]:
+    return [finding.code, finding.rule, str(finding.severity), finding.path, finding.line,
+            finding.column, finding.end_line, finding.end_column, finding.message,
+            finding.fixable, finding.unsafe_fixable, finding.headline, list(finding.notes),
+            [[r.path, r.line, r.column, r.message, r.role] for r in finding.related]]
+
+
+def _typed(values: Any, types: tuple[type, ...]) -> bool:
+    return (type(values) is list and len(values) == len(types)
+            and all(type(v) is t for v, t in zip(values, types, strict=True)))
+
+
+def _rows(rows: Any) -> bool:
+    """Whether ``rows`` (decoded JSON) are findings of exactly the ``ROW`` shape."""
+    return type(rows) is list and all(
+        _typed(row, ROW) and row[2] in SEVERITIES
+        and all(type(note) is str for note in row[12])
+        and all(_typed(related, RELATED) for related in row[13])
+        for row in rows)
+
+
+@dataclass
+class Entry:
+    """An entry read back and still valid.  ``output`` is the stored rendering asked
+    for (``[stdout, stderr]``); when None, ``stored`` holds every part (findings and
+    outputs), to render from ``findings()`` and write the entry again."""
+
+    name: str
+    header: dict[str, Any]
+    output: list[str] | None
+    stored: dict[str, Any] | None = None
+
+    @property
+    def files(self) -> int:
+        return int(self.header["files"])
+
+    @property
+    def failing(self) -> bool:
+        return bool(self.header["failing"])
+
+    def findings(self) -> list[Finding] | None:
+        """The findings, rebuilt; None when the stored rows are not of the right shape."""
+        from nglint.findings import Finding, Related, Severity
+
+        try:
+            rows = json.loads((self.stored or {})["findings"])
+        except (KeyError, ValueError, RecursionError):
+            return None
+        if not _rows(rows):
+            return None
+        return [Finding(code, rule, Severity.parse(severity), path, line, column, end_line,
+                        end_column, message, fixable, unsafe_fixable=unsafe,
+                        headline=headline, notes=notes,
+                        related=[Related(*related) for related in related_rows])
+                for (code, rule, severity, path, line, column, end_line, end_column, message,
+                     fixable, unsafe, headline, notes, related_rows) in rows]
+
+
+# The entry's file: the header's length (ten ASCII digits and a newline), the header
+# (JSON, ASCII), then the parts it points at (UTF-8; lone surrogates kept): the
+# findings' rows (JSON) and each stored output's stdout and stderr.  A hit reads the
+# header and the one output it writes, never the findings.
+LENGTH = 11
+
+
+def _header(data: bytes) -> dict[str, Any] | None:
+    """The header in ``data``, if it is JSON of exactly the expected shape."""
     try:
-        entry = json.loads(data)
+        header = json.loads(data)
     except (ValueError, RecursionError):  # not UTF-8, not JSON, nested too deep
         return None
-    if not _fits(entry, ENTRY) or entry["format"] != FORMAT or entry["files"] < 0:
+    if (not _fits(header, ENTRY) or header["format"] != FORMAT or header["files"] < 0
+            or not _state_fits(header["state"]) or len(header["findings"]) != 2
+            or not all(len(output) == 2 and all(len(span) == 2 for span in output)
+                       for output in header["renders"].values())):
         return None
-    if not len(entry["findings"]) == len(entry["fail_on"]) == len(entry["unsafe"]):
-        return None
-    return entry
+    return header
 
 
-def load(store: Store, name: str,
-         paths: Sequence[str]) -> tuple[list[Finding], list[str], int] | None:
-    """The cached findings, each one's fail-on level and the file count, or None (no
-    entry, an entry that is unreadable, of another shape, or no longer valid)."""
-    data = store.read(f"{name}.json")
-    entry = _entry(data) if data is not None else None
-    if entry is None or not _still_valid(entry["state"], paths):
+def _part(entry: Opened, start: int, span: list[int]) -> str | None:
+    data = entry.read(start + span[0], span[1]) if span[0] >= 0 else None
+    try:
+        return data.decode("utf-8", "surrogatepass") if data is not None else None
+    except UnicodeDecodeError:
         return None
-    # "via" is derived from the related locations: not a field of its own
-    findings = [Finding(**{**{k: v for k, v in f.items() if k != "via"},
-                           "severity": Severity.parse(f["severity"]), "unsafe_fixable": unsafe})
-                for f, unsafe in zip(entry["findings"], entry["unsafe"], strict=True)]
-    return findings, entry["fail_on"], entry["files"]
+
+
+def _read(entry: Opened, render: str | None) -> tuple[bytes, dict[str, Any], Any] | None:
+    """The header (as read, and decoded) and the output ``render`` ([stdout, stderr]),
+    or, when that is not stored, every part ({"findings": text, "renders": {key:
+    [stdout, stderr]}})."""
+    head = entry.read(0, LENGTH)
+    if head is None or not head[:10].isdigit() or head[10:] != b"\n":
+        return None
+    length = int(head[:10])
+    data = entry.read(LENGTH, length)
+    header = _header(data) if data is not None else None
+    if header is None:
+        return None
+    start = LENGTH + length
+    renders = header["renders"]
+    if render is not None and render in renders:
+        output = [_part(entry, start, span) for span in renders[render]]
+        return (data, header, output) if None not in output else None
+    stored = {"findings": _part(entry, start, header["findings"]), "renders": {}}
+    for name, spans in renders.items():
+        output = [_part(entry, start, span) for span in spans]
+        if None in output:
+            return None
+        stored["renders"][name] = output
+    return (data, header, stored) if stored["findings"] is not None else None
+
+
+def render_key(parts: Sequence[Any]) -> str:
+    """The name of a stored output: what decides its text (format and options)."""
+    return json.dumps(list(parts))
+
+
+def load(store: Store, name: str, paths: Sequence[str], render: str | None) -> Entry | None:
+    """The entry, if it can be read, has the right shape and still holds; its ``output``
+    is the stored rendering ``render`` (None: not stored, or colour output)."""
+    with store.opened(f"{name}.json") as entry:
+        found = _read(entry, render) if entry is not None else None
+    if found is None:
+        return None
+    data, header, parts = found
+    fresh = _still_valid(header["state"], paths)
+    if fresh is None:
+        return None
+    if fresh:
+        _refresh(store, name, data, header, fresh)
+    if isinstance(parts, list):
+        return Entry(name, header, parts)
+    return Entry(name, header, None, parts)
+
+
+def _refresh(cache: Store, name: str, read: bytes, header: dict[str, Any],
+             fresh: dict[str, list[int]]) -> None:
+    """Record the stat signatures of files a hit had to hash (their bytes unchanged),
+    so that the next hit need not: the header is rewritten, the parts kept as they are
+    (their offsets count from the header's end).  Skipped when the entry was replaced
+    since it was read."""
+    data = cache.read(f"{name}.json")
+    if data is None or data[LENGTH:LENGTH + len(read)] != read:
+        return
+    files = header["state"]["files"]
+    for path, signature in fresh.items():
+        files[path] = [files[path][0], signature]
+    head = json.dumps(header, separators=(",", ":")).encode("ascii")
+    cache.write(f"{name}.json", b"".join([b"%010d\n" % len(head), head,
+                                          data[LENGTH + len(read):]]))
+
+
+def _write(cache: Store, name: str, header: dict[str, Any], findings: str,
+           renders: dict[str, list[str]]) -> None:
+    parts: list[bytes] = []
+    offset = 0
+
+    def place(text: str) -> list[int]:
+        nonlocal offset
+        data = text.encode("utf-8", "surrogatepass")
+        parts.append(data)
+        offset += len(data)
+        return [offset - len(data), len(data)]
+
+    header = {**header, "findings": place(findings),
+              "renders": {key: [place(out), place(err)] for key, (out, err) in renders.items()}}
+    # compact, ASCII: a file name that is not UTF-8 (surrogates) is kept as a JSON escape
+    head = json.dumps(header, separators=(",", ":")).encode("ascii")
+    cache.write(f"{name}.json", b"".join([b"%010d\n" % len(head), head, *parts]))
 
 
 def store(cache: Store, name: str, paths: Sequence[str], trees: Sequence[Tree],
-          findings: Sequence[Finding], fail_on: Sequence[str], files: int) -> None:
-    """Save the run's result; a cache that cannot be written is silently skipped."""
-    entry = {"format": FORMAT, "state": _state(trees, paths), "files": files,
-             "findings": [f.as_dict() for f in findings], "fail_on": list(fail_on),
-             "unsafe": [f.unsafe_fixable for f in findings]}
-    # ASCII: a file name that is not UTF-8 (surrogates) is kept as a JSON escape
-    cache.write(f"{name}.json", json.dumps(entry).encode("ascii"))
+          findings: Sequence[Finding], failing: bool, files: int, started: int,
+          renders: dict[str, list[str]]) -> None:
+    """Save the run's result and the output rendered for it (``renders``: render key ->
+    [stdout, stderr]); ``started``: the run's start (``time.time_ns()``).  A cache that
+    cannot be written is silently skipped."""
+    rows = json.dumps([_row(f) for f in findings], separators=(",", ":"))
+    header = {"format": FORMAT, "state": _state(trees, paths, started), "files": files,
+              "failing": failing}
+    _write(cache, name, header, rows, renders)
+
+
+def add_render(cache: Store, entry: Entry, render: str, output: list[str]) -> None:
+    """Store one more rendering in an entry that answered from its findings (at most
+    ``MAX_RENDERS``, the oldest dropped first)."""
+    if entry.stored is None:
+        return
+    renders = {**entry.stored["renders"], render: output}
+    while len(renders) > MAX_RENDERS:
+        del renders[next(iter(renders))]
+    header = {k: v for k, v in entry.header.items() if k not in ("findings", "renders")}
+    _write(cache, entry.name, header, entry.stored["findings"], renders)

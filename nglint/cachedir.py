@@ -18,12 +18,36 @@ import stat
 import time
 from collections.abc import Iterator
 
-from nglint.reader import read_bounded
-
 MAX_ENTRY = 64 * 1024 * 1024  # bytes; a 50k-line tree's entry is a few MB
 _DIRECTORY = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_CLOEXEC", 0)
 _ENTRY = (os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
           | getattr(os, "O_CLOEXEC", 0))
+
+
+class Opened:
+    """An entry open for reading: ``size`` bytes (as ``fstat`` said when opened)."""
+
+    def __init__(self, handle: int, size: int) -> None:
+        self.handle = handle
+        self.size = size
+
+    def read(self, offset: int, length: int) -> bytes | None:
+        """``length`` bytes at ``offset``, or None: outside the entry, or the file
+        changed size (a short read) or cannot be read."""
+        if offset < 0 or length < 0 or offset + length > self.size:
+            return None
+        chunks: list[bytes] = []
+        while length > 0:
+            try:
+                chunk = os.pread(self.handle, min(length, 1 << 24), offset)
+            except OSError:
+                return None
+            if not chunk:
+                return None
+            chunks.append(chunk)
+            offset += len(chunk)
+            length -= len(chunk)
+        return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 class NotPrivate(Exception):
@@ -89,20 +113,28 @@ class Store:
     def read(self, name: str) -> bytes | None:
         """Entry ``name``'s bytes, or None: missing, not a regular file of this user
         (a symlink, a FIFO, a directory), larger than MAX_ENTRY, or unreadable."""
+        with self.opened(name) as entry:
+            return entry.read(0, entry.size) if entry is not None else None
+
+    @contextlib.contextmanager
+    def opened(self, name: str) -> Iterator[Opened | None]:
+        """Entry ``name`` open for reads of parts of it (``Opened``), or None: missing,
+        not a regular file of this user (a symlink, a FIFO, a directory), larger than
+        MAX_ENTRY, or unreadable."""
         try:
             with self._opened() as folder:
                 handle = os.open(name, _ENTRY, dir_fd=folder)
         except (OSError, NotPrivate):
-            return None
+            yield None
+            return
         try:
             status = os.fstat(handle)
-            if (not stat.S_ISREG(status.st_mode) or status.st_uid != os.geteuid()
-                    or status.st_size > MAX_ENTRY):
-                return None
-            data = read_bounded(handle, MAX_ENTRY)  # the file may grow after the fstat
-            return data if len(data) <= MAX_ENTRY else None
+            usable = (stat.S_ISREG(status.st_mode) and status.st_uid == os.geteuid()
+                      and status.st_size <= MAX_ENTRY)
         except OSError:
-            return None
+            usable = False
+        try:
+            yield Opened(handle, status.st_size) if usable else None
         finally:
             os.close(handle)
 

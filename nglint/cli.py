@@ -9,22 +9,32 @@ import inspect
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from nglint import __version__, check_crossplane
 from nglint.errors import NglintError
-from nglint.escape import fence_commands, speaks_unicode, tolerant_streams, visible
-from nglint.findings import Finding
-from nglint.tree import Tree
+from nglint.escape import (
+    colour_wanted,
+    fence_commands,
+    speaks_unicode,
+    tolerant_streams,
+    visible,
+)
 from nglint.versions import DEFAULT_RANGE
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 if TYPE_CHECKING:
+    from nglint.cache import Entry
+    from nglint.cachedir import Store
     from nglint.engine import Options
+    from nglint.findings import Finding
+    from nglint.tree import Tree
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -43,17 +53,20 @@ def _split(values: tuple[str, ...]) -> list[str]:
     return [item for value in values for item in value.split(",") if item.strip()]
 
 
-def guarded(command: Callable[..., int]) -> Callable[..., None]:
+def guarded(command: Callable[..., int], crossplane: bool = True) -> Callable[..., None]:
     """Run a command; errors become one line on stderr and exit status 2.
 
     Output never fails on the terminal's encoding (``tolerant_streams``), and every
-    message shows its data through ``visible``."""
+    message shows its data through ``visible``.  ``crossplane``: check first that the
+    crossplane module is ngxparse's (``check`` checks after a cache miss instead: a
+    hit needs crossplane's files as they were when a run passed the check)."""
 
     @functools.wraps(command)
     def wrapper(*args: Any, debug: bool = False, **kwargs: Any) -> None:
         tolerant_streams()
         try:
-            check_crossplane()
+            if crossplane:
+                check_crossplane()
             _recover()
             status = command(*args, **kwargs)
         except NglintError as error:
@@ -202,7 +215,7 @@ FORMATS = ["text", "json", "sarif", "github", "gitlab", "junit"]
                    "its findings no longer occur.")
 @click.option("--write-baseline", "write_baseline", type=click.Path(dir_okay=False),
               help="Record the current findings in this baseline file (then none is new).")
-@guarded
+@functools.partial(guarded, crossplane=False)
 def check(paths: tuple[str, ...], output_format: str, output: str | None,
           config_file: str | None, context: str | None, conf_prefix: str | None,
           stdin_filename: str | None, within_tree: bool, nginx_version: str | None,
@@ -215,17 +228,9 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
           write_baseline: str | None = None) -> int:
     """Check nginx configuration files and directories."""
     from nglint import config
-    from nglint.discover import targets
     from nglint.inputs import Inputs
 
-    # A large tree is millions of small objects that stay alive until the end: the
-    # cyclic collector would scan them again and again for nothing (a third of the run
-    # on 50k lines); --fix collects once between its rounds instead
-    gc.disable()
-    from nglint.engine import lint
-    from nglint.findings import Severity
-    from nglint.report.progress import bar
-
+    started = time.time_ns()  # before any file is read (the result cache's freshness)
     # stdin (-) read, nginx -T dumps split into their files
     inputs = Inputs.read(paths, stdin_filename)
     if in_place and not apply_fixes:
@@ -233,11 +238,47 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
     if apply_fixes and not show_diff and inputs.stdin:
         raise NglintError("--fix does not write stdin: use --diff, or name the file")
     # one group per configuration file: each path is linted with the file found for it
+    found_groups = config.group(inputs.paths, config_file)
+    shown = _Shown.of(output_format, output, quiet, statistics, style, color)
+
+    cache_name = store = None
+    # a baseline's (and GitLab's) fingerprints read the tree's statements: not cached
+    if not (no_cache or apply_fixes or show_diff or inputs.special or baseline_file
+            or write_baseline or output_format == "gitlab"):
+        from nglint import cache
+        from nglint.cachedir import NotPrivate
+
+        try:
+            store = cache.private_store()
+        except NotPrivate as off:  # anyone who can write there could plant results
+            say(visible(f"nglint: note: {off}"), err=True)
+        if store is not None:
+            # what decides the findings: the options as given and the configuration
+            # files' bytes (settled, they would need the rules and the engine)
+            cache_name = cache.key(paths, [
+                context, conf_prefix, within_tree, _split(select), _split(ignore),
+                nginx_version, list(jupyter_prefixes), list(prefix_map), fail_on,
+                [(found.path, cache.digest(found.path)) for found, _ in found_groups]])
+        hit = (cache.load(store, cache_name, paths, shown.key)
+               if store is not None and cache_name is not None else None)
+        if hit is not None and _answer(hit, shown, store):
+            return EXIT_FINDINGS if hit.failing and not exit_zero else EXIT_OK
+
+    check_crossplane()
+    # A large tree is millions of small objects that stay alive until the end: the
+    # cyclic collector would scan them again and again for nothing (a third of the run
+    # on 50k lines); --fix collects once between its rounds instead
+    gc.disable()
+    from nglint.discover import targets
+    from nglint.engine import lint
+    from nglint.findings import Finding, Severity
+    from nglint.report.progress import bar
+
     groups = [(config.settle(found, select=_split(select), ignore=_split(ignore),
                              nginx_version=nginx_version, jupyter_prefixes=jupyter_prefixes,
                              prefix_map=prefix_map,
                              fail_on=fail_on), group_paths)
-              for found, group_paths in config.group(inputs.paths, config_file)]
+              for found, group_paths in found_groups]
     # each finding's fail-on, from its group; by identity, as --fix may edit a message
     thresholds: dict[int, Severity] = {}
 
@@ -268,29 +309,6 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
                     if found.setdefault(finding.key, finding) is finding:
                         thresholds[id(finding)] = settings.fail_on
         return all_trees, sorted(found.values(), key=Finding.sort_key)
-
-    cache_name = store = None
-    # a baseline's (and GitLab's) fingerprints read the tree's statements: not cached
-    if not (no_cache or apply_fixes or show_diff or inputs.special or baseline_file
-            or write_baseline or output_format == "gitlab"):
-        from nglint import cache
-        from nglint.cachedir import NotPrivate
-
-        try:
-            store = cache.private_store()
-        except NotPrivate as off:  # anyone who can write there could plant results
-            say(visible(f"nglint: note: {off}"), err=True)
-        if store is not None:
-            cache_name = cache.key(paths, [context, conf_prefix, within_tree, [
-                (s.config.path, cache.digest(s.config.path), [r.code for r in s.rules],
-                 repr(s.options), str(s.fail_on), s.config.exclude) for s, _ in groups]])
-        hit = cache.load(store, cache_name, paths) if store and cache_name else None
-        if hit is not None:
-            findings, fail_levels, files = hit
-            report(findings, files, output_format, output, quiet, statistics, style, color)
-            failing = any(f.severity >= Severity.parse(level)
-                          for f, level in zip(findings, fail_levels, strict=True))
-            return EXIT_FINDINGS if failing and not exit_zero else EXIT_OK
 
     if apply_fixes or show_diff:
         from nglint.fix import fix_to_fixed_point, unified_diff
@@ -331,13 +349,84 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
     counted = {real for tree in trees for real in tree.sources}
     if within_tree:
         counted = {real for real in counted if targets(paths)(real)}
+    failing = any(f.severity >= thresholds[id(f)] for f in findings)
+    output_text = None if shown.colour else rendering(findings, len(counted), shown)
     if store is not None and cache_name is not None:
-        cache.store(store, cache_name, paths, trees, findings,
-                    [str(thresholds[id(f)]) for f in findings], len(counted))
-    report(findings, len(counted), output_format, output, quiet, statistics, style, color)
-    if not exit_zero and any(f.severity >= thresholds[id(f)] for f in findings):
-        return EXIT_FINDINGS
-    return EXIT_OK
+        cache.store(store, cache_name, paths, trees, findings, failing, len(counted), started,
+                    {shown.key: output_text} if shown.key and output_text else {})
+    if output_text is None:
+        report(findings, len(counted), output_format, output, quiet, statistics, style, color)
+    else:
+        _write(output_text, output)
+    return EXIT_FINDINGS if failing and not exit_zero else EXIT_OK
+
+
+@dataclass(frozen=True)
+class _Shown:
+    """How the findings are shown: the format and options, resolved for the stream
+    they go to (``--output`` file or stdout).  ``key`` names the plain output in the
+    result cache; None for colour output (rich, on a terminal: rendered each time)."""
+
+    output_format: str
+    output: str | None  # --output: the file, else stdout
+    quiet: bool
+    statistics: bool
+    style: str  # text: full or concise
+    color: str  # --color as given
+    colour: bool  # resolved
+    ascii_only: bool  # json: a stream that cannot encode every character
+
+    @classmethod
+    def of(cls, output_format: str, output: str | None, quiet: bool, statistics: bool,
+           style: str | None, color: str) -> _Shown:
+        # an --output file: UTF-8 (see _stream), never a terminal
+        tty = not output and sys.stdout.isatty()
+        colour = output_format == "text" and colour_wanted(
+            _Terminal(tty), color, to_file=bool(output))
+        return cls(output_format, output, quiet, statistics,
+                   style or ("full" if tty else "concise"), color, colour,
+                   not output and not speaks_unicode(sys.stdout))
+
+    @property
+    def key(self) -> str | None:
+        if self.colour:
+            return None
+        from nglint.cache import render_key
+
+        return render_key([self.output_format, self.quiet, self.statistics, self.style,
+                           self.ascii_only])
+
+
+class _Terminal:
+    """Stands for the output stream where only whether it is a terminal matters."""
+
+    def __init__(self, tty: bool) -> None:
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+def _answer(hit: Entry, shown: _Shown, store: Store) -> bool:
+    """Write a cache entry's answer: the stored output, else rendered from its findings
+    (then stored too).  False when its findings are not of the right shape (a miss)."""
+    from nglint import cache
+
+    if hit.output is not None:
+        _write(hit.output, shown.output)
+        return True
+    findings = hit.findings()
+    if findings is None:
+        return False
+    if shown.colour:
+        report(findings, hit.files, shown.output_format, shown.output, shown.quiet,
+               shown.statistics, shown.style, shown.color)
+        return True
+    text = rendering(findings, hit.files, shown)
+    if shown.key is not None:
+        cache.add_render(store, hit, shown.key, text)
+    _write(text, shown.output)
+    return True
 
 
 def _baseline(findings: list[Finding], baseline_file: str | None, write_baseline: str | None,
@@ -366,41 +455,66 @@ def report(findings: list[Finding], files: int, output_format: str, output: str 
            quiet: bool, statistics: bool, style: str | None = None,
            color: str = "auto") -> None:
     """Write the findings in ``output_format`` to ``output`` (default: stdout)."""
-    if output_format == "text":
+    shown = _Shown.of(output_format, output, quiet, statistics, style, color)
+    if not shown.colour:
+        _write(rendering(findings, files, shown), output)
+        return
+    from nglint.report import text
+
+    with _stream(output) as stream:
+        text.render(findings, files, stream, quiet=quiet, statistics=statistics,
+                    style=shown.style, color=color, to_file=bool(output))
+
+
+def rendering(findings: list[Finding], files: int, shown: _Shown) -> list[str]:
+    """The output without colour, as ``[stdout text, stderr text]`` (what the result
+    cache stores): the report, and for machine formats ``--statistics`` on stderr (so
+    that stdout stays one document)."""
+    if shown.output_format == "text":
+        import io
+
         from nglint.report import text
 
-        with _stream(output) as stream:
-            text.render(findings, files, stream, quiet=quiet, statistics=statistics,
-                        style=style, color=color, to_file=bool(output))
-        return
-    with _stream(output) as stream:
-        if output_format == "json":
-            from nglint.report import json as json_report
+        buffer = io.StringIO()
+        text.render(findings, files, buffer, quiet=shown.quiet, statistics=shown.statistics,
+                    style=shown.style, color="never")
+        return [buffer.getvalue(), ""]
+    if shown.output_format == "json":
+        from nglint.report import json as json_report
 
-            # a stream that cannot encode everything gets JSON's own escapes instead
-            rendered = json_report.render(findings, files, ascii_only=not speaks_unicode(stream))
-        elif output_format == "sarif":
-            from nglint.report import sarif
+        # a stream that cannot encode everything gets JSON's own escapes instead
+        rendered = json_report.render(findings, files, ascii_only=shown.ascii_only)
+    elif shown.output_format == "sarif":
+        from nglint.report import sarif
 
-            rendered = sarif.render(findings)
-        elif output_format == "gitlab":
-            from nglint.report import gitlab
+        rendered = sarif.render(findings)
+    elif shown.output_format == "gitlab":
+        from nglint.report import gitlab
 
-            rendered = gitlab.render(findings)
-        elif output_format == "junit":
-            from nglint.report import junit
+        rendered = gitlab.render(findings)
+    elif shown.output_format == "junit":
+        from nglint.report import junit
 
-            rendered = junit.render(findings, files)
-        else:
-            from nglint.report import github
+        rendered = junit.render(findings, files)
+    else:
+        from nglint.report import github
 
-            rendered = github.render(findings)
-        stream.write(rendered)
-    if statistics:  # machine formats keep stdout one document: counts go to stderr
+        rendered = github.render(findings)
+    counts = ""
+    if shown.statistics:
         from nglint.report.statistics import lines
 
-        for line in lines(findings):
-            say(line, err=True)
+        counts = "".join(f"{line}\n" for line in lines(findings))
+    return [rendered, counts]
+
+
+def _write(output_text: list[str], output: str | None) -> None:
+    """Write ``[stdout text, stderr text]``: the first to ``output`` (default: stdout)."""
+    report_text, counts = output_text
+    with _stream(output) as stream:
+        stream.write(report_text)
+    if counts:
+        say(counts, err=True, nl=False)
 
 
 @contextlib.contextmanager

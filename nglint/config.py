@@ -39,16 +39,13 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from nglint import registry
 from nglint.errors import NglintError
-from nglint.findings import Severity
-from nglint.registry import Rule
-from nglint.semantics.values import InvalidValue, parse_offset, parse_time
-from nglint.upgrade import STYLES
-from nglint.versions import VersionRange
 
 if TYPE_CHECKING:
     from nglint.engine import Options
+    from nglint.findings import Severity
+    from nglint.registry import Rule
+    from nglint.versions import VersionRange
 
 
 def _toml():  # noqa: ANN202 - the module; imported only when a file is read (start-up)
@@ -69,6 +66,8 @@ LEVELS = ("error", "warning", "info")
 def parse_version(text: str) -> VersionRange:
     """The target nginx versions (``1.22``, ``1.18-1.30``, ``1.25.1-``: see
     ``nglint.versions``); NglintError with a one-line message otherwise."""
+    from nglint.versions import VersionRange
+
     try:
         return VersionRange.parse(text)
     except ValueError as error:
@@ -81,7 +80,13 @@ def parse_prefix(text: str) -> str:
     return text if text.endswith("/") else text + "/"
 
 
+# nglint.semantics and nglint.upgrade are imported where a value is checked: finding
+# and reading a configuration file (a warm run from the cache) imports neither
+
+
 def _is_time(text: str) -> bool:
+    from nglint.semantics.values import InvalidValue, parse_time
+
     try:
         parse_time(text)
     except InvalidValue:
@@ -90,6 +95,8 @@ def _is_time(text: str) -> bool:
 
 
 def _is_size(text: str) -> bool:
+    from nglint.semantics.values import InvalidValue, parse_offset
+
     try:
         parse_offset(text)
     except InvalidValue:
@@ -187,12 +194,16 @@ class _Reader:
         return value
 
     def rule(self, key: str, token: Any) -> Rule:
+        from nglint import registry
+
         try:
             return registry.lookup(str(token))
         except NglintError:
             raise self.fail(key, f"unknown rule {token!r} (see `nglint rules`)") from None
 
     def read(self, table: Mapping[str, Any]) -> Config:
+        from nglint import registry
+
         config = Config(path=self.path)
         for key, value in table.items():
             if key not in KEYS:
@@ -220,6 +231,8 @@ class _Reader:
             elif key == "fail-on":
                 config.fail_on = self.level(key, value).name.lower()
             elif key == "upgrade-style":
+                from nglint.upgrade import STYLES
+
                 if value not in STYLES:
                     raise self.fail(key, f"expected one of {', '.join(STYLES)}, got {value!r}")
                 config.upgrade_style = value
@@ -241,6 +254,8 @@ class _Reader:
             raise self.fail(key, f"expected a table, got {value!r}")
 
     def level(self, key: str, value: Any) -> Severity:
+        from nglint.findings import Severity
+
         if value not in LEVELS:
             raise self.fail(key, f"expected one of {', '.join(LEVELS)}, got {value!r}")
         return Severity.parse(value)
@@ -369,7 +384,9 @@ def settle(config: Config, *, select: Iterable[str] = (), ignore: Iterable[str] 
            nginx_version: str | None = None, jupyter_prefixes: Iterable[str] = (),
            fail_on: str | None = None, prefix_map: Iterable[str] = ()) -> Settings:
     """Command-line values (empty or None when not given) replace the configured ones."""
+    from nglint import registry
     from nglint.engine import Options
+    from nglint.findings import Severity
 
     selected = list(select) or config.select or []
     ignored = list(ignore) or config.ignore or []

@@ -19,7 +19,6 @@ from __future__ import annotations
 import codecs
 import os
 import re
-import secrets
 import sys
 from collections.abc import Iterator
 from typing import IO
@@ -88,9 +87,25 @@ def fence_commands(text: str) -> str:
     cannot end the fence).  Otherwise ``text`` unchanged."""
     if os.environ.get("GITHUB_ACTIONS") != "true" or not commands_possible(text):
         return text
+    import secrets
+
     token = secrets.token_hex(16)
     ending = "" if text.endswith("\n") else "\n"
     return f"::stop-commands::{token}\n{text}{ending}::{token}::\n"
+
+
+def colour_wanted(stream: IO[str], mode: str = "auto", to_file: bool = False) -> bool:
+    """``--color``: ``always``, ``never``, or ``auto``: ``NO_COLOR`` (no-color.org) turns
+    colour off, ``FORCE_COLOR`` (force-color.org) on even in a pipe (not in an
+    ``--output`` file), and otherwise only a terminal gets colour.  Both count only
+    when not empty; ``NO_COLOR`` wins when both are set."""
+    if mode in ("always", "never"):
+        return mode == "always"
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR") and not to_file:
+        return True
+    return stream.isatty()
 
 
 def speaks_unicode(stream: IO[str]) -> bool:

@@ -20,14 +20,15 @@ import os
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from nglint import dump as nginx_t
 from nglint.errors import NglintError
-from nglint.load import Overlay
 from nglint.reader import read_file
-from nglint.source import SourceFile
-from nglint.tree import Tree
+
+if TYPE_CHECKING:
+    from nglint import dump as nginx_t
+    from nglint.source import SourceFile
+    from nglint.tree import Tree
 
 STDIN = "-"
 # a dump holds every file: more than one file's limit (nglint.reader.MAX_FILE_BYTES)
@@ -42,12 +43,28 @@ def _read_limited(stream: BinaryIO, name: str) -> bytes:
     return data
 
 
+def _is_dump(data: bytes) -> bool:
+    """``nglint.dump.is_dump``, which loads the parser: imported only for data that
+    holds a dump's marker at all (a plain file's run, a warm one above all, never)."""
+    if b"# configuration file " not in data:
+        return False
+    from nglint import dump as nginx_t
+
+    return nginx_t.is_dump(data)
+
+
+def _split(data: bytes, path: str, index: int) -> nginx_t.Dump:
+    from nglint import dump as nginx_t
+
+    return nginx_t.split(data, path, index)
+
+
 def _starts_as_dump(path: str) -> bool:
     try:
         if not os.path.isfile(path):
             return False
         with open(path, "rb") as handle:
-            return nginx_t.is_dump(handle.read(HEAD_BYTES))
+            return _is_dump(handle.read(HEAD_BYTES))
     except OSError:
         return False  # discover says why it cannot be read
 
@@ -72,8 +89,8 @@ class Inputs:
             if path == STDIN:
                 name = stdin_filename or STDIN
                 data = _read_limited(stdin or sys.stdin.buffer, name)
-                if nginx_t.is_dump(data):
-                    inputs.dumps[name] = nginx_t.split(data, name, len(inputs.dumps))
+                if _is_dump(data):
+                    inputs.dumps[name] = _split(data, name, len(inputs.dumps))
                 else:
                     inputs.overlay[os.path.realpath(name)] = data
                 inputs.paths.append(name)
@@ -86,7 +103,7 @@ class Inputs:
                 if len(data) > MAX_INPUT_BYTES:
                     raise NglintError(
                         f"more than {MAX_INPUT_BYTES // (1024 * 1024)} MiB: not read", path)
-                inputs.dumps[path] = nginx_t.split(data, path, len(inputs.dumps))
+                inputs.dumps[path] = _split(data, path, len(inputs.dumps))
             inputs.paths.append(path)
         return inputs
 
@@ -104,7 +121,9 @@ class Inputs:
                  **options: Any) -> list[Tree]:
         """``nglint.discover.discover`` for plain paths, stdin read from the overlay,
         dumps loaded as the trees they dumped."""
+        from nglint import dump as nginx_t
         from nglint.discover import discover
+        from nglint.load import Overlay
 
         paths = list(paths)
         plain = [path for path in paths if path not in self.dumps]

@@ -40,8 +40,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 
-from filelock import FileLock, Timeout
-
 from nglint.errors import NglintError
 from nglint.reader import read_file
 
@@ -97,7 +95,10 @@ def ensure_state_dir() -> str:
 @contextlib.contextmanager
 def locked(directory: str, wait: float | None = None) -> Iterator[None]:
     """Hold the state folder's lock (flock(2) through ``filelock``): one transaction
-    or recovery at a time for this user.  The kernel drops it when a run dies."""
+    or recovery at a time for this user.  The kernel drops it when a run dies.
+    ``filelock`` is imported here: a run with no journal to recover never needs it."""
+    from filelock import FileLock, Timeout
+
     lock = FileLock(os.path.join(directory, "lock"))
     try:
         lock.acquire(timeout=LOCK_WAIT_SECONDS if wait is None else wait)

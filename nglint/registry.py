@@ -12,6 +12,14 @@ of ``Report`` objects.  Its docstring is its documentation: the first line is
 the summary shown by ``nglint rules``, the whole text is what ``nglint explain``
 prints.
 
+The metadata below is also recorded in a generated index, ``rules/_index.py``
+(``python tools/rule_index.py`` writes it; ``tests/test_rule_index.py`` fails while
+it is out of date): choosing rules, validating a configuration file and a warm run
+from the result cache read the index, and a rule's module is imported only when
+the rule runs or its documentation is read.  A module the index does not name (a
+rule just added) makes every module be read instead; a module whose metadata
+differs from its index entry stops the run with an error naming the tool.
+
 Rules are grouped by family, read from the code: ``NG0xx`` validation (what nginx
 accepts), ``NG1xx`` websockets and apps, ``NG2xx`` security.  A family's name selects
 it like a code prefix (``--select security`` is ``--select NG2``).  A security rule
@@ -34,7 +42,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
-import pkgutil
+import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cache
@@ -46,20 +54,45 @@ from nglint.findings import Severity
 if TYPE_CHECKING:
     from nglint.engine import Context, Report
 
+PACKAGE = "nglint.rules"
+
 
 @dataclass(frozen=True)
 class Rule:
+    """A rule's metadata, and its documentation and ``check`` function.
+
+    Built from the generated index (``nglint/rules/_index.py``) the rule's module
+    is imported only when ``doc`` or ``check`` is first asked for: choosing rules,
+    validating a configuration and answering from the result cache import none.
+    ``loaded_doc`` and ``loaded_check`` are the values themselves when the rule was
+    built from its module (or by hand), None to read them from ``module``."""
+
     code: str
     name: str
     severity: Severity
     fixable: bool
-    doc: str
-    check: Callable[[Context], Iterable[Report]]
+    loaded_doc: str | None
+    loaded_check: Callable[[Context], Iterable[Report]] | None
     options: dict[str, Any]
     option_kinds: dict[str, str] = field(default_factory=dict)
     sees_suppressions: bool = False
     security_severity: float | None = None
     opt_in: bool = False
+    module: str = ""  # the module's name in the package (``if_is_evil``)
+
+    @property
+    def doc(self) -> str:
+        """The module's docstring, cleaned (``inspect.cleandoc``): the rule's page."""
+        if self.loaded_doc is not None:
+            return self.loaded_doc
+        return inspect.cleandoc(_module(self).__doc__ or "")
+
+    @property
+    def check(self) -> Callable[[Context], Iterable[Report]]:
+        """The module's ``check(context)``: a generator of ``Report`` objects."""
+        if self.loaded_check is not None:
+            return self.loaded_check
+        return _module(self).check  # type: ignore[no-any-return]
 
     @property
     def family(self) -> str:
@@ -84,28 +117,81 @@ def security_severity(rule: Rule) -> float | None:
     return DEFAULT_SECURITY_SEVERITY[rule.severity]
 
 
-@cache
-def all_rules() -> tuple[Rule, ...]:
+def metadata(module: Any) -> dict[str, Any]:
+    """A rule module's metadata as the index records it (JSON-like values only)."""
+    return {
+        "module": module.__name__.rpartition(".")[2],
+        "code": module.CODE,
+        "name": module.NAME,
+        "severity": str(Severity.parse(module.SEVERITY)),
+        "fixable": bool(getattr(module, "FIXABLE", False)),
+        "options": dict(getattr(module, "OPTIONS", {})),
+        "option_kinds": dict(getattr(module, "OPTION_KINDS", {})),
+        "sees_suppressions": bool(getattr(module, "SEES_SUPPRESSIONS", False)),
+        "security_severity": getattr(module, "SECURITY_SEVERITY", None),
+        "opt_in": bool(getattr(module, "OPT_IN", False)),
+    }
+
+
+def _rule(entry: dict[str, Any], module: Any = None) -> Rule:
+    return Rule(
+        code=entry["code"], name=entry["name"], severity=Severity.parse(entry["severity"]),
+        fixable=entry["fixable"],
+        loaded_doc=None if module is None else inspect.cleandoc(module.__doc__ or ""),
+        loaded_check=None if module is None else module.check,
+        options=dict(entry["options"]), option_kinds=dict(entry["option_kinds"]),
+        sees_suppressions=entry["sees_suppressions"],
+        security_severity=entry["security_severity"], opt_in=entry["opt_in"],
+        module=entry["module"])
+
+
+def _module(rule: Rule) -> Any:
+    """Import the rule's module, checking that the index still says what it says."""
+    module = importlib.import_module(f"{PACKAGE}.{rule.module}")
+    if metadata(module) != _rule_entry(rule):
+        raise NglintError(f"the rule index is out of date for {PACKAGE}.{rule.module}: "
+                          "regenerate it with `python tools/rule_index.py`")
+    return module
+
+
+def _rule_entry(rule: Rule) -> dict[str, Any]:
+    return {"module": rule.module, "code": rule.code, "name": rule.name,
+            "severity": str(rule.severity), "fixable": rule.fixable,
+            "options": rule.options, "option_kinds": rule.option_kinds,
+            "sees_suppressions": rule.sees_suppressions,
+            "security_severity": rule.security_severity, "opt_in": rule.opt_in}
+
+
+def module_names() -> list[str]:
+    """The rule modules in the package folder(s), sorted (one listdir each)."""
     import nglint.rules as package
 
-    found = []
-    for info in pkgutil.iter_modules(package.__path__):
-        if info.name.startswith("_"):
+    found = set()
+    for folder in package.__path__:
+        try:
+            names = os.listdir(folder)
+        except OSError:
             continue
-        module = importlib.import_module(f"{package.__name__}.{info.name}")
-        found.append(Rule(
-            code=module.CODE,
-            name=module.NAME,
-            severity=Severity.parse(module.SEVERITY),
-            fixable=bool(getattr(module, "FIXABLE", False)),
-            doc=inspect.cleandoc(module.__doc__ or ""),
-            check=module.check,
-            options=dict(getattr(module, "OPTIONS", {})),
-            option_kinds=dict(getattr(module, "OPTION_KINDS", {})),
-            sees_suppressions=bool(getattr(module, "SEES_SUPPRESSIONS", False)),
-            security_severity=getattr(module, "SECURITY_SEVERITY", None),
-            opt_in=bool(getattr(module, "OPT_IN", False)),
-        ))
+        found.update(name[:-3] for name in names
+                     if name.endswith(".py") and not name.startswith("_"))
+    return sorted(found)
+
+
+@cache
+def all_rules() -> tuple[Rule, ...]:
+    """Every rule, by code.  From the generated index when it names exactly the
+    modules in the folder (nothing imported until a rule runs); otherwise (a rule
+    added, the index not regenerated) every module is imported to read its metadata."""
+    from nglint.rules._index import RULES
+
+    names = module_names()
+    if sorted(entry["module"] for entry in RULES) == names:
+        found = [_rule(entry) for entry in RULES]
+    else:
+        found = []
+        for name in names:
+            module = importlib.import_module(f"{PACKAGE}.{name}")
+            found.append(_rule(metadata(module), module))
     return tuple(sorted(found, key=lambda rule: rule.code))
 
 

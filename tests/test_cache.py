@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
+from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from nglint import cache
@@ -188,3 +192,158 @@ def test_the_current_directory_is_part_of_the_key(tmp_path, monkeypatch):
     (tmp_path / "elsewhere").mkdir()
     monkeypatch.chdir(tmp_path / "elsewhere")
     assert cache.key(["nginx.conf"], ["settings"]) != key
+
+
+# --- a hit: what it reads, imports and writes --------------------------------------------
+
+def _parsed_again(tree, monkeypatch, *args: str) -> tuple[bool, tuple]:
+    """Whether a run parses (else it answered from the cache), and its answer."""
+    import nglint.load
+
+    calls = []
+    original = nglint.load.parse_file
+    with monkeypatch.context() as patch:
+        patch.setattr("nglint.load.parse_file",
+                      lambda source: calls.append(source.path) or original(source))
+        answer = _check(*args, str(tree))
+    return bool(calls), answer
+
+
+def _entry_document() -> dict:
+    from tests.test_cache_trust import decode
+
+    [name] = _entries()
+    return decode((Path(cache.directory()) / name).read_bytes())
+
+
+def test_an_old_file_is_checked_by_its_stat_data(tmp_path, monkeypatch):
+    """A file unchanged since well before the run is recorded with its stat signature,
+    and a hit compares that instead of reading and hashing the file."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    conf = write(tmp_path / "tree", SEED)
+    old = conf.stat().st_mtime_ns - 10 * cache.RACY_NS
+    os.utime(conf, ns=(old, old))
+    monkeypatch.setattr(cache, "RACY_NS", -10**18)  # ctime is now: trust it all the same
+    cold = _check(str(conf))
+    [(sha, signature)] = _entry_document()["state"]["files"].values()
+    assert sha is not None and signature[3] == old
+    # a read would fail the run (no configuration file: its digest is None)
+    monkeypatch.setattr(cache, "digest", lambda path: None if path is None else 1 / 0)
+    assert _parsed_again(conf, monkeypatch) == (False, cold)
+
+
+def test_a_file_written_as_the_run_starts_is_hashed_until_it_is_old(tmp_path, monkeypatch):
+    """Written in the timestamp tick of its read, a change could keep size and mtime:
+    such a file is hashed on each hit until it has been left alone for ``RACY_NS``; the
+    hit that finds it so records its stat signature, and the next hit reads nothing."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    conf = write(tmp_path / "tree", SEED)
+    cold = _check(str(conf))
+    [(_, signature)] = _entry_document()["state"]["files"].values()
+    assert signature is None
+    hashed = []
+    original = cache.digest
+    monkeypatch.setattr(cache, "digest", lambda path: hashed.append(path) or original(path))
+    assert _parsed_again(conf, monkeypatch) == (False, cold)
+    assert os.path.realpath(conf) in hashed
+    [(_, signature)] = _entry_document()["state"]["files"].values()
+    assert signature is None  # still too recent to trust
+    monkeypatch.setattr(cache, "RACY_NS", -10**18)  # as if RACY_NS had passed
+    assert _parsed_again(conf, monkeypatch) == (False, cold)
+    [(_, signature)] = _entry_document()["state"]["files"].values()
+    assert signature is not None and signature[2] == conf.stat().st_size
+    hashed.clear()
+    assert _parsed_again(conf, monkeypatch) == (False, cold)
+    assert os.path.realpath(conf) not in hashed
+
+
+def test_a_touched_file_still_answers_and_a_same_size_edit_does_not(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(cache, "RACY_NS", -10**18)  # stat signatures recorded at once
+    conf = write(tmp_path / "tree", SEED)
+    cold = _check(str(conf))
+    os.utime(conf)  # same bytes, new times: hashed, still the same
+    assert _parsed_again(conf, monkeypatch) == (False, cold)
+    # same length, mtime put back: the ctime (which no one can set) tells
+    status = conf.stat()
+    conf.write_text(SEED.replace("proxy_http_version 1.1", "proxy_http_version 1.0"))
+    assert conf.stat().st_size == status.st_size
+    os.utime(conf, ns=(status.st_atime_ns, status.st_mtime_ns))
+    parsed, answer = _parsed_again(conf, monkeypatch)
+    assert parsed and answer == _check("--no-cache", str(conf)) != cold
+
+
+def test_another_format_is_rendered_from_the_stored_findings_then_stored(tmp_path,
+                                                                        monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    conf = write(tmp_path / "tree", SEED)
+    _check(str(conf))
+    expected = CliRunner().invoke(main, ["check", "--no-cache", "--format", "sarif",
+                                         "--statistics", str(conf)])
+    for _ in range(2):  # rendered from the findings, then from the stored output
+        import nglint.load
+
+        with monkeypatch.context() as patch:
+            patch.setattr(nglint.load, "parse_file", lambda source: 1 / 0)
+            result = CliRunner().invoke(main, ["check", "--format", "sarif", "--statistics",
+                                               str(conf)])
+        assert (result.exit_code, result.stdout, result.stderr) == (
+            expected.exit_code, expected.stdout, expected.stderr)
+        assert len(_entry_document()["renders"]) == 2  # json (first run) and sarif
+
+
+HIT = """\
+import json, sys
+from nglint.cli import main
+try:
+    main(["check", *sys.argv[1:]], standalone_mode=False)
+except SystemExit:
+    pass
+sys.stderr.write(json.dumps(sorted(sys.modules)))
+"""
+
+
+def test_a_hit_imports_neither_the_engine_nor_the_rules(tmp_path, monkeypatch):
+    """A warm run is start-up, one entry read and the files' stat calls."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    conf = write(tmp_path / "tree", SEED)
+
+    def modules() -> set[str]:
+        done = subprocess.run([sys.executable, "-c", HIT, str(conf)], capture_output=True,
+                              text=True, check=True)
+        return set(json.loads(done.stderr))
+
+    cold = modules()
+    heavy = {"nglint.engine", "nglint.semantics", "nglint.load", "nglint.apps",
+             "nglint.rules.if_is_evil", "nglint.findings", "rich"}
+    assert heavy - {"rich"} <= cold  # the control: a cold run needs them
+    assert not modules() & heavy
+
+
+@pytest.mark.parametrize("options", [
+    [], ["--quiet"], ["--statistics"], ["--output-format", "full"], ["--exit-zero"],
+    ["--format", "json", "--statistics"], ["--format", "sarif"], ["--format", "junit"],
+    ["--format", "github", "--fail-on", "info"], ["--select", "NG1", "--fail-on", "warning"],
+    ["--color", "always"], ["--color", "always", "--output-format", "full", "--statistics"],
+])
+def test_a_hit_writes_what_the_run_wrote(tmp_path, monkeypatch, options):
+    """Output, errors and exit status, byte for byte, from the stored output."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    conf = str(write(tmp_path / "tree", SEED))
+
+    def run(*extra: str) -> tuple[int, str, str]:
+        result = CliRunner().invoke(main, ["check", *extra, *options, conf])
+        return result.exit_code, result.stdout, result.stderr
+
+    cold = run("--no-cache")
+    report = tmp_path / "report.out"
+    run("--no-cache", "--output", str(report))
+    written = report.read_text()
+    assert run() == cold  # written, then stored
+    import nglint.load
+
+    monkeypatch.setattr(nglint.load, "parse_file", lambda source: 1 / 0)
+    assert run() == cold  # from the stored output
+    for _ in range(2):  # another output: from the findings, then stored
+        report.unlink()
+        assert run("--output", str(report))[0] == cold[0] and report.read_text() == written

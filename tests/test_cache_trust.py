@@ -41,6 +41,41 @@ def _entry(tree: Path) -> Path:
     return entry
 
 
+def decode(data: bytes) -> dict:
+    """An entry's header with its parts in place of their spans: ``findings`` the rows'
+    JSON text, ``renders`` each output's [stdout, stderr] (see ``nglint.cache``)."""
+    length = int(data[:10])
+    header = json.loads(data[11:11 + length])
+    body = data[11 + length:]
+
+    def part(span: list[int]) -> str:
+        return body[span[0]:span[0] + span[1]].decode("utf-8", "surrogatepass")
+
+    return {**header, "findings": part(header["findings"]),
+            "renders": {key: [part(span) for span in spans]
+                        for key, spans in header["renders"].items()}}
+
+
+def encode(document: dict) -> bytes:
+    """The entry ``decode`` read (changed or not), laid out again."""
+    parts: list[bytes] = []
+
+    def place(value):
+        if not isinstance(value, str):
+            return value  # a wrong shape kept as it is, for the tests of shapes
+        data = value.encode("utf-8", "surrogatepass")
+        parts.append(data)
+        return [sum(map(len, parts)) - len(data), len(data)]
+
+    renders = document["renders"]
+    header = {**document, "findings": place(document["findings"]),
+              "renders": {key: [place(text) for text in output] if isinstance(output, list)
+                          else output for key, output in renders.items()}
+              if isinstance(renders, dict) else renders}
+    head = json.dumps(header).encode()
+    return b"%010d\n" % len(head) + head + b"".join(parts)
+
+
 def _parses(tree: Path, monkeypatch) -> bool:
     """Whether a run of ``tree`` parses (else it answered from the cache)."""
     import nglint.load
@@ -63,15 +98,15 @@ def test_directory_is_created_0700_and_entries_0600(tree):
 def test_a_directory_others_can_write_is_not_used(tree, monkeypatch):
     """The shared-cache poisoning: another user planted an entry for this run."""
     entry = _entry(tree)
-    planted = json.loads(entry.read_text())
-    planted["findings"] = []  # "all good"
-    entry.write_text(json.dumps(planted))
+    planted = decode(entry.read_bytes())
+    planted.update(findings="[]", renders={})  # "all good"
+    entry.write_bytes(encode(planted))
     os.chmod(cache.directory(), 0o777)
     status, report, error = _check(str(tree))
     assert status == 1 and report["findings"]  # the real answer, not the planted one
     assert error == (f"nglint: note: cache off: others can write to {cache.directory()} "
                      "(chmod 700 it)\n")
-    assert json.loads(entry.read_text())["findings"] == []  # neither read nor written
+    assert decode(entry.read_bytes())["findings"] == "[]"  # neither read nor written
 
 
 def test_the_note_shows_a_hostile_directory_name_escaped(tmp_path, monkeypatch):
@@ -94,11 +129,11 @@ def _owned_by_someone_else(monkeypatch, folder: str) -> None:
 
 def test_a_directory_of_another_user_is_not_used(tree, monkeypatch):
     entry = _entry(tree)
-    planted = json.loads(entry.read_text())
+    planted = decode(entry.read_bytes())
     planted["state"] = {"files": {}, "links": {str(tree): str(tree)}, "includes": {},
                         "walk": {str(tree): [str(tree / "nginx.conf")]}}
-    planted["findings"] = []
-    entry.write_text(json.dumps(planted))
+    planted.update(findings="[]", renders={})
+    entry.write_bytes(encode(planted))
     _owned_by_someone_else(monkeypatch, cache.directory())
     status, report, error = _check(str(tree))
     assert status == 1 and report["findings"]
@@ -124,40 +159,72 @@ def _rewritten_and_served(tree: Path, entry: Path, cold: tuple[int, dict], monke
     status, report, error = _check(str(tree))
     assert (status, report) == cold and error == ""
     assert not entry.is_symlink() and entry.is_file()
-    assert cache._entry(entry.read_bytes()) is not None
+    data = entry.read_bytes()
+    assert cache._header(data[11:11 + int(data[:10])]) is not None
     assert not _parses(tree, monkeypatch)
 
 
 def _valid(tree: Path) -> dict:
-    return json.loads(_entry(tree).read_text())
+    return decode(_entry(tree).read_bytes())
 
 
-def _with(document: dict, change) -> str:
+def _with(document: dict, change) -> bytes:
     change(document)
-    return json.dumps(document)
+    return encode(document)
 
+
+def _raw(document: dict, change) -> bytes:
+    """The entry laid out, then its bytes changed (a span out of the file, a part
+    that is not UTF-8)."""
+    return change(encode(document))
+
+
+def _with_rows(document: dict, change) -> bytes:
+    """The entry with its findings' rows changed and no stored output: the rows must be
+    read to answer."""
+    rows = json.loads(document["findings"])
+    change(rows)
+    document.update(findings=json.dumps(rows), renders={})
+    return encode(document)
+
+
+def _a_file(document: dict) -> str:
+    return next(iter(document["state"]["files"]))
+
+
+NAMING_NOTHING = {"state": {"files": {}, "links": {}, "includes": {}, "walk": {}},
+                  "findings": "[]", "renders": {}, "failing": False}
 
 SHAPES = {
     "not an object": lambda tree: "[]",
-    "format only": lambda tree: '{"format": 5}',
+    "format only": lambda tree: b'0000000013\n{"format": 7}',
+    "a header longer than the file": lambda tree: _raw(
+        _valid(tree), lambda data: b"9999999999" + data[10:]),
+    "a header length that is not a number": lambda tree: _raw(
+        _valid(tree), lambda data: b"-000000001" + data[10:]),
+    "a part out of the file": lambda tree: _raw(_valid(tree), lambda data: data[:-1]),
+    "a part that is not UTF-8": lambda tree: _raw(_valid(tree), lambda data: data[:-1] + b"\xff"),
     "files as a list": lambda tree: _with(_valid(tree), lambda d: d["state"].update(files=[])),
+    "a file record of another shape": lambda tree: _with(_valid(tree), lambda d: d["state"][
+        "files"].update({_a_file(d): ["0" * 64]})),
+    "a signature of another shape": lambda tree: _with(_valid(tree), lambda d: d["state"][
+        "files"].update({_a_file(d): ["0" * 64, [1, 2]]})),
     "nested too deep": lambda tree: "[" * 100_000 + "]" * 100_000,
-    "unknown severity": lambda tree: _with(
-        _valid(tree), lambda d: d["findings"][0].update(severity="fatal")),
-    "unknown fail-on": lambda tree: _with(_valid(tree), lambda d: d["fail_on"].__setitem__(
-        0, "never")),
-    "a line that is a boolean": lambda tree: _with(
-        _valid(tree), lambda d: d["findings"][0].update(line=True)),
-    "an extra field": lambda tree: _with(
-        _valid(tree), lambda d: d["findings"][0].update(evil=1)),
-    "a missing field": lambda tree: _with(_valid(tree), lambda d: d["findings"][0].pop("rule")),
-    "related of another shape": lambda tree: _with(
-        _valid(tree), lambda d: d["findings"][0].update(related=[{"path": 1}])),
-    "lists of different lengths": lambda tree: _with(_valid(tree), lambda d: d["unsafe"].pop()),
-    "no paths named": lambda tree: _with(_valid(tree), lambda d: d.update(
-        state={"files": {}, "links": {}, "includes": {}, "walk": {}}, findings=[],
-        fail_on=[], unsafe=[])),
-    "another format": lambda tree: _with(_valid(tree), lambda d: d.update(format=4)),
+    "failing as a number": lambda tree: _with(_valid(tree), lambda d: d.update(failing=1)),
+    "a stored output of another shape": lambda tree: _with(_valid(tree), lambda d: d.update(
+        renders={key: ["stdout only"] for key in d["renders"]})),
+    "findings that are not JSON": lambda tree: _with(_valid(tree), lambda d: d.update(
+        findings="[", renders={})),
+    "unknown severity": lambda tree: _with_rows(
+        _valid(tree), lambda rows: rows[0].__setitem__(2, "fatal")),
+    "a line that is a boolean": lambda tree: _with_rows(
+        _valid(tree), lambda rows: rows[0].__setitem__(4, True)),
+    "an extra field": lambda tree: _with_rows(_valid(tree), lambda rows: rows[0].append(1)),
+    "a missing field": lambda tree: _with_rows(_valid(tree), lambda rows: rows[0].pop(1)),
+    "related of another shape": lambda tree: _with_rows(
+        _valid(tree), lambda rows: rows[0].__setitem__(13, [[1]])),
+    "no paths named": lambda tree: _with(_valid(tree), lambda d: d.update(NAMING_NOTHING)),
+    "another format": lambda tree: _with(_valid(tree), lambda d: d.update(format=6)),
     "not UTF-8": lambda tree: b"\xff\xfe{}",
 }
 
@@ -169,9 +236,7 @@ def test_an_entry_naming_no_file_is_not_valid_forever(tree, monkeypatch):
     cold = _check("--no-cache", path)[:2]
     _check(path)
     [entry] = Path(cache.directory()).glob("*.json")
-    entry.write_text(_with(json.loads(entry.read_text()), lambda d: d.update(
-        state={"files": {}, "links": {}, "includes": {}, "walk": {}}, findings=[],
-        fail_on=[], unsafe=[])))
+    entry.write_bytes(_with(decode(entry.read_bytes()), lambda d: d.update(NAMING_NOTHING)))
     assert _check(path)[:2] == cold
 
 

@@ -2,31 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import unicodedata
 from collections.abc import Sequence
 from typing import IO
 
-from nglint.escape import pieces, visible
+from nglint.escape import colour_wanted, pieces, visible
 from nglint.findings import Finding, Severity
 from nglint.reader import read_file
 
 STYLES = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
-
-
-def colour_wanted(stream: IO[str], mode: str = "auto", to_file: bool = False) -> bool:
-    """``--color``: ``always``, ``never``, or ``auto``: ``NO_COLOR`` (no-color.org) turns
-    colour off, ``FORCE_COLOR`` (force-color.org) on even in a pipe (not in an
-    ``--output`` file), and otherwise only a terminal gets colour.  Both count only
-    when not empty; ``NO_COLOR`` wins when both are set."""
-    if mode in ("always", "never"):
-        return mode == "always"
-    if os.environ.get("NO_COLOR"):
-        return False
-    if os.environ.get("FORCE_COLOR") and not to_file:
-        return True
-    return stream.isatty()
 
 
 def _colour(stream: IO[str]) -> bool:
