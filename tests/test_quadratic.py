@@ -64,3 +64,27 @@ def test_many_allow_rules_are_not_compared_pairwise(tmp_path: Path, monkeypatch)
     assert [(f.line, f.message.split(":")[0]) for f in found] == [
         (20_006, "deny 10.0.0.7 never applies")], found[:3]
     assert calls == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="ab\n\r;{} ", max_size=60))
+def test_line_col_agrees_with_counting_newlines(text: str) -> None:
+    from nglint.source import SourceFile
+
+    source = SourceFile.from_bytes("x.conf", text.encode("utf-8"))
+    for offset in range(len(text) + 1):
+        line_start = text.rfind("\n", 0, offset) + 1
+        assert source.line_col(offset) == (text.count("\n", 0, offset) + 1,
+                                           offset - line_start + 1)
+
+
+def test_repeated_directive_in_one_block_is_one_ng011_each(tmp_path: Path) -> None:
+    """5,000 ``proxy_read_timeout`` in one location: 4,999 NG011 findings, each at its
+    own line and column (placing a finding once counted every newline before it)."""
+    repeated = "    proxy_read_timeout 60s;\n" * 5_000
+    path = write(tmp_path, "events {}\nhttp {\n server {\n  listen 80;\n  location / {\n"
+                 f"{repeated}  }}\n }}\n}}\n")
+    found = findings(path, select=("NG011",))
+    assert [(f.line, f.column) for f in found] == [(line, 5) for line in range(7, 5_006)]
+    assert all(f.message.startswith('"proxy_read_timeout" directive is duplicate: '
+                                    f"already set at {path}:6") for f in found)
