@@ -185,11 +185,17 @@ def generate_repeated(out: Path, count: int) -> Path:
     return _quadratic_main(out, body.rstrip("\n"))
 
 
-def generate_many(out: Path, count: int) -> Path:
-    """``count`` directives in one location, all different and valid: ``allow`` of
-    ``count`` distinct addresses (``add_header`` would need as many names)."""
-    body = "\n".join(f"            allow {_address(i)};" for i in range(count))
-    return _quadratic_main(out, body)
+def generate_many(out: Path, count: int, per_file: int = 250_000) -> Path:
+    """``count`` directives in one location, all different and valid (``allow`` of
+    ``count`` distinct addresses), written in files of ``per_file`` lines each
+    (about 5 MiB: nglint reads no file over 16 MiB) that the location includes in
+    order (``include many/*.conf``); return the main file."""
+    (out / "many").mkdir(parents=True, exist_ok=True)
+    for part, start in enumerate(range(0, count, per_file)):
+        stop = min(count, start + per_file)
+        text = "".join(f"allow {_address(i)};\n" for i in range(start, stop))
+        (out / "many" / f"part-{part:03d}.conf").write_text(text)
+    return _quadratic_main(out, "            include many/*.conf;")
 
 
 def generate_long_line(out: Path, size: int) -> Path:
