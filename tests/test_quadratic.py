@@ -20,7 +20,7 @@ from tests.helpers import findings, write
 
 def _rule(text: str) -> access.Rule:
     action, address = text.split()
-    rule = access.parse(Value(action, (address,), None))  # type: ignore[arg-type]
+    rule = access.parse(Value(action, (address,), None))
     assert rule is not None
     return rule
 
@@ -60,7 +60,7 @@ def test_many_allow_rules_are_not_compared_pairwise(tmp_path: Path, monkeypatch)
                      for i in range(20_000))
     path = write(tmp_path, "events {}\nhttp {\n server {\n  listen 80;\n"
                  f"  location / {{\n{allows}deny 10.0.0.7;\ndeny all;\n  }}\n }}\n}}\n")
-    found = [f for f in findings(path, select=("NG213",))]
+    found = findings(path, select=("NG213",))
     assert [(f.line, f.message.split(":")[0]) for f in found] == [
         (20_006, "deny 10.0.0.7 never applies")], found[:3]
     assert calls == 0
