@@ -124,6 +124,87 @@ def generate(out: Path, servers: int) -> int:
     return lines
 
 
+def generate_flat(out: Path, servers: int) -> int:
+    """A tree of ``servers`` files in ``conf.d/``, one server each (the benchmark's
+    server text), included by one ``include conf.d/*.conf``; return its lines."""
+    (out / "conf.d").mkdir(parents=True, exist_ok=True)
+    (out / "nginx.conf").write_text(MAIN)
+    (out / "mime.types").write_text("types {\n    text/html html;\n    text/css css;\n}\n")
+    lines = MAIN.count("\n") + 4
+    for i in range(servers):
+        text = server(i)
+        (out / "conf.d" / f"site-{i:06d}.conf").write_text(text)
+        lines += text.count("\n")
+    return lines
+
+
+# -- hostile sizes (issue 19's "no quadratic paths"); each tree also passes nginx -t --
+
+QUADRATIC_MAIN = """\
+pid logs/nginx.pid;
+error_log logs/error.log;
+events {{}}
+http {{
+    access_log off;
+    server {{
+        listen 127.0.0.1:8080;
+        location / {{
+{body}
+        }}
+    }}
+}}
+"""
+
+
+def _quadratic_main(out: Path, body: str) -> Path:
+    (out / "logs").mkdir(parents=True, exist_ok=True)
+    conf = out / "nginx.conf"
+    conf.write_text(QUADRATIC_MAIN.format(body=body))
+    return conf
+
+
+def _address(i: int) -> str:
+    return f"10.{i // 65536 % 256}.{i // 256 % 256}.{i % 256}"
+
+
+def generate_glob(out: Path, files: int) -> Path:
+    """``files`` one-line files (``allow ADDRESS;``, each address distinct) in
+    ``conf.d/``, all matched by one ``include conf.d/*.conf`` in a location; return
+    the main file."""
+    (out / "conf.d").mkdir(parents=True, exist_ok=True)
+    for i in range(files):
+        (out / "conf.d" / f"a{i:06d}.conf").write_text(f"allow {_address(i)};\n")
+    return _quadratic_main(out, "            include conf.d/*.conf;")
+
+
+def generate_repeated(out: Path, count: int) -> Path:
+    """``count`` times ``proxy_read_timeout 60s;`` in one location: nginx refuses the
+    second and later (``"proxy_read_timeout" directive is duplicate``), and nglint
+    reports each as one NG011 finding (``count - 1`` findings).  Not an nginx -t tree."""
+    body = "            proxy_read_timeout 60s;\n" * count
+    return _quadratic_main(out, body.rstrip("\n"))
+
+
+def generate_many(out: Path, count: int, per_file: int = 250_000) -> Path:
+    """``count`` directives in one location, all different and valid (``allow`` of
+    ``count`` distinct addresses), written in files of ``per_file`` lines each
+    (about 5 MiB: nglint reads no file over 16 MiB) that the location includes in
+    order (``include many/*.conf``); return the main file."""
+    (out / "many").mkdir(parents=True, exist_ok=True)
+    for part, start in enumerate(range(0, count, per_file)):
+        stop = min(count, start + per_file)
+        text = "".join(f"allow {_address(i)};\n" for i in range(start, stop))
+        (out / "many" / f"part-{part:03d}.conf").write_text(text)
+    return _quadratic_main(out, "            include many/*.conf;")
+
+
+def generate_long_line(out: Path, size: int) -> Path:
+    """One line of ``size`` bytes: ``set $long "qqq...";`` in a location (a parameter
+    past nginx's 4 KiB limit, so NG001, and nginx -t refuses it)."""
+    value = "q" * max(0, size - len('            set $long "";'))
+    return _quadratic_main(out, f'            set $long "{value}";')
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)

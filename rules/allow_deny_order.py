@@ -87,8 +87,7 @@ def _where(node: Node | None) -> str:
 
 def _shadowed(found: list[access.Rule]) -> Iterator[Report]:
     by_all: dict[int, list[access.Rule]] = {}
-    for index, rule in enumerate(found):
-        position = next((i for i in range(index) if found[i].covers(rule)), None)
+    for rule, position in zip(found, access.first_covering(found), strict=True):
         if position is None:
             continue
         earlier = found[position]

@@ -1,12 +1,16 @@
-"""Hostile trees, generated: every run ends in bounded time and memory (issue #16).
+"""Hostile trees, generated: every run ends, reads what is on disk and no more, and
+reports the hostile part (issue #16).
 
 Each example is an nginx tree with one or more hostile parts: an include of a FIFO,
 a device, a ``/proc`` entry, a directory or a symlink loop; a parameter past
 nginx's limit (quoted or not, closed or not); NUL bytes; a location regex that
 backtracks without end in Python's ``re``.  The whole pipeline runs in process
-(discovery, loading, every rule, the cache's digests) under tracemalloc, and must
-stay under ``SECONDS`` and under ``MEMORY_FACTOR`` times the bytes written plus
-``MEMORY_BASE``.
+(discovery, loading, every rule, the cache's digests) and counts the bytes it
+reads: at most the bytes on disk, read a few times over, plus ``READ_SLACK`` per
+hostile include (a ``/proc`` entry holds text its size does not report).  No clock
+and no memory gauge decides (issue 19: a loaded machine must not fail the suite);
+the time and memory of a long line and of many includes are measured by
+``benchmarks/run.py --only quadratic``.
 """
 
 from __future__ import annotations
@@ -16,9 +20,8 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
-import tracemalloc
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -29,9 +32,8 @@ from nglint.errors import NglintError
 from nglint.findings import Severity
 from tests.helpers import findings
 
-SECONDS = 10.0
-MEMORY_FACTOR = 12  # the text, its tokens and crossplane's payload: a few copies
-MEMORY_BASE = 40 << 20
+READS = 4  # each file read: loading, the include's check, the cache's digest, slack
+READ_SLACK = 64 << 10  # bytes: a /proc entry's text (nginx reads st_size = 0 of it)
 
 SPECIAL = ["/dev/zero", "/dev/urandom", "/dev/null", "/proc/self/status", "/proc/self/stat"]
 REGEXES = [
@@ -104,6 +106,20 @@ def _build(root: Path, tree: tuple[list[str], dict[str, bytes], list[str]]) -> i
     return written + len(data)
 
 
+def _counting_reads() -> tuple[mock._patch, list[int]]:
+    """Patch ``os.read`` to add up the bytes it returns (nglint reads files only
+    through ``nglint.reader``, which reads with ``os.read``)."""
+    total = [0]
+    read = os.read
+
+    def counted(descriptor: int, size: int) -> bytes:
+        data = read(descriptor, size)
+        total[0] += len(data)
+        return data
+
+    return mock.patch.object(os, "read", counted), total
+
+
 @settings(max_examples=40, deadline=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(hostile_trees())
@@ -111,9 +127,8 @@ def test_hostile_trees_are_bounded(tree: tuple[list[str], dict[str, bytes], list
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
         size = _build(root, tree)
-        tracemalloc.start()
-        started = time.monotonic()
-        try:
+        patch, total = _counting_reads()
+        with patch:
             try:
                 found = findings(root)
                 refused = False
@@ -122,14 +137,14 @@ def test_hostile_trees_are_bounded(tree: tuple[list[str], dict[str, bytes], list
             sources = [os.path.join(root, "nginx.conf"), *tree[0]]
             for path in sources:  # what the result cache hashes, include targets too
                 cache.digest(path if os.path.isabs(path) else str(root / path))
-            elapsed = time.monotonic() - started
-            peak = tracemalloc.get_traced_memory()[1]
-        finally:
-            tracemalloc.stop()
-    assert elapsed < SECONDS, (elapsed, tree[0], [s[:80] for s in tree[2]])
-    assert peak < MEMORY_FACTOR * size + MEMORY_BASE, (peak, size)
+    # an endless device or FIFO is never read; a file is read a bounded number of times
+    assert total[0] <= READS * size + READ_SLACK * len(tree[0]), (total[0], size, tree[0])
     if tree[0]:  # a hostile include target is an error finding (or a syntax error)
         assert refused or any(f.severity == Severity.ERROR for f in found), found
+    longest = max((len(s) for s in tree[2] if s.startswith("set $long")), default=0)
+    if longest > 4200 and not refused:  # past nginx's 4 KiB: NG001, with a short message
+        assert any(f.code == "NG001" for f in found), found
+        assert all(len(f.message) < 1000 for f in found), [f.message[:80] for f in found]
 
 
 REDOS_TREE = ("events {}\nhttp {\n    server {\n        listen 8080;\n"
@@ -143,9 +158,13 @@ REDOS_TREE = ("events {}\nhttp {\n    server {\n        listen 8080;\n"
 def test_redos_location_check_and_route(tmp_path: Path, location: str) -> None:
     """Valid for nginx -t; nglint never finished (Python's re backtracking on the kernel
     channels URI).  Now RE2 decides: the findings of `location /` and a definite
-    route for a UUID-like URI, in well under a second each."""
+    route for a UUID-like URI (the subprocess timeout only stops a hang)."""
+    from nglint.semantics.linear import linear
+    from nglint.semantics.pcre import translate_pcre
+
+    compiled, _ = translate_pcre(location.split(" ", 1)[1], location.startswith("~*"))
+    assert compiled is not None and linear(compiled) is not None  # RE2 decides, linearly
     (tmp_path / "nginx.conf").write_text(REDOS_TREE % location)
-    started = time.monotonic()
     check = subprocess.run([sys.executable, "-m", "nglint", "check", "--no-cache",
                             "--format", "json", "nginx.conf"], cwd=tmp_path,
                            capture_output=True, text=True, timeout=60)
@@ -155,7 +174,6 @@ def test_redos_location_check_and_route(tmp_path: Path, location: str) -> None:
                             "/api/kernels/4c1d1f3e-aaaa-bbbb-cccc-dddddddddddd/channels"],
                            cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert "unknown" not in route.stdout and "location /  " in route.stdout, route.stdout
-    assert time.monotonic() - started < 20
 
 
 def test_backtracking_regex_re2_cannot_take_is_ng013(tmp_path: Path) -> None:

@@ -95,19 +95,17 @@ def test_nginx_agrees(tmp_path: Path, body: bytes, refused: bool) -> None:
                                             (True, "--diff")])
 def test_ten_megabyte_quote_is_bounded(tmp_path: Path, closed: bool, mode: str) -> None:
     """Was 2.4 GB and 5 s (2.7 GB and 8 s unterminated, 2.5 GB and 10 s with --diff):
-    one NG001 finding, and at most a small multiple of the input in memory."""
+    one NG001 finding, and a report that does not echo the parameter.  Its time and
+    memory are measured, not asserted, by ``benchmarks/run.py --only quadratic`` (a
+    long line; issue 19)."""
     (tmp_path / "t").mkdir()
     quote = b'"' + b"q" * (10 << 20) + (b'";\n' if closed else b"\n")
     (tmp_path / "t" / "nginx.conf").write_bytes(_config(b"proxy_set_header X-Q " + quote))
-    wrapper = ("import resource, subprocess, sys; "
-               "p = subprocess.run(sys.argv[1:], capture_output=True, text=True); "
-               "print(p.returncode, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss); "
-               "print(p.stdout)")
-    out = subprocess.run([sys.executable, "-c", wrapper, sys.executable, "-m", "nglint",
-                          "check", mode, "--select", "NG001", "t"], cwd=tmp_path,
-                         capture_output=True, text=True, timeout=60, check=True).stdout
-    status, rss = out.split("\n", 1)[0].split()
-    assert int(status) == (0 if mode == "--diff" else 1)  # --diff: nothing to fix
-    assert int(rss) < 250 * 1024, rss  # KB; about 75 MB measured, of which 25 MB Python
+    proc = subprocess.run([sys.executable, "-m", "nglint", "check", mode, "--select", "NG001",
+                           "t"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    out = proc.stdout
+    assert proc.returncode == (0 if mode == "--diff" else 1), proc.stderr
+    assert "Traceback" not in proc.stderr and len(out) + len(proc.stderr) < 10_000
     if mode != "--diff":  # --diff prints the fixes only: none for a file that fails
+        assert out.count("NG001 [error]") == 1, out
         assert "NG001 [error] too long parameter" in out

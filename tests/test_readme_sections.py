@@ -171,3 +171,44 @@ def test_real_layout_examples_run_as_printed(command: str) -> None:
         assert {f["via"] for f in found} == {"fixtures/layouts/docker/conf.d/jupyter.conf:6"}
     else:
         assert (result.returncode, found) == (0, [])  # a warning does not fail the run
+
+
+def test_performance_commands_run_as_printed(tmp_path: Path) -> None:
+    """The Performance section: the benchmark's options exist (its runs take minutes,
+    so they are not run here), its crossplane command is the benchmark's baseline, and
+    the GNU time commands run as printed (only /tmp/nglint-tree moved into tmp_path)
+    and report the peak memory of nglint and of the parse."""
+    import os
+    import shlex
+    import shutil
+    import subprocess
+    import sys
+
+    benchmark, by_hand = blocks(section("Performance"), "sh")
+    usage = subprocess.run([sys.executable, str(REPO / "benchmarks" / "run.py"), "--help"],
+                           capture_output=True, text=True, timeout=60, check=True).stdout
+    for line in benchmark.splitlines():
+        argv = shlex.split(line)
+        assert argv[:2] == ["python", "benchmarks/run.py"], line
+        for word in argv[2:]:
+            assert not word.startswith("--") or word in usage, word
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    try:
+        from run import PARSE, SECTIONS
+    finally:
+        sys.path.remove(str(REPO / "benchmarks"))
+    assert all(f"`{name}`" in section("Performance") for name in SECTIONS)
+    lines = by_hand.splitlines()
+    assert shlex.split(lines[2])[4] == PARSE
+    if shutil.which("/usr/bin/time") is None:
+        pytest.skip("GNU time is not installed")
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    results = [subprocess.run(["bash", "-c", line.replace("/tmp/nglint-tree", str(tmp_path))],
+                              cwd=REPO, env=env, capture_output=True, text=True, timeout=120)
+               for line in lines]
+    assert results[0].returncode == 0 and int(results[0].stdout) > 60_000, results[0].stderr
+    assert results[1].returncode == 1  # the benchmark tree has findings
+    assert results[2].returncode == 0, results[2].stderr
+    for result in results[1:]:
+        assert "Maximum resident set size" in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr

@@ -13,7 +13,6 @@ import os
 import re
 import shutil
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -223,7 +222,7 @@ def test_stdin_diff_and_fix(tmp_path: Path) -> None:
 def test_hostile_dumps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Names leading out of the working directory, control characters, a device, a
     missing file, a truncated end, 10k markers: findings or one-line errors, no
-    traceback, nothing written, bounded time."""
+    traceback, nothing written, an end."""
     monkeypatch.chdir(tmp_path)
     victim = tmp_path / "victim.conf"
     fixable = "server {\n    location / {\n        proxy_pass http://127.0.0.1:8888;\n" \
@@ -261,10 +260,13 @@ def test_hostile_dumps(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     many += "".join(f"# configuration file {tmp_path}/conf.d/{n}.conf:\n"
                     f"server {{ listen {8000 + n % 1000}; include conf.d/*.conf; }}\n\n"
                     for n in range(10_000))
-    start = time.monotonic()
     status, output, errors = run("check", "--format", "json", "-", stdin=many.encode())
-    assert status in (0, 1, 2) and "Traceback" not in output + errors
-    assert time.monotonic() - start < 120
+    assert status == 1 and "Traceback" not in output + errors
+    # every file includes them all: the include depth limit ends it (its time is not
+    # asserted, issue 19: a loaded machine must not fail the suite)
+    messages = [f["message"] for f in json.loads(output)["findings"]]
+    assert any("includes nested deeper than 32" in m for m in messages), messages[:5]
+    assert any("includes itself" in m for m in messages), messages[:5]
 
 
 def test_not_a_dump(tmp_path: Path) -> None:

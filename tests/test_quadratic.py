@@ -1,0 +1,90 @@
+"""Large inputs that once took quadratic time, checked without a clock (issue 19).
+
+Each test runs the big case at a modest size and checks what is found, or counts the
+work done; the time bounds themselves are measured by ``benchmarks/run.py --only
+quadratic`` (never asserted here: a loaded machine must not fail the suite).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from nglint.semantics import access
+from nglint.semantics.inherit import Value
+from tests.helpers import findings, write
+
+
+def _rule(text: str) -> access.Rule:
+    action, address = text.split()
+    rule = access.parse(Value(action, (address,), None))
+    assert rule is not None
+    return rule
+
+
+def _naive(found: list[access.Rule]) -> list[int | None]:
+    return [next((i for i in range(index) if found[i].covers(rule)), None)
+            for index, rule in enumerate(found)]
+
+
+ADDRESSES = st.one_of(
+    st.sampled_from(["all", "unix:", "10.0.0.0/8", "10.1.0.0/16", "10.1.2.3", "0.0.0.0/0",
+                     "::/0", "2001:db8::/32", "2001:db8::1", "::ffff:10.1.2.3"]),
+    st.builds(lambda a, p: str(ipaddress.ip_network((a, p), strict=False)),
+              st.integers(0, 2**32 - 1), st.integers(0, 32)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["allow", "deny"]), ADDRESSES), max_size=30))
+def test_first_covering_agrees_with_pairwise_covers(rules: list[tuple[str, str]]) -> None:
+    found = [_rule(f"{action} {address}") for action, address in rules]
+    assert access.first_covering(found) == _naive(found)
+
+
+def test_many_allow_rules_are_not_compared_pairwise(tmp_path: Path, monkeypatch) -> None:
+    """20,000 ``allow`` lines in one location (one pair of them shadowed): NG213 finds
+    exactly that pair without ever comparing two rules (it once compared every pair)."""
+    calls = 0
+    covers = access.Rule.covers
+
+    def counted(self: access.Rule, other: access.Rule) -> bool:
+        nonlocal calls
+        calls += 1
+        return covers(self, other)
+
+    monkeypatch.setattr(access.Rule, "covers", counted)
+    allows = "".join(f"allow 10.{i // 65536}.{i // 256 % 256}.{i % 256};\n"
+                     for i in range(20_000))
+    path = write(tmp_path, "events {}\nhttp {\n server {\n  listen 80;\n"
+                 f"  location / {{\n{allows}deny 10.0.0.7;\ndeny all;\n  }}\n }}\n}}\n")
+    found = findings(path, select=("NG213",))
+    assert [(f.line, f.message.split(":")[0]) for f in found] == [
+        (20_006, "deny 10.0.0.7 never applies")], found[:3]
+    assert calls == 0
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(alphabet="ab\n\r;{} ", max_size=60))
+def test_line_col_agrees_with_counting_newlines(text: str) -> None:
+    from nglint.source import SourceFile
+
+    source = SourceFile.from_bytes("x.conf", text.encode("utf-8"))
+    for offset in range(len(text) + 1):
+        line_start = text.rfind("\n", 0, offset) + 1
+        assert source.line_col(offset) == (text.count("\n", 0, offset) + 1,
+                                           offset - line_start + 1)
+
+
+def test_repeated_directive_in_one_block_is_one_ng011_each(tmp_path: Path) -> None:
+    """5,000 ``proxy_read_timeout`` in one location: 4,999 NG011 findings, each at its
+    own line and column (placing a finding once counted every newline before it)."""
+    repeated = "    proxy_read_timeout 60s;\n" * 5_000
+    path = write(tmp_path, "events {}\nhttp {\n server {\n  listen 80;\n  location / {\n"
+                 f"{repeated}  }}\n }}\n}}\n")
+    found = findings(path, select=("NG011",))
+    assert [(f.line, f.column) for f in found] == [(line, 5) for line in range(7, 5_006)]
+    assert all(f.message.startswith('"proxy_read_timeout" directive is duplicate: '
+                                    f"already set at {path}:6") for f in found)
