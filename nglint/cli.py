@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import gc
-import inspect
 import json
 import os
 import sys
@@ -433,6 +432,8 @@ def _baseline(findings: list[Finding], baseline_file: str | None, write_baseline
               quiet: bool) -> list[Finding]:
     """``--write-baseline`` records the findings; ``--baseline`` keeps the new ones and
     says on stderr which of its findings no longer occur."""
+    if not baseline_file and not write_baseline:
+        return findings
     from nglint import baseline
 
     if write_baseline:
@@ -564,6 +565,8 @@ def explain(rule: str) -> int:
     from nglint.registry import lookup
 
     if rule == "versions":
+        import inspect
+
         from nglint import versions
 
         click.echo("# Target nginx versions (--nginx-version, nginx-version)\n")

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import json
 import os
 import stat
@@ -49,6 +48,8 @@ PREFIX = ".nglint-"
 
 def digest(data: bytes) -> str:
     """sha256 of ``data``, 64 lowercase hex digits (what the journal records)."""
+    import hashlib  # only when a journal is written or recovered (start-up)
+
     return hashlib.sha256(data).hexdigest()
 
 
