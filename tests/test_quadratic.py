@@ -88,3 +88,29 @@ def test_repeated_directive_in_one_block_is_one_ng011_each(tmp_path: Path) -> No
     assert [(f.line, f.column) for f in found] == [(line, 5) for line in range(7, 5_006)]
     assert all(f.message.startswith('"proxy_read_timeout" directive is duplicate: '
                                     f"already set at {path}:6") for f in found)
+
+
+_OCTET = st.one_of(st.integers(0, 300).map(str), st.sampled_from(["00", "01", "010", "255", "256"]))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(
+    st.tuples(_OCTET, _OCTET, _OCTET, _OCTET,
+              st.one_of(st.none(), st.integers(0, 40).map(str), st.sampled_from(
+                  ["08", "032", "", "255.255.0.0", "x"]))).map(
+        lambda p: ".".join(p[:4]) + ("" if p[4] is None else "/" + p[4])),
+    st.ip_addresses().map(str),
+    st.tuples(st.ip_addresses(v=6).map(str), st.integers(0, 130)).map(lambda p: f"{p[0]}/{p[1]}"),
+))
+def test_address_read_as_ipaddress_reads_it(address: str) -> None:
+    """The dotted-quad fast path of ``access`` reads exactly what
+    ``ipaddress.ip_network(strict=False)`` reads, to the same network."""
+    try:
+        network = ipaddress.ip_network(address, strict=False)
+    except ValueError:
+        assert access._ip(address) is None
+        return
+    assert access._ip(address) == (network.version, int(network.network_address),
+                                   network.prefixlen)
+    rule = access.parse(Value("allow", (address,), None))
+    assert rule is not None and rule.network == network
