@@ -300,10 +300,16 @@ def remove_statement(node: Node) -> Edit:
 
 
 def apply(text: str, edits: Sequence[Edit]) -> str:
-    """Apply non-overlapping edits of one file, back to front."""
-    for edit in sorted(edits, key=lambda e: (e.start, e.end), reverse=True):
-        text = text[: edit.start] + edit.text + text[edit.end:]
-    return text
+    """Apply non-overlapping edits of one file.  Insertions at one point are written in
+    the order given (the first given comes first in the text)."""
+    pieces: list[str] = []
+    position = 0
+    for edit in sorted(edits, key=lambda e: (e.start, e.end)):
+        pieces.append(text[position:edit.start])
+        pieces.append(edit.text)
+        position = max(position, edit.end)
+    pieces.append(text[position:])
+    return "".join(pieces)
 
 
 def overlaps(a: Edit, b: Edit) -> bool:

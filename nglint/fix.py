@@ -42,7 +42,19 @@ class FixResult:
         return sorted(p for p, data in self.edited.items() if data != self.originals.get(p))
 
 
+def _compatible(edit: Edit, other: Edit) -> bool:
+    """Two edits of one round may both be made: they do not overlap, or they are the
+    same edit (fixes of several servers that each add the one ``map`` they all need:
+    it is made once, as the later fixes, computed once it is there, would not make it).
+
+    Two different insertions at one point wait for the next round: which comes first
+    depends on what each fix anchors to, which only the text after the first shows."""
+    return edit == other or not overlaps(edit, other)
+
+
 def _choose(findings: Sequence[Finding], unsafe: bool) -> list[Finding]:
+    """The fixes of one round, in the findings' order: each one whose edits are all
+    compatible (``_compatible``) with the edits already chosen."""
     chosen: list[Finding] = []
     taken: dict[str, list[Edit]] = {}  # by file: edits in two files never overlap
     seen: set[tuple[Edit, ...]] = set()
@@ -53,14 +65,22 @@ def _choose(findings: Sequence[Finding], unsafe: bool) -> list[Finding]:
         key = tuple(sorted(fix.edits))
         if key in seen:
             continue  # the same file reached from two include sites
-        if any(overlaps(edit, other) for edit in fix.edits
-               for other in taken.get(edit.path, ())):
+        if not all(_compatible(edit, other) for edit in fix.edits
+                   for other in taken.get(edit.path, ())):
             continue  # next round, on the text this round produces
         seen.add(key)
         for edit in fix.edits:
-            taken.setdefault(edit.path, []).append(edit)
+            if edit not in taken.get(edit.path, ()):
+                taken.setdefault(edit.path, []).append(edit)
         chosen.append(finding)
     return chosen
+
+
+def _in_order(edits: Sequence[Edit]) -> list[Edit]:
+    """One file's edits of a round, once each, by position; insertions at one point in
+    the order they were chosen (``apply`` then writes them in that order)."""
+    unique = list(dict.fromkeys(edits))
+    return sorted(unique, key=lambda edit: (edit.start, edit.end))
 
 
 def fix_to_fixed_point(lint: Lint, unsafe: bool = False,
@@ -88,6 +108,7 @@ def fix_to_fixed_point(lint: Lint, unsafe: bool = False,
             source = sources[real]
             if real not in result.originals:
                 result.originals[real] = original(real, source)
+            edits = _in_order(edits)
             text = apply(source.text, edits)
             data = text.encode("utf-8", "surrogateescape")
             parsed = parse_file(SourceFile.from_bytes(source.path, data))
@@ -95,8 +116,8 @@ def fix_to_fixed_point(lint: Lint, unsafe: bool = False,
                 continue  # never leave a file nginx cannot parse
             overlay.put(real, data, parsed)
             applied.add(real)
-            result.applied.append((real, tuple(sorted(edits))))
-        rounds.append({real: by_file[real] for real in applied})
+            result.applied.append((real, tuple(edits)))
+        rounds.append({real: _in_order(by_file[real]) for real in applied})
         by_name = {source.path: (real, source) for real, source in sources.items()}
         for finding in chosen:
             if all(e.path in applied for e in finding.fix.edits):  # type: ignore[union-attr]
