@@ -20,6 +20,7 @@ from nglint.edits import Edit, apply, overlaps
 from nglint.escape import visible
 from nglint.findings import Finding
 from nglint.load import Overlay, parse_file
+from nglint.scope import Changes, full_relint
 from nglint.source import SourceFile
 from nglint.tree import Tree
 
@@ -118,6 +119,8 @@ def fix_to_fixed_point(lint: Lint, unsafe: bool = False,
             applied.add(real)
             result.applied.append((real, tuple(edits)))
         rounds.append({real: _in_order(by_file[real]) for real in applied})
+        if not full_relint():  # the next round re-checks what these edits can affect
+            overlay.scope = Changes(rounds[-1], findings, trees).servers
         by_name = {source.path: (real, source) for real, source in sources.items()}
         for finding in chosen:
             if all(e.path in applied for e in finding.fix.edits):  # type: ignore[union-attr]

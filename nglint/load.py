@@ -13,7 +13,7 @@ import gc
 import glob
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from crossplane.errors import NgxParserBaseException
@@ -143,11 +143,15 @@ def _aligned(ast: list[dict], tree: list[Statement], tokens: Tokens) -> bool:
 class Overlay(dict[str, bytes]):
     """Edited, unwritten file contents (real path -> bytes), as ``--fix`` builds them
     round after round, with the parse of each edit it already checked: the next
-    round's loader takes that parse instead of parsing the same bytes again."""
+    round's loader takes that parse instead of parsing the same bytes again.
+
+    ``scope``, set by ``--fix`` after its first round, tells the lint which servers
+    of each tree the last round's edits can affect (``nglint.scope``; None: all)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.parsed: dict[str, ParsedFile] = {}
+        self.scope: Callable[[Tree], set[int] | None] | None = None
 
     def put(self, real: str, data: bytes, parsed: ParsedFile) -> None:
         self[real] = data

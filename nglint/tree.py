@@ -247,6 +247,28 @@ class Tree:
     def servers(self) -> list[Node]:
         return list(self.blocks("server"))
 
+    def scoped(self, servers: set[int]) -> Tree:
+        """This tree as a ``--fix`` round after the first re-checks it (``nglint.scope``):
+        the same nodes, links and sources, but ``named``/``blocks`` list only what is
+        outside every server block, every comment, and the server blocks whose ids
+        are in ``servers`` with what is inside them.  ``nodes``, ``walk``, ``sites``
+        and every node's parent and children still reach the whole tree."""
+        index: dict[str, list[Node]] = {}
+        stack: list[tuple[Node, bool]] = [(self.root, True)]
+        while stack:
+            node, kept = stack.pop()
+            children = node.children
+            if kept and children is not None and node.directive == "server":
+                kept = id(node) in servers
+            if kept or node.directive == COMMENT:
+                index.setdefault(node.directive, []).append(node)
+            if children:
+                stack.extend((child, kept) for child in reversed(children))
+        view = Tree(self.entry, self.context, self.root, self.sources, self.problems,
+                    self.broken_files, self.includes, self.resolved)
+        view._index, view._nodes = index, self.nodes
+        return view
+
 
 def _by_statement(nodes: list[Node]) -> dict[int, list[Node]]:
     index: dict[int, list[Node]] = {}
