@@ -203,8 +203,10 @@ def test_scoped_tree_lists_only_what_is_re_checked(tmp_path):
     view = tree.scoped({id(servers[0])})
     assert view.servers == [servers[0]]
     assert [n.parent.parent for n in view.named("proxy_pass")] == [servers[0]]
-    assert len(view.named("upstream")) == 1 and view.nodes is tree.nodes
-    assert view.root is tree.root
+    assert len(view.named("upstream")) == 1 and view.root is tree.root
+    assert servers[1] not in view.nodes and servers[1].children[0] not in view.nodes
+    proxy = servers[1].children[1].children[0]
+    assert proxy.directive == "proxy_pass" and view.sites(proxy) == [proxy]
 
 
 def _insert(at: int, text: str, tail: bool = False, anchor: str = "") -> Edit:
