@@ -7,9 +7,10 @@ listed here are re-checked (``Tree.scoped``, ``nglint.engine.lint``'s ``scope``)
 The contract this rests on, which the rules keep (they model nginx, and in nginx
 servers meet only there): a finding in a server depends only on that server, on
 the statements outside every server, and on the servers *related* to it; two
-servers are related when they listen on one port (routing, default server), proxy
-to one upstream name or host, or one defines a variable (``set``, a named regex
-capture...) the other reads or defines.  Relation is closed transitively.
+servers are related when they listen on one port (routing, default server), share
+a server name, proxy to one upstream name or host, or one defines a variable
+(``set``, a named regex capture...) the other reads or defines.  Relation is
+closed transitively.
 
 A server is re-checked when it holds an edit, held a finding in the round before
 (its message may cite a line an edit moved, or another fix may now be possible),
@@ -18,9 +19,9 @@ reads a variable or upstream an inserted ``map``/``geo``/``split_clients``/
 held no finding and its inputs did not change: it holds none now.  The statements
 outside every server are always re-checked, and a finding among them (in this
 round or the one before) re-checks the whole tree: it may count what every server
-does.  Anything else (an edit of an http
-level statement, an inserted inheritable directive, a file that does not parse,
-a ``# nglint:`` comment, a fragment's implied server) re-checks the whole tree.
+does.  Anything else (an edit of an http level statement, an inserted inheritable
+directive, a file that does not parse, a ``# nglint:`` comment, a fragment's
+implied server) re-checks the whole tree.
 
 ``NGLINT_FULL_RELINT=1`` turns scoping off (every round lints every tree): the
 equivalence tests compare both.
@@ -113,6 +114,13 @@ class _Server:
     reads: set[str] = field(default_factory=set)  # variables and hosts it names
 
 
+def _sets(directive: str) -> bool:
+    """Whether a directive defines the variable its first argument names: ``set``,
+    ``auth_request_set``, ``js_set``, ``perl_set`` and the ``set_*`` of modules
+    (``set_by_lua_block``, ``set_escape_uri``...)."""
+    return directive == "set" or directive.endswith("_set") or directive.startswith("set_")
+
+
 def _survey(node: Node, real: str) -> tuple[_Server, set[str]]:
     """A server's relation keys and the variables it defines."""
     server = _Server(node, real)
@@ -127,16 +135,19 @@ def _survey(node: Node, real: str) -> tuple[_Server, set[str]]:
             else:
                 tail = address.rsplit(":", 1)[-1] if not address.endswith("]") else ""
                 ports.append(tail if tail.isdigit() else "80")
+        elif child.directive == "server_name" and child.parent is node:
+            server.keys.update("name:" + name.lower() for name in args)
         elif child.directive.endswith("_pass") and args:
             host = _PASS_HOST.match(args[0])
             if host:
                 server.keys.add("upstream:" + host.group(1).lower())
                 server.reads.add(host.group(1).lower())
+        setting = _sets(child.directive)
         for index, arg in enumerate(args):
             if "$" in arg:
                 found = _VARIABLE.findall(arg)
                 server.reads.update(found)
-                if index == 0 and arg.startswith("$") and found:
+                if index == 0 and setting and arg.startswith("$") and found:
                     defines.add(found[0])
             if "(?" in arg:
                 defines.update(_CAPTURE.findall(arg))

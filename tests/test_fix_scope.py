@@ -9,6 +9,7 @@ tests (``test_fix_properties``) compare both paths on generated configurations t
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 from collections.abc import Iterator
@@ -75,9 +76,52 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return _generate(tmp_path_factory.mktemp("generated"), 50)
 
 
-def test_scoped_rounds_fix_a_generated_tree_as_full_rounds(monkeypatch, generated):
+# variants of the generated tree that relate its servers in the ways nglint.scope
+# follows: (file, text, replacement, count)
+VARIANTS = {
+    "as-generated": [],
+    "one-port": [("conf.d/sites-0000.conf", "listen 80;", "listen 443 ssl;", -1)],
+    "shared-upstream": [("conf.d/sites-0000.conf", "proxy_pass http://jupyter10;",
+                         "proxy_pass http://app1;", 1)],
+    "shared-variable": [("conf.d/sites-0000.conf", "root /srv/site1/public;",
+                         "root /srv/site1/public; set $lab_backend jupyter20;", 1),
+                        ("conf.d/sites-0000.conf", "proxy_pass http://jupyter20;",
+                         "proxy_pass http://$lab_backend;", 1)],
+    "http-level-finding": [("nginx.conf", "sendfile on;", "sendfile on; resolver 8.8.8.8;",
+                            1),
+                           ("conf.d/sites-0000.conf", "proxy_pass http://app3;",
+                            "set $b app3; proxy_pass http://$b;", 1)],
+    "shared-name": [("conf.d/sites-0000.conf", "server_name site1.example.com",
+                     "server_name lab0.example.com", 1)],
+    "suppression": [("conf.d/sites-0000.conf", "client_max_body_size 100m;",
+                     "client_max_body_size 100m;  # nglint: ignore[NG105]", 1)],
+}
+
+
+
+def _own_ports(text: str) -> str:
+    """Each plain server on a port of its own: the relations above then link a few
+    servers, not every one on port 80."""
+    ports = iter(range(10000, 20000))
+    return re.sub(r"listen 80;", lambda _: f"listen {next(ports)};", text)
+
+
+@pytest.mark.parametrize("own_ports", [False, True], ids=["port-80", "own-ports"])
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_scoped_rounds_fix_a_generated_tree_as_full_rounds(monkeypatch, tmp_path, variant,
+                                                          own_ports):
+    tree = _generate(tmp_path / variant, 50)
+    sites = tree / "conf.d" / "sites-0000.conf"
+    if own_ports:
+        if variant == "one-port":
+            pytest.skip("one port for every server is the other extreme")
+        sites.write_text(_own_ports(sites.read_text()))
+    for name, text, replacement, count in VARIANTS[variant]:
+        path = tree / name
+        assert text in path.read_text()
+        path.write_text(path.read_text().replace(text, replacement, count))
     for unsafe in (False, True):
-        scoped, full = _both(monkeypatch, generated, unsafe)
+        scoped, full = _both(monkeypatch, tree, unsafe)
         assert scoped == full
         assert scoped["edited"]  # the tree has fixes to make
 
