@@ -1,9 +1,13 @@
 """``--fix`` and ``--diff``: apply fixes to a fixed point, in memory.
 
 Each round lints the configuration as it would be after the edits so far (kept
-in memory, never on disk), takes every fix whose edits do not overlap an edit
-already chosen this round, and applies them.  Rounds repeat until no fix is
-left: a second ``--fix`` then changes nothing.  A file whose edited text no
+in memory, never on disk), takes every fix whose edits are compatible with the
+edits already chosen this round (``_compatible``: apart, the same edit made once,
+or insertions at one point of different statements, each placed where a later
+round would have put it), and applies them.  Rounds repeat until no fix is left:
+a second ``--fix`` then changes nothing.  The first round lints every tree; a
+later one re-parses only the files an edit changed (``Overlay``) and re-checks only
+the servers the last edits can affect (``nglint.scope``).  A file whose edited text no
 longer parses is left as it was.  Each file's original is the bytes the round
 that first edited it parsed (never a second read of the disk), so the writer
 (``nglint.transaction``, one transaction over every file; a symlink is written
