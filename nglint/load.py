@@ -142,8 +142,10 @@ def _aligned(ast: list[dict], tree: list[Statement], tokens: Tokens) -> bool:
 
 class Overlay(dict[str, bytes]):
     """Edited, unwritten file contents (real path -> bytes), as ``--fix`` builds them
-    round after round, with the parse of each edit it already checked: the next
-    round's loader takes that parse instead of parsing the same bytes again.
+    round after round, with the parse of every file a round read (``parsed``): the
+    edits it checked, and the files no edit changed, read once.  A later round's
+    loader takes those parses instead of parsing the same bytes again; it parses
+    only what is not there (a file first reached in that round).
 
     ``scope``, set by ``--fix`` after its first round, tells the lint which servers
     of each tree the last round's edits can affect (``nglint.scope``; None: all)."""
@@ -201,14 +203,16 @@ class Loader:
         real = self._realpath(path)
         name = report_name(path)  # a symlink is reported as the file it points to
         if real not in self.cache:
-            # taken once: a second loader of the round parses again (the payload is freed
-            # after expansion, and a parse must not be shared by two loaders)
-            ready = self.overlay.parsed.pop(real, None) if isinstance(
-                self.overlay, Overlay) else None
+            # --fix: a parse of these bytes from an earlier round, or this one's, kept for
+            # the next (nodes never change a parse: loaders may share it)
+            kept = self.overlay.parsed if isinstance(self.overlay, Overlay) else None
+            ready = kept.get(real) if kept is not None else None
             if ready is not None and ready.source.path == name:
                 self.cache[real] = ready
             else:
                 self.cache[real] = parse_file(SourceFile.read(path, self.overlay))
+                if kept is not None and real not in kept:
+                    kept[real] = self.cache[real]
         cached = self.cache[real]
         if cached.source.path != name:  # the same file reached under another name
             return ParsedFile(

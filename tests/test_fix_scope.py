@@ -276,3 +276,28 @@ def test_full_relint_reads_the_environment(monkeypatch):
     assert not scope.full_relint()
     monkeypatch.setenv(FULL_ENV, "1")
     assert scope.full_relint()
+
+
+def test_later_rounds_parse_only_the_files_an_edit_changed(monkeypatch, tmp_path):
+    from nglint import fix, load
+
+    tree = _generate(tmp_path / "parses", 50)
+    parsed: list[str] = []
+    real_parse = load.parse_file
+
+    def counting(source):  # type: ignore[no-untyped-def]
+        if source.path != "inserted":  # an insertion read for what it writes
+            parsed.append(Path(source.path).name)
+        return real_parse(source)
+
+    monkeypatch.setattr(load, "parse_file", counting)
+    monkeypatch.setattr(fix, "parse_file", counting)
+    result = fix_paths([tree])
+    edited = {Path(real).name for real in result.changed}
+    assert edited == {"nginx.conf", "sites-0000.conf"}
+    # each file once as read, an edited one once more as each round's edits left it
+    rounds = {name: sum(1 for real, _ in result.applied if Path(real).name == name)
+              for name in edited}
+    assert sorted(parsed) == sorted(["mime.types", "nginx.conf", "sites-0000.conf",
+                                     *(name for name, n in rounds.items()
+                                       for _ in range(n))])
