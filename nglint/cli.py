@@ -300,7 +300,8 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
             for settings, group_paths, trees in loaded:
                 wanted = targets(group_paths) if within_tree else None
                 all_trees.extend(trees)
-                for finding in lint(trees, settings.rules, settings.options, advance):
+                for finding in lint(trees, settings.rules, settings.options, advance,
+                                    getattr(overlay, "scope", None)):
                     if settings.config.excluded(finding.path):
                         continue  # an excluded file included by a tree: read, not reported
                     if wanted is not None and not wanted(finding.path):

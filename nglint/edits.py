@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import crossplane
 
@@ -31,6 +31,17 @@ class Edit:
     start: int
     end: int
     text: str
+    # where a later round would make an insertion if text were inserted at the same
+    # point before it (``--fix`` orders two insertions at one point in one round by
+    # this, as two rounds would have): ``tail``, after that text (after a block's last
+    # statement, before an argument); else right after ``anchor``, the directive it
+    # follows (after the last such statement, which that text may hold), or first in
+    # the block when there is none
+    tail: bool = field(default=False, compare=False)
+    anchor: str = field(default="", compare=False)
+    # may share its point with another insertion of the round (the builders that say
+    # where a later round would put it); an edit made elsewhere waits for its round
+    joins: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -190,7 +201,8 @@ def insert_statements(block: Node, statements: Sequence[str],
         body = "".join(" " + s for s in statements)
         if source.text[offset:offset + 1] == "}":
             body += " "  # an empty one-line block: {} becomes { statement; }
-    return Edit(source.realpath(), offset, offset, body)
+    return Edit(source.realpath(), offset, offset, body, tail=after is None and not first,
+                anchor=after.directive if after is not None else "", joins=True)
 
 
 def block_lines(header: str, body: Sequence[str], unit: str) -> list[str]:
@@ -208,11 +220,15 @@ def insert_block(block: Node, header: str, body: Sequence[str], first: bool = Fa
     source, offset, new_line = _insertion_point(block, after, first)
     if not new_line:  # one line: the blanks that align the body's values go
         inline = " ".join(re.sub(r"^(\S+)\s+", r"\1 ", line) for line in body)
-        return Edit(source.realpath(), offset, offset, f" {header} {{ {inline} }}")
+        return Edit(source.realpath(), offset, offset, f" {header} {{ {inline} }}",
+                    tail=after is None and not first,
+                    anchor=after.directive if after is not None else "", joins=True)
     indent = child_indent(block)
     lines = block_lines(header, body, indent_unit(block))
     return Edit(source.realpath(), offset, offset,
-                "".join(source.newline + indent + line for line in lines))
+                "".join(source.newline + indent + line for line in lines),
+                tail=after is None and not first,
+                anchor=after.directive if after is not None else "", joins=True)
 
 
 def insert_before(node: Node, lines: Sequence[str]) -> Edit:
@@ -269,7 +285,8 @@ def insert_arg(node: Node, index: int, value: str) -> Edit:
     span = node.statement
     assert span is not None
     token = span.args[index]
-    return Edit(source.realpath(), token.start, token.start, _render_arg(value) + " ")
+    return Edit(source.realpath(), token.start, token.start, _render_arg(value) + " ",
+                tail=True, joins=True)
 
 
 def statement_text(node: Node) -> str:
@@ -300,10 +317,16 @@ def remove_statement(node: Node) -> Edit:
 
 
 def apply(text: str, edits: Sequence[Edit]) -> str:
-    """Apply non-overlapping edits of one file, back to front."""
-    for edit in sorted(edits, key=lambda e: (e.start, e.end), reverse=True):
-        text = text[: edit.start] + edit.text + text[edit.end:]
-    return text
+    """Apply non-overlapping edits of one file.  Insertions at one point are written in
+    the order given (the first given comes first in the text)."""
+    pieces: list[str] = []
+    position = 0
+    for edit in sorted(edits, key=lambda e: (e.start, e.end)):
+        pieces.append(text[position:edit.start])
+        pieces.append(edit.text)
+        position = max(position, edit.end)
+    pieces.append(text[position:])
+    return "".join(pieces)
 
 
 def overlaps(a: Edit, b: Edit) -> bool:

@@ -300,14 +300,51 @@ def withhold_broken(trees: Sequence[Tree], findings: Sequence[Finding]) -> None:
         finding.notes.append(f"not fixed automatically: {reason}")
 
 
+def _in_scope(node: Node | None, servers: set[int]) -> bool:
+    """Whether a finding on ``node`` is re-checked: outside every server block, or in
+    one of ``servers`` (ids)."""
+    while node is not None:
+        if node.directive == "server" and node.children is not None:
+            return id(node) in servers
+        node = node.parent
+    return True
+
+
+def _outside_servers(node: Node | None) -> bool:
+    """A node outside every server block (not a loader problem's finding, no node)."""
+    if node is None:
+        return False
+    while node is not None:
+        if node.directive == "server" and node.children is not None:
+            return False
+        node = node.parent
+    return True
+
+
+def _ordinary(tree: Tree, rules: Sequence[Rule], analysis: Analysis,
+              servers: set[int] | None) -> tuple[Analysis, list[Finding]]:
+    """The findings of ``rules`` (not those that see suppressions) over one tree, those
+    in scope when ``servers`` is given (see ``lint``)."""
+    found = []
+    for rule in rules:
+        for finding in _run(rule, analysis):
+            if servers is None or _in_scope(finding.node, servers):
+                found.append(finding)
+    return analysis, found
+
+
 def lint(trees: Sequence[Tree], rules: Iterable[Rule], options: Options,
-         progress: Callable[[], None] | None = None) -> list[Finding]:
+         progress: Callable[[], None] | None = None,
+         scope: Callable[[Tree], set[int] | None] | None = None) -> list[Finding]:
     """All findings of ``rules`` over ``trees``, suppressions applied, deduplicated, sorted.
 
     Two phases, because whether a suppression was used is only known once every
     tree's findings are in (a file may be linted in several trees): the ordinary
     rules, then suppressions, then the rules that report on suppressions.
-    ``progress`` is called once per tree.
+    ``progress`` is called once per tree.  ``scope`` (a ``--fix`` round after the
+    first, ``nglint.scope``) gives per tree the ids of the server blocks to re-check
+    (None: the whole tree): the rules see ``Tree.scoped`` and only the findings
+    outside every server or in those servers are returned.
     """
     rules = list(rules)
     ordinary = [r for r in rules if not r.sees_suppressions]
@@ -316,18 +353,29 @@ def lint(trees: Sequence[Tree], rules: Iterable[Rule], options: Options,
     suppressions = Suppressions()
     findings: dict[tuple[str, str, int, int, str], Finding] = {}
     analyses = []
+    scopes: list[set[int] | None] = []
     for tree in trees:
-        analysis = Analysis(tree, options, suppressions.collect(tree), codes)
+        servers = scope(tree) if scope is not None else None
+        used = suppressions.collect(tree)
+        analysis, found = _ordinary(tree, ordinary, Analysis(
+            tree if servers is None else tree.scoped(servers), options, used, codes), servers)
+        if servers is not None and any(_outside_servers(f.node) for f in found):
+            # a finding outside every server may count what every server does: the
+            # whole tree, as a first round would
+            servers = None
+            analysis, found = _ordinary(tree, ordinary, Analysis(tree, options, used, codes),
+                                        None)
+        scopes.append(servers)
         analyses.append(analysis)
-        for rule in ordinary:
-            for finding in _run(rule, analysis):
-                findings.setdefault(finding.key, finding)
+        for finding in found:
+            findings.setdefault(finding.key, finding)
         if progress is not None:
             progress()
     kept = {f.key: f for f in suppressions.filter(findings.values())}
-    for analysis in analyses:
+    for analysis, servers in zip(analyses, scopes, strict=True):
         for rule in late:
             for finding in _run(rule, analysis):
-                kept.setdefault(finding.key, finding)
+                if servers is None or _in_scope(finding.node, servers):
+                    kept.setdefault(finding.key, finding)
     withhold_broken(trees, list(kept.values()))
     return sorted(kept.values(), key=Finding.sort_key)

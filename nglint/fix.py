@@ -1,9 +1,13 @@
 """``--fix`` and ``--diff``: apply fixes to a fixed point, in memory.
 
 Each round lints the configuration as it would be after the edits so far (kept
-in memory, never on disk), takes every fix whose edits do not overlap an edit
-already chosen this round, and applies them.  Rounds repeat until no fix is
-left: a second ``--fix`` then changes nothing.  A file whose edited text no
+in memory, never on disk), takes every fix whose edits are compatible with the
+edits already chosen this round (``_compatible``: apart, the same edit made once,
+or insertions at one point of different statements, each placed where a later
+round would have put it), and applies them.  Rounds repeat until no fix is left:
+a second ``--fix`` then changes nothing.  The first round lints every tree; a
+later one re-parses only the files an edit changed (``Overlay``) and re-checks only
+the servers the last edits can affect (``nglint.scope``).  A file whose edited text no
 longer parses is left as it was.  Each file's original is the bytes the round
 that first edited it parsed (never a second read of the disk), so the writer
 (``nglint.transaction``, one transaction over every file; a symlink is written
@@ -13,6 +17,7 @@ through, at its target) can check the file still holds them.
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
@@ -20,6 +25,7 @@ from nglint.edits import Edit, apply, overlaps
 from nglint.escape import visible
 from nglint.findings import Finding
 from nglint.load import Overlay, parse_file
+from nglint.scope import Changes, full_relint
 from nglint.source import SourceFile
 from nglint.tree import Tree
 
@@ -42,7 +48,51 @@ class FixResult:
         return sorted(p for p, data in self.edited.items() if data != self.originals.get(p))
 
 
+@functools.lru_cache(maxsize=4096)
+def _statements(text: str) -> tuple[tuple[str, ...], ...] | None:
+    """The top-level statements an insertion writes, each as its directive and
+    arguments (a block's too); None when the text does not parse on its own."""
+    parsed = parse_file(SourceFile.from_bytes("inserted", text.encode("utf-8",
+                                                                      "surrogateescape")))
+    if parsed.error is not None:
+        return None
+    return tuple((item["directive"], *item.get("args", ())) for item in parsed.ast
+                 if item["directive"] != "#")
+
+
+def _directives(text: str) -> set[str]:
+    return {words[0] for words in _statements(text) or ()}
+
+
+def _statement_keys(text: str) -> set[str] | None:
+    """The statements an insertion writes, to tell two insertions at one point apart:
+    a simple statement by its directive and first argument (``proxy_set_header
+    Upgrade``), a block by its directive and every argument; None: unknown."""
+    found = _statements(text)
+    if found is None:
+        return None
+    return {" ".join(words[:2]) if words[0] != "map" else " ".join(words)
+            for words in found}
+
+
+def _compatible(edit: Edit, other: Edit) -> bool:
+    """Two edits of one round may both be made: they do not overlap; or they are the
+    same edit (fixes of several servers that each add the one ``map`` they all need:
+    it is made once, as the later fixes, computed once it is there, would not make
+    it); or both insert at one point statements that write different directives
+    (``_in_order`` places them as two rounds would).  Two insertions of one directive
+    wait for the next round: the first may settle the second."""
+    if edit == other or not overlaps(edit, other):
+        return True
+    if edit.start == edit.end == other.start == other.end and edit.joins and other.joins:
+        mine, theirs = _statement_keys(edit.text), _statement_keys(other.text)
+        return mine is not None and theirs is not None and not mine & theirs
+    return False
+
+
 def _choose(findings: Sequence[Finding], unsafe: bool) -> list[Finding]:
+    """The fixes of one round, in the findings' order: each one whose edits are all
+    compatible (``_compatible``) with the edits already chosen."""
     chosen: list[Finding] = []
     taken: dict[str, list[Edit]] = {}  # by file: edits in two files never overlap
     seen: set[tuple[Edit, ...]] = set()
@@ -53,14 +103,44 @@ def _choose(findings: Sequence[Finding], unsafe: bool) -> list[Finding]:
         key = tuple(sorted(fix.edits))
         if key in seen:
             continue  # the same file reached from two include sites
-        if any(overlaps(edit, other) for edit in fix.edits
-               for other in taken.get(edit.path, ())):
+        if not all(_compatible(edit, other) for edit in fix.edits
+                   for other in taken.get(edit.path, ())):
             continue  # next round, on the text this round produces
         seen.add(key)
         for edit in fix.edits:
-            taken.setdefault(edit.path, []).append(edit)
+            if edit not in taken.get(edit.path, ()):
+                taken.setdefault(edit.path, []).append(edit)
         chosen.append(finding)
     return chosen
+
+
+def _in_order(edits: Sequence[Edit]) -> list[Edit]:
+    """One file's edits of a round, once each, by position.
+
+    Insertions at one point, taken in the order they were chosen, go where a later
+    round would put each, on the text the ones before it wrote: fixes insert a
+    statement after the last one of its kind, so right after the last of them that
+    writes a directive it writes; else, as its own round chose (``Edit.tail``,
+    ``Edit.anchor``), after them all, after the last that writes its anchor's
+    directive, or before them all."""
+    unique = list(dict.fromkeys(edits))
+    points: dict[int, list[Edit]] = {}
+    for edit in unique:
+        if edit.start != edit.end:
+            continue
+        group = points.setdefault(edit.start, [])
+        own = _directives(edit.text)
+        written = [_directives(other.text) for other in group]
+        at = next((len(group) - i for i, names in enumerate(reversed(written))
+                   if names & own), None)
+        if at is None and edit.tail:
+            at = len(group)
+        if at is None:
+            at = next((len(group) - i for i, names in enumerate(reversed(written))
+                       if edit.anchor in names), 0)
+        group.insert(at, edit)
+    ordered = [e for e in unique if e.start != e.end] + [e for g in points.values() for e in g]
+    return sorted(ordered, key=lambda edit: (edit.start, edit.end))
 
 
 def fix_to_fixed_point(lint: Lint, unsafe: bool = False,
@@ -88,6 +168,7 @@ def fix_to_fixed_point(lint: Lint, unsafe: bool = False,
             source = sources[real]
             if real not in result.originals:
                 result.originals[real] = original(real, source)
+            edits = _in_order(edits)
             text = apply(source.text, edits)
             data = text.encode("utf-8", "surrogateescape")
             parsed = parse_file(SourceFile.from_bytes(source.path, data))
@@ -95,18 +176,25 @@ def fix_to_fixed_point(lint: Lint, unsafe: bool = False,
                 continue  # never leave a file nginx cannot parse
             overlay.put(real, data, parsed)
             applied.add(real)
-            result.applied.append((real, tuple(sorted(edits))))
-        rounds.append({real: by_file[real] for real in applied})
+            result.applied.append((real, tuple(edits)))
+        rounds.append({real: _in_order(by_file[real]) for real in applied})
+        if not full_relint():  # the next round re-checks what these edits can affect
+            overlay.scope = Changes(rounds[-1], findings, trees).servers
         by_name = {source.path: (real, source) for real, source in sources.items()}
+        lines: dict[str, list[int]] = {}  # real path -> where each line starts
         for finding in chosen:
             if all(e.path in applied for e in finding.fix.edits):  # type: ignore[union-attr]
                 finding.node = None  # the round's tree is done with: let it go
                 result.fixed.append(finding)
                 if finding.path in by_name:
                     real, source = by_name[finding.path]
+                    starts = lines.get(real)
+                    if starts is None:
+                        starts = lines[real] = _line_starts(source.text)
                     marks.append(_Mark(finding, real, len(rounds) - 1,
-                                       _offset(source.text, finding.line, finding.column),
-                                       _offset(source.text, finding.end_line,
+                                       _offset(starts, len(source.text), finding.line,
+                                               finding.column),
+                                       _offset(starts, len(source.text), finding.end_line,
                                                finding.end_column)))
         if not applied:
             result.trees, result.remaining = trees, findings
@@ -128,14 +216,22 @@ class _Mark:
     end: int
 
 
-def _offset(text: str, line: int, column: int) -> int:
-    """The offset of 1-based ``line`` and ``column`` in ``text``."""
-    at = 0
-    for _ in range(line - 1):
-        at = text.find("\n", at) + 1
-        if at == 0:
-            return len(text)
-    return min(at + column - 1, len(text))
+def _line_starts(text: str) -> list[int]:
+    """The offset where each line of ``text`` starts (index 0: line 1)."""
+    starts = [0]
+    at = text.find("\n")
+    while at != -1:
+        starts.append(at + 1)
+        at = text.find("\n", at + 1)
+    return starts
+
+
+def _offset(starts: Sequence[int], length: int, line: int, column: int) -> int:
+    """The offset of 1-based ``line`` and ``column`` in a text of ``length`` characters
+    whose lines start at ``starts``."""
+    if line - 1 >= len(starts):
+        return length
+    return min(starts[line - 1] + column - 1, length)
 
 
 def _shifted(offset: int, edits: Sequence[Edit]) -> int:

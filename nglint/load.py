@@ -9,11 +9,10 @@ fresh nodes, so crossplane's shared dicts are never mutated.
 
 from __future__ import annotations
 
-import gc
 import glob
 import os
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from crossplane.errors import NgxParserBaseException
@@ -143,12 +142,18 @@ def _aligned(ast: list[dict], tree: list[Statement], tokens: Tokens) -> bool:
 
 class Overlay(dict[str, bytes]):
     """Edited, unwritten file contents (real path -> bytes), as ``--fix`` builds them
-    round after round, with the parse of each edit it already checked: the next
-    round's loader takes that parse instead of parsing the same bytes again."""
+    round after round, with the parse of every file a round read (``parsed``): the
+    edits it checked, and the files no edit changed, read once.  A later round's
+    loader takes those parses instead of parsing the same bytes again; it parses
+    only what is not there (a file first reached in that round).
+
+    ``scope``, set by ``--fix`` after its first round, tells the lint which servers
+    of each tree the last round's edits can affect (``nglint.scope``; None: all)."""
 
     def __init__(self) -> None:
         super().__init__()
         self.parsed: dict[str, ParsedFile] = {}
+        self.scope: Callable[[Tree], set[int] | None] | None = None
 
     def put(self, real: str, data: bytes, parsed: ParsedFile) -> None:
         self[real] = data
@@ -198,14 +203,16 @@ class Loader:
         real = self._realpath(path)
         name = report_name(path)  # a symlink is reported as the file it points to
         if real not in self.cache:
-            # taken once: a second loader of the round parses again (the payload is freed
-            # after expansion, and a parse must not be shared by two loaders)
-            ready = self.overlay.parsed.pop(real, None) if isinstance(
-                self.overlay, Overlay) else None
+            # --fix: a parse of these bytes from an earlier round, or this one's, kept for
+            # the next (nodes never change a parse: loaders may share it)
+            kept = self.overlay.parsed if isinstance(self.overlay, Overlay) else None
+            ready = kept.get(real) if kept is not None else None
             if ready is not None and ready.source.path == name:
                 self.cache[real] = ready
             else:
                 self.cache[real] = parse_file(SourceFile.read(path, self.overlay))
+                if kept is not None and real not in kept:
+                    kept[real] = self.cache[real]
         cached = self.cache[real]
         if cached.source.path != name:  # the same file reached under another name
             return ParsedFile(
@@ -244,10 +251,17 @@ class Loader:
         reference cycle (a closure) until a collection that the check command does not
         run.  Emptying the parsed list in place frees them at once: on 2,000 files in
         ``conf.d/`` that was 16 MiB for the whole run.  A later ``load`` of this loader
-        parses a file again (fragments that a main tree did not reach)."""
+        parses a file again (fragments that a main tree did not reach).  The parses a
+        ``--fix`` overlay keeps for its next round (``Overlay.parsed``) stay whole."""
         for parsed in self.cache.values():
-            parsed.ast.clear()
+            if not self._kept(parsed):
+                parsed.ast.clear()
         self.cache.clear()
+
+    def _kept(self, parsed: ParsedFile) -> bool:
+        """Whether a ``--fix`` overlay keeps this parse for its next round."""
+        return isinstance(self.overlay, Overlay) and \
+            self.overlay.parsed.get(self._realpath(parsed.source.path)) is parsed
 
     def _expand(self, tree: Tree, file: ParsedFile, parent: Node, via: Node | None,
                 chain: list[str]) -> None:
@@ -287,17 +301,13 @@ class Loader:
                 elif directive == "include" and len(item["args"]) == 1:
                     self._include(tree, node, block, chain)
         if len(file.source.text) > KEEP_PARSED_BYTES:
-            # a large file is rarely included twice: free its payload now, and parse it
-            # again on the rare second include (peak memory stays near crossplane's own)
+            # a large file is rarely included twice: free its payload now (emptied in
+            # place, as ``_release`` does), and parse it again on the rare second include
+            # (peak memory stays near crossplane's own)
             cached = self.cache.get(real)
-            if cached is not None and cached.ast is file.ast:
+            if cached is not None and cached.ast is file.ast and not self._kept(cached):
                 del self.cache[real]
-                if not gc.isenabled():
-                    # crossplane's parser is a recursive closure: a reference cycle that
-                    # keeps the payload alive until a collection.  The check command
-                    # turns automatic collection off for speed, so collect the young
-                    # generation here: it holds little more than this file's objects.
-                    gc.collect(0)
+                cached.ast.clear()
 
     def _matches(self, pattern: str) -> list[str]:
         """The files an include names: a glob's matches, sorted, or the path itself.

@@ -201,6 +201,7 @@ class Tree:
     expansions: dict[str, list[str]] = field(default_factory=dict)
     _index: dict[str, list[Node]] | None = field(default=None, repr=False)
     _nodes: list[Node] | None = field(default=None, repr=False)
+    _whole: Tree | None = field(default=None, repr=False)  # the tree a scoped view shows
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def memo(self, key: str, build: Callable[[], T]) -> T:
@@ -213,6 +214,8 @@ class Tree:
     def sites(self, node: Node) -> list[Node]:
         """Every node of the tree that is ``node``'s statement: one per place its file
         is included from (``node`` alone for a file included once)."""
+        if self._whole is not None:  # every include site, in scope or not
+            return self._whole.sites(node)
         repeated = self.memo("repeated", lambda: {
             path for paths in self.expansions.values() if len(paths) > 1 for path in paths})
         if node.statement is None or node.source is None or node.source.path not in repeated:
@@ -253,6 +256,30 @@ class Tree:
     @property
     def servers(self) -> list[Node]:
         return list(self.blocks("server"))
+
+    def scoped(self, servers: set[int]) -> Tree:
+        """This tree as a ``--fix`` round after the first re-checks it (``nglint.scope``):
+        the same root, links and sources, but ``nodes``, ``walk``, ``named`` and
+        ``blocks`` list only what is outside every server block, every comment, and
+        the server blocks whose ids are in ``servers`` with what is inside them.
+        ``sites`` and every node's parent and children still reach the whole tree."""
+        nodes: list[Node] = []
+        index: dict[str, list[Node]] = {}
+        stack: list[tuple[Node, bool]] = [(self.root, True)]
+        while stack:
+            node, kept = stack.pop()
+            children = node.children
+            if kept and children is not None and node.directive == "server":
+                kept = id(node) in servers
+            if kept or node.directive == COMMENT:
+                nodes.append(node)
+                index.setdefault(node.directive, []).append(node)
+            if children:
+                stack.extend((child, kept) for child in reversed(children))
+        view = Tree(self.entry, self.context, self.root, self.sources, self.problems,
+                    self.broken_files, self.includes, self.resolved)
+        view._index, view._nodes, view._whole = index, nodes, self
+        return view
 
 
 def _by_statement(nodes: list[Node]) -> dict[int, list[Node]]:

@@ -69,7 +69,7 @@ def linter(paths: Sequence[str], options: Options | None = None,
 
     def run(overlay: dict[str, bytes]) -> tuple[list[Tree], list[Finding]]:
         trees = discover(list(paths), overlay=overlay)
-        return trees, lint(trees, rules, chosen)
+        return trees, lint(trees, rules, chosen, scope=getattr(overlay, "scope", None))
 
     return run
 

@@ -13,7 +13,9 @@ an ``include`` of a snippet holding some of the settings.  For each configuratio
   target: the arguments of ``proxy_set_header``/``proxy_http_version``/
   ``proxy_read_timeout``/``location``, and whole statements inserted between
   statements (checked from the edits the fixer applied, mapped back to the original);
-- NG101-NG104 are gone from every Jupyter endpoint.
+- NG101-NG104 are gone from every Jupyter endpoint;
+- rounds that re-check only what the edits can affect (``nglint.scope``) give what
+  rounds re-checking everything give.
 
 ``NGLINT_FIX_EXAMPLES`` sets the number of examples (default 400, about 15 s).
 """
@@ -33,6 +35,7 @@ from nglint.edits import Edit
 from nglint.engine import Options, lint
 from nglint.load import parse_file
 from nglint.registry import select
+from nglint.scope import FULL_ENV
 from nglint.source import SourceFile, Statement
 from tests.fix_helpers import fix_paths, write_result
 
@@ -322,6 +325,15 @@ def check_config(files: dict[str, bytes], unsafe: bool) -> None:
         before = lint(discover([str(main)]), select(["NG001"]), Options())
         assert before == [], [f.message for f in before]
         result = fix_paths([main], unsafe=unsafe)
+        # later rounds re-check only what the edits can affect: as re-checking all
+        os.environ[FULL_ENV] = "1"
+        try:
+            full = fix_paths([main], unsafe=unsafe)
+        finally:
+            del os.environ[FULL_ENV]
+        assert result.edited == full.edited and result.applied == full.applied
+        assert [(f.key, f.fix) for f in result.remaining] == \
+            [(f.key, f.fix) for f in full.remaining]
         write_result(result)
         for real in result.changed:
             data = Path(real).read_bytes()
