@@ -335,3 +335,15 @@ def overlaps(a: Edit, b: Edit) -> bool:
     if a.start == a.end == b.start == b.end:
         return True  # two insertions at one point: their order would be arbitrary
     return a.start < b.end and b.start < a.end
+
+
+def shifted(offset: int, edits: Sequence[Edit]) -> int:
+    """Where ``offset`` of a text is once ``edits`` (of that text) are applied: text
+    inserted or replaced before it moves it; a span it was in leaves it at the start."""
+    moved = offset
+    for edit in edits:
+        if edit.end <= offset:
+            moved += len(edit.text) - (edit.end - edit.start)
+        elif edit.start < offset:
+            moved -= offset - edit.start
+    return moved

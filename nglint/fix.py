@@ -21,7 +21,7 @@ import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from nglint.edits import Edit, apply, overlaps
+from nglint.edits import Edit, apply, overlaps, shifted
 from nglint.escape import visible
 from nglint.findings import Finding
 from nglint.load import Overlay, parse_file
@@ -234,18 +234,6 @@ def _offset(starts: Sequence[int], length: int, line: int, column: int) -> int:
     return min(starts[line - 1] + column - 1, length)
 
 
-def _shifted(offset: int, edits: Sequence[Edit]) -> int:
-    """Where ``offset`` of a text is once ``edits`` (of that text) are applied: text
-    inserted or replaced before it moves it; a span it was in leaves it at the start."""
-    moved = offset
-    for edit in edits:
-        if edit.end <= offset:
-            moved += len(edit.text) - (edit.end - edit.start)
-        elif edit.start < offset:
-            moved -= offset - edit.start
-    return moved
-
-
 def _final_positions(marks: Sequence[_Mark], rounds: Sequence[dict[str, list[Edit]]],
                      overlay: Overlay) -> None:
     """Give every fixed finding its position in the files as written: a finding fixed
@@ -255,8 +243,8 @@ def _final_positions(marks: Sequence[_Mark], rounds: Sequence[dict[str, list[Edi
     for mark in marks:
         start, end = mark.start, mark.end
         for edits in rounds[mark.round:]:
-            start = _shifted(start, edits.get(mark.real, ()))
-            end = _shifted(end, edits.get(mark.real, ()))
+            start = shifted(start, edits.get(mark.real, ()))
+            end = shifted(end, edits.get(mark.real, ()))
         data = overlay.get(mark.real)
         if data is None:
             continue

@@ -34,7 +34,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from nglint.edits import Edit
+from nglint.edits import Edit, shifted
 from nglint.findings import Finding
 from nglint.source import SourceFile
 from nglint.tree import Node, Tree
@@ -59,17 +59,6 @@ def _server_of(node: Node | None) -> Node | None:
             return node
         node = node.parent
     return None
-
-
-def _moved(offset: int, edits: Sequence[Edit]) -> int:
-    """``offset`` of a text once ``edits`` (sorted, of that text) are applied."""
-    moved = offset
-    for edit in edits:
-        if edit.end <= offset:
-            moved += len(edit.text) - (edit.end - edit.start)
-        elif edit.start < offset:
-            moved -= offset - edit.start
-    return moved
 
 
 def _new_spans(edits: Sequence[Edit]) -> list[tuple[int, int, Edit]]:
@@ -184,7 +173,7 @@ class Changes:
                 self.whole = True
                 continue
             real = reals.get(id(server.source)) or server.source.realpath()
-            self.flagged.add((real, _moved(server.statement.start, edits.get(real, ()))))
+            self.flagged.add((real, shifted(server.statement.start, edits.get(real, ()))))
 
     def servers(self, tree: Tree) -> set[int] | None:
         """The ids of the server blocks of ``tree`` to re-check, or None: all of it."""
