@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import difflib
 import functools
+from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from nglint.edits import Edit, apply, overlaps, shifted
+from nglint.edits import Edit, apply, overlaps, shifter
 from nglint.escape import visible
 from nglint.findings import Finding
 from nglint.load import Overlay, parse_file
@@ -239,23 +240,37 @@ def _final_positions(marks: Sequence[_Mark], rounds: Sequence[dict[str, list[Edi
     """Give every fixed finding its position in the files as written: a finding fixed
     in a later round was found in a text that earlier rounds' edits had moved, and the
     edits of its own and later rounds move it again (the fix log reads one set of
-    coordinates, the files nglint leaves)."""
+    coordinates, the files nglint leaves).  Each file is decoded and indexed once, and
+    each round's edits of a file become one ``shifter``: linear in the fixes, not in
+    fixes times file size (a file with thousands of fixes)."""
+    moves: dict[tuple[int, str], Callable[[int], int]] = {}
+    texts: dict[str, tuple[list[int], int]] = {}  # real path -> (line starts, length)
     for mark in marks:
         start, end = mark.start, mark.end
-        for edits in rounds[mark.round:]:
-            start = shifted(start, edits.get(mark.real, ()))
-            end = shifted(end, edits.get(mark.real, ()))
+        for index in range(mark.round, len(rounds)):
+            edits = rounds[index].get(mark.real)
+            if not edits:
+                continue
+            move = moves.get((index, mark.real))
+            if move is None:
+                move = moves[(index, mark.real)] = shifter(edits)
+            start, end = move(start), move(end)
         data = overlay.get(mark.real)
         if data is None:
             continue
-        text = data.decode("utf-8", "surrogateescape")
+        known = texts.get(mark.real)
+        if known is None:
+            text = data.decode("utf-8", "surrogateescape")
+            known = texts[mark.real] = (_line_starts(text), len(text))
         finding = mark.finding
-        finding.line, finding.column = _line_column(text, start)
-        finding.end_line, finding.end_column = _line_column(text, max(start, end))
+        finding.line, finding.column = _line_column(known[0], start)
+        finding.end_line, finding.end_column = _line_column(known[0], max(start, end))
 
 
-def _line_column(text: str, offset: int) -> tuple[int, int]:
-    return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
+def _line_column(starts: Sequence[int], offset: int) -> tuple[int, int]:
+    """1-based line and column of ``offset`` in a text whose lines start at ``starts``."""
+    line = bisect_right(starts, offset)
+    return line, offset - starts[line - 1] + 1
 
 
 def _parsed_bytes(real: str, source: SourceFile) -> bytes:

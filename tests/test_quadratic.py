@@ -114,3 +114,57 @@ def test_address_read_as_ipaddress_reads_it(address: str) -> None:
                                    network.prefixlen)
     rule = access.parse(Value("allow", (address,), None))
     assert rule is not None and rule.network == network
+
+
+@st.composite
+def _edits(draw: st.DrawFn) -> list:
+    """Edits of one text that do not overlap (what ``apply`` takes), in any order:
+    insertions (several at one point too) and replacements."""
+    from nglint.edits import Edit
+
+    points = sorted(draw(st.lists(st.integers(0, 200), max_size=12)))
+    found, at = [], 0
+    for point in points:
+        if point < at:
+            continue
+        end = draw(st.sampled_from([point, point, min(point + draw(st.integers(1, 9)), 200)]))
+        found.append(Edit("f", point, end, draw(st.text("ab\n", max_size=6))))
+        at = end if end > point else point
+    return draw(st.permutations(found))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_edits(), st.lists(st.integers(0, 210), min_size=1, max_size=20))
+def test_shifter_moves_offsets_as_the_loop_does(edits: list, offsets: list[int]) -> None:
+    """``edits.shifter`` (bisect over the edits, for the fix log of thousands of fixes)
+    moves every offset where ``edits.shifted`` (a loop over every edit) does."""
+    from nglint.edits import shifted, shifter
+
+    move = shifter(edits)
+    assert [move(offset) for offset in offsets] == [shifted(offset, edits)
+                                                    for offset in offsets]
+
+
+def test_fix_log_of_many_fixes_in_one_file(tmp_path: Path) -> None:
+    """Two thousand fixes in one file (400 Jupyter servers, five fixes each): the fix
+    log gives every fixed finding its place in the file as written, where each later
+    server has moved down by the lines the fixes above it inserted (the positions go
+    through one ``edits.shifter`` per round and one line index per file)."""
+    import re
+    import subprocess
+    import sys
+
+    servers = 400
+    body = "".join(f"  server {{\n    listen 80;\n    server_name j{i}.example.com;\n"
+                   "    location / {\n        proxy_pass http://127.0.0.1:8888;\n    }\n  }\n"
+                   for i in range(servers))
+    conf = write(tmp_path, "events {}\nhttp {\n" + body + "}\n")
+    done = subprocess.run([sys.executable, "-m", "nglint", "check", "--no-cache", "--fix",
+                           str(conf)], capture_output=True, text=True, check=False)
+    fixed = re.findall(r"^fixed \S+:(\d+):(\d+): (NG\d+)", done.stderr, re.MULTILINE)
+    assert len(fixed) == 5 * servers, done.stdout[-2000:] + done.stderr
+    lines = conf.read_text().splitlines()
+    places = sorted({(int(line), int(column)) for line, column, _ in fixed})
+    assert len(places) == servers
+    for line, column in places:
+        assert lines[line - 1][column - 1:].startswith("location / {"), (line, column)
