@@ -150,7 +150,7 @@ def fix_to_fixed_point(lint: Lint, unsafe: bool = False,
     round parsed, ``source.raw``; stdin and ``nginx -T`` dumps give theirs)."""
     result = FixResult()
     original = original or _parsed_bytes
-    overlay = Overlay()
+    overlay = Overlay(keep=True)  # every round's parses, for the next
     marks: list[_Mark] = []  # where each fixed finding was, in its round's text
     rounds: list[dict[str, list[Edit]]] = []  # each round's edits, by file
     for _ in range(MAX_ROUNDS):

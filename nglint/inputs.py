@@ -127,12 +127,13 @@ class Inputs:
 
         paths = list(paths)
         plain = [path for path in paths if path not in self.dumps]
-        merged = Overlay()
+        kept = overlay if isinstance(overlay, Overlay) else None
+        merged = Overlay(keep=kept is not None and kept.keep)
         merged.update(self.overlay)
         if overlay:  # --fix's edits, stdin's edits among them
             merged.update(overlay)
-            if isinstance(overlay, Overlay):
-                merged.parsed = overlay.parsed
+        if kept is not None:  # --fix: the parses its rounds keep (the first one's too)
+            merged.parsed = kept.parsed
         trees = discover(plain, overlay=merged, **options) if plain else []
         trees.extend(nginx_t.load(self.dumps[path], overlay) for path in paths
                      if path in self.dumps)

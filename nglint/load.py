@@ -148,10 +148,15 @@ class Overlay(dict[str, bytes]):
     only what is not there (a file first reached in that round).
 
     ``scope``, set by ``--fix`` after its first round, tells the lint which servers
-    of each tree the last round's edits can affect (``nglint.scope``; None: all)."""
+    of each tree the last round's edits can affect (``nglint.scope``; None: all).
 
-    def __init__(self) -> None:
+    ``keep``: whether loaders add the parse of every file they read to ``parsed`` (the
+    rounds of ``--fix``).  A plain check keeps none: once a tree is loaded its
+    crossplane payload is freed (``Loader._release``)."""
+
+    def __init__(self, keep: bool = False) -> None:
         super().__init__()
+        self.keep = keep
         self.parsed: dict[str, ParsedFile] = {}
         self.scope: Callable[[Tree], set[int] | None] | None = None
 
@@ -205,14 +210,14 @@ class Loader:
         if real not in self.cache:
             # --fix: a parse of these bytes from an earlier round, or this one's, kept for
             # the next (nodes never change a parse: loaders may share it)
-            kept = self.overlay.parsed if isinstance(self.overlay, Overlay) else None
-            ready = kept.get(real) if kept is not None else None
+            overlay = self.overlay if isinstance(self.overlay, Overlay) else None
+            ready = overlay.parsed.get(real) if overlay is not None else None
             if ready is not None and ready.source.path == name:
                 self.cache[real] = ready
             else:
                 self.cache[real] = parse_file(SourceFile.read(path, self.overlay))
-                if kept is not None and real not in kept:
-                    kept[real] = self.cache[real]
+                if overlay is not None and overlay.keep and real not in overlay.parsed:
+                    overlay.parsed[real] = self.cache[real]
         cached = self.cache[real]
         if cached.source.path != name:  # the same file reached under another name
             return ParsedFile(
@@ -260,7 +265,7 @@ class Loader:
 
     def _kept(self, parsed: ParsedFile) -> bool:
         """Whether a ``--fix`` overlay keeps this parse for its next round."""
-        return isinstance(self.overlay, Overlay) and \
+        return isinstance(self.overlay, Overlay) and self.overlay.keep and \
             self.overlay.parsed.get(self._realpath(parsed.source.path)) is parsed
 
     def _expand(self, tree: Tree, file: ParsedFile, parent: Node, via: Node | None,

@@ -301,3 +301,60 @@ def test_later_rounds_parse_only_the_files_an_edit_changed(monkeypatch, tmp_path
     assert sorted(parsed) == sorted(["mime.types", "nginx.conf", "sites-0000.conf",
                                      *(name for name, n in rounds.items()
                                        for _ in range(n))])
+
+
+_COUNTING = """
+import collections, json, os, sys
+from pathlib import Path
+from nglint import fix, load
+counts = collections.Counter()
+real_parse = load.parse_file
+released = []
+def counting(source):
+    if source.path != "inserted":
+        counts[Path(source.path).name] += 1
+    return real_parse(source)
+load.parse_file = counting
+fix.parse_file = counting
+real_release = load.Loader._release
+def release(self):
+    before = list(self.cache.values())
+    real_release(self)
+    released.append([len(parsed.ast) for parsed in before])
+load.Loader._release = release
+def report(code=0):
+    sys.stderr.write("COUNTS " + json.dumps([counts, released]) + "\\n")
+    sys.stderr.flush()
+    real_exit(code)
+real_exit = os._exit
+os._exit = report
+from nglint.cli import entry
+sys.argv = ["nglint", *sys.argv[1:]]
+entry()
+"""
+
+
+def _cli_counts(*args: str) -> tuple[dict[str, int], list[list[int]]]:
+    import json
+    import subprocess
+
+    done = subprocess.run([sys.executable, "-c", _COUNTING, *args], capture_output=True,
+                          text=True, check=False, cwd=REPO)
+    line = next(line for line in done.stderr.splitlines() if line.startswith("COUNTS "))
+    counts, released = json.loads(line[len("COUNTS "):])
+    return counts, released
+
+
+def test_the_cli_reuses_first_round_parses_and_a_check_frees_them(tmp_path):
+    """Through the command line (``Inputs.discover`` between the fix rounds and the
+    loader): a ``--diff`` parses each file once as read and an edited one again as the
+    edits left it, and a plain check keeps no parse once its tree is loaded."""
+    tree = _generate(tmp_path / "cli", 50)
+    counts, released = _cli_counts("check", "--no-cache", "--diff", str(tree))
+    assert counts == {"mime.types": 1, "nginx.conf": 2, "sites-0000.conf": 2}, counts
+    assert all(all(released) for released in released), released  # kept for the rounds
+    counts, released = _cli_counts("check", "--no-cache", str(tree))
+    assert counts == {"mime.types": 1, "nginx.conf": 1, "sites-0000.conf": 1}, counts
+    # every payload freed: sites-0000.conf (over 16 KiB) as soon as it was expanded,
+    # the two small files once the tree was loaded
+    assert released == [[0, 0]], released
