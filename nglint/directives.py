@@ -310,7 +310,8 @@ class _TreeMemo:
     """
 
     root: Node | None = None
-    checked: ClassVar[dict[tuple[Target_, tuple[str, ...]], Targets]] = {}
+    checked: ClassVar[dict[tuple[Target_, tuple[str, ...], frozenset[int] | None],
+                           Targets]] = {}
 
     @classmethod
     def of(cls, root: Node) -> type[_TreeMemo]:
@@ -319,22 +320,26 @@ class _TreeMemo:
         return cls
 
 
-def checked_directives(root: Node, version: Target_, extra: Iterable[str] = ()
-                       ) -> Targets:
+def checked_directives(root: Node, version: Target_, extra: Iterable[str] = (),
+                       within: set[int] | None = None) -> Targets:
     """Every directive the validation rules check, with its table entries: the one
     pass NG006, NG007, NG008, NG010 and NG011 share (computed once per tree, target
     and ``extra-directives``).  Directives the user declared are left out.  With a
     range, ``known`` and ``allowed`` are the variants some version of it has: a rule
-    reports an error only when every version refuses (``refusing`` gives them)."""
+    reports an error only when every version refuses (``refusing`` gives them).
+    ``within``: the ids of the server blocks a ``--fix`` round re-checks
+    (``Tree.scope``); the others are not walked (None: every one)."""
     extra = tuple(extra)
     memo = _TreeMemo.of(root).checked
-    found = memo.get((version, extra))
+    key = (version, extra, frozenset(within) if within is not None else None)
+    found = memo.get(key)
     if found is None:
-        found = memo[(version, extra)] = _checked(root, version, extra)
+        found = memo[key] = _checked(root, version, extra, within)
     return found
 
 
-def _checked(root: Node, version: Target_, extra: tuple[str, ...]) -> Targets:
+def _checked(root: Node, version: Target_, extra: tuple[str, ...],
+             within: set[int] | None = None) -> Targets:
     # one walk in document order; a block's "stopped" passes down to what it holds
     out = Targets()
     add_node, add_kind = out.nodes.append, out.kinds.append
@@ -354,6 +359,9 @@ def _checked(root: Node, version: Target_, extra: tuple[str, ...]) -> Targets:
             name = child.directive
             if name == COMMENT:
                 continue
+            if within is not None and name == "server" and child.children is not None \
+                    and id(child) not in within:
+                continue  # a --fix round leaves this server as it was: not re-checked
             user_declared = bool(extra) and declared(name, extra)
             entry = looked_up.get((name, where))
             if entry is None:

@@ -202,6 +202,7 @@ class Tree:
     _index: dict[str, list[Node]] | None = field(default=None, repr=False)
     _nodes: list[Node] | None = field(default=None, repr=False)
     _whole: Tree | None = field(default=None, repr=False)  # the tree a scoped view shows
+    _scope: set[int] | None = field(default=None, repr=False)  # its server ids
     _memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def memo(self, key: str, build: Callable[[], T]) -> T:
@@ -278,8 +279,13 @@ class Tree:
                 stack.extend((child, kept) for child in reversed(children))
         view = Tree(self.entry, self.context, self.root, self.sources, self.problems,
                     self.broken_files, self.includes, self.resolved)
-        view._index, view._nodes, view._whole = index, nodes, self
+        view._index, view._nodes, view._whole, view._scope = index, nodes, self, servers
         return view
+
+    @property
+    def scope(self) -> set[int] | None:
+        """The ids of the server blocks a scoped view re-checks (None: the whole tree)."""
+        return self._scope
 
 
 def _by_statement(nodes: list[Node]) -> dict[int, list[Node]]:

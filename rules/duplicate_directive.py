@@ -79,7 +79,7 @@ def check(context: Context) -> Iterator[Report]:
     # (name, context, argument count) -> whether nginx takes it once per block
     once: dict[tuple[str, str, int], bool] = {}
     for node, (where, _known, allowed, stopped) in directives.checked_directives(
-            context.tree.root, version, extra).rows():
+            context.tree.root, version, extra, context.tree.scope).rows():
         if not allowed or node.parent is None:
             continue
         name = node.directive

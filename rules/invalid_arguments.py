@@ -485,7 +485,7 @@ def check(context: Context) -> Iterator[Report]:
     shapes: dict[tuple[str, str, int, bool], tuple[str, bool]] = {}
     values: dict[tuple[str, str, tuple[str, ...]], list[tuple[str, Severity | None]]] = {}
     for node, (where, _known, found, stopped) in directives.checked_directives(
-            context.tree.root, version, extra).rows():
+            context.tree.root, version, extra, context.tree.scope).rows():
         name = node.directive
         if not found or stopped or name.endswith("_by_lua_block"):
             continue

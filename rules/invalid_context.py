@@ -67,7 +67,7 @@ def check(context: Context) -> Iterator[Report]:
     version = context.options.nginx_version
     extra = directives.extra_directives(context.options.rule_options)
     for node, (where, known, allowed_here, stopped) in directives.checked_directives(
-            context.tree.root, version, extra).rows():
+            context.tree.root, version, extra, context.tree.scope).rows():
         if not known or allowed_here or stopped:
             continue
         name = node.directive

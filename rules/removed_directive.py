@@ -131,7 +131,7 @@ def check(context: Context) -> Iterator[Report]:
     extra = directives.extra_directives(context.options.rule_options)
     retired = directives.retired_names()
     for node, (where, _known, _allowed, _stopped) in directives.checked_directives(
-            context.tree.root, target, extra).rows():
+            context.tree.root, target, extra, context.tree.scope).rows():
         name = node.directive
         if name not in retired and name != "listen":
             continue  # the usual case: nothing to say about this name in any version

@@ -67,7 +67,7 @@ def check(context: Context) -> Iterator[Report]:
     target = context.options.nginx_version
     extra = directives.extra_directives(context.options.rule_options)
     for node, (_where, known, _allowed, stopped) in directives.checked_directives(
-            context.tree.root, target, extra).rows():
+            context.tree.root, target, extra, context.tree.scope).rows():
         if stopped:
             continue
         if known:  # some version of the target has it: a warning when some do not
