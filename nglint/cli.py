@@ -266,7 +266,7 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
     check_crossplane()
     # A large tree is millions of small objects that stay alive until the end: the
     # cyclic collector would scan them again and again for nothing (a third of the run
-    # on 50k lines); --fix collects once between its rounds instead
+    # on 50k lines); --fix unlinks each round's trees instead (``Tree.release``)
     gc.disable()
     from nglint.discover import targets
     from nglint.engine import lint
@@ -281,13 +281,15 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
     # each finding's fail-on, from its group; by identity, as --fix may edit a message
     thresholds: dict[int, Severity] = {}
 
-    rounds = 0
+    previous: list[Tree] = []  # --fix: the last round's trees
 
     def run(overlay: dict[str, bytes]) -> tuple[list[Tree], list[Finding]]:
-        nonlocal rounds
-        if rounds:  # --fix: the previous round's trees (cyclic: parent links) are garbage
-            gc.collect()
-        rounds += 1
+        # --fix: the previous round's trees are done with; unlinked, they are freed by
+        # reference counting (their analyses were released by lint, and a replaced
+        # parse by Overlay.put): no full collection of a large heap between rounds
+        for tree in previous:
+            tree.release()
+        previous.clear()
         loaded = [(settings, group_paths,
                    inputs.discover(group_paths, context=context, conf_prefix=conf_prefix,
                                    overlay=overlay, exclude=settings.config.excluded,
@@ -308,6 +310,7 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
                         continue
                     if found.setdefault(finding.key, finding) is finding:
                         thresholds[id(finding)] = settings.fail_on
+        previous.extend(all_trees)
         return all_trees, sorted(found.values(), key=Finding.sort_key)
 
     if apply_fixes or show_diff:

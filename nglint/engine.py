@@ -90,6 +90,16 @@ class Analysis:
         self._shared: dict[str, Any] = {}
         self._apps: dict[Version, tuple[AppView, frozenset[Version]]] = {}
 
+    def release(self) -> None:
+        """Drop the models, their memos and the app view once every rule has run: an
+        ``Upstream`` and its model refer to each other, and breaking that here lets
+        reference counting free them (``--fix`` rounds run no full collection)."""
+        for model in self._models.values():
+            model.memos.clear()
+        self._models.clear()
+        self._shared.clear()
+        self._apps.clear()
+
     @property
     def model(self) -> Model:
         """The model of the version being asked (one per version, built on first use)."""
@@ -363,6 +373,7 @@ def lint(trees: Sequence[Tree], rules: Iterable[Rule], options: Options,
             # a finding outside every server may count what every server does: the
             # whole tree, as a first round would
             servers = None
+            analysis.release()
             analysis, found = _ordinary(tree, ordinary, Analysis(tree, options, used, codes),
                                         None)
         scopes.append(servers)
@@ -377,5 +388,6 @@ def lint(trees: Sequence[Tree], rules: Iterable[Rule], options: Options,
             for finding in _run(rule, analysis):
                 if servers is None or _in_scope(finding.node, servers):
                     kept.setdefault(finding.key, finding)
+        analysis.release()
     withhold_broken(trees, list(kept.values()))
     return sorted(kept.values(), key=Finding.sort_key)

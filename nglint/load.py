@@ -162,6 +162,9 @@ class Overlay(dict[str, bytes]):
 
     def put(self, real: str, data: bytes, parsed: ParsedFile) -> None:
         self[real] = data
+        old = self.parsed.get(real)
+        if old is not None and old is not parsed and old.ast is not parsed.ast:
+            old.ast.clear()  # the earlier text's payload, freed now (``Loader._release``)
         self.parsed[real] = parsed
 
 
