@@ -357,6 +357,8 @@ def lint(trees: Sequence[Tree], rules: Iterable[Rule], options: Options,
     outside every server or in those servers are returned.
     """
     rules = list(rules)
+    if scope is not None and any(rule.whole_tree for rule in rules):
+        scope = None  # a rule counts across every server: re-check whole trees
     ordinary = [r for r in rules if not r.sees_suppressions]
     late = [r for r in rules if r.sees_suppressions]
     codes = frozenset(r.code for r in rules)

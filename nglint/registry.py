@@ -35,7 +35,9 @@ which ``# nglint: ignore`` comments were used, so it runs after the others and
 its own findings cannot be suppressed), ``OPT_IN`` (the rule runs only when a
 selection names it: its code, name, a code prefix, its family or ``ALL``; a
 hardening preference such as ``server_tokens`` that would otherwise flag nearly
-every configuration).
+every configuration), ``WHOLE_TREE`` (a finding of the rule in one server may
+count what every server of the tree does: a ``--fix`` round after the first then
+re-checks whole trees, ``nglint.scope``).
 """
 
 from __future__ import annotations
@@ -78,6 +80,7 @@ class Rule:
     sees_suppressions: bool = False
     security_severity: float | None = None
     opt_in: bool = False
+    whole_tree: bool = False  # WHOLE_TREE (see the module doc)
     module: str = ""  # the module's name in the package (``if_is_evil``)
 
     @property
@@ -130,6 +133,7 @@ def metadata(module: Any) -> dict[str, Any]:
         "sees_suppressions": bool(getattr(module, "SEES_SUPPRESSIONS", False)),
         "security_severity": getattr(module, "SECURITY_SEVERITY", None),
         "opt_in": bool(getattr(module, "OPT_IN", False)),
+        "whole_tree": bool(getattr(module, "WHOLE_TREE", False)),
     }
 
 
@@ -142,7 +146,7 @@ def _rule(entry: dict[str, Any], module: Any = None) -> Rule:
         options=dict(entry["options"]), option_kinds=dict(entry["option_kinds"]),
         sees_suppressions=entry["sees_suppressions"],
         security_severity=entry["security_severity"], opt_in=entry["opt_in"],
-        module=entry["module"])
+        whole_tree=entry.get("whole_tree", False), module=entry["module"])
 
 
 def _module(rule: Rule) -> Any:
@@ -159,7 +163,8 @@ def _rule_entry(rule: Rule) -> dict[str, Any]:
             "severity": str(rule.severity), "fixable": rule.fixable,
             "options": rule.options, "option_kinds": rule.option_kinds,
             "sees_suppressions": rule.sees_suppressions,
-            "security_severity": rule.security_severity, "opt_in": rule.opt_in}
+            "security_severity": rule.security_severity, "opt_in": rule.opt_in,
+            "whole_tree": rule.whole_tree}
 
 
 def module_names() -> list[str]:

@@ -23,6 +23,11 @@ does.  Anything else (an edit of an http level statement, an inserted inheritabl
 directive, a file that does not parse, a ``# nglint:`` comment, a fragment's
 implied server) re-checks the whole tree.
 
+A rule whose finding in one server counts what every server does (NG214 lists
+every ``server_tokens`` of the tree) breaks that contract: it says so
+(``WHOLE_TREE``, ``Rule.whole_tree``) and while it runs a later round re-checks
+every tree whole (``nglint.engine.lint``).
+
 ``NGLINT_FULL_RELINT=1`` turns scoping off (every round lints every tree): the
 equivalence tests compare both.
 """
@@ -45,7 +50,8 @@ FULL_ENV = "NGLINT_FULL_RELINT"
 DEFINING = {"map": 1, "geo": -1, "split_clients": 1, "upstream": 0}
 _VARIABLE = re.compile(r"\$\{?([A-Za-z0-9_]+)")
 _CAPTURE = re.compile(r"\(\?(?:P?<|')([A-Za-z_][A-Za-z0-9_]*)[>']")
-_PASS_HOST = re.compile(r"^(?:[a-z]+://)?([^/:;]+)")
+# the host a *_pass names; the scheme in any case, as nginx and split_target read it
+_PASS_HOST = re.compile(r"^(?:[a-z][a-z0-9+.-]*://)?([^/:;]+)", re.IGNORECASE)
 
 
 def full_relint() -> bool:

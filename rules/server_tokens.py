@@ -61,6 +61,8 @@ SECURITY_SEVERITY = 2.0
 # nearly every configuration keeps the default: run when selected (--select NG214,
 # --select security, --select ALL), never as noise in a default run
 OPT_IN = True
+# its finding in a server lists every server_tokens of the tree (nglint.scope)
+WHOLE_TREE = True
 
 DISCLOSING = frozenset({"on", "build"})
 

@@ -358,3 +358,56 @@ def test_the_cli_reuses_first_round_parses_and_a_check_frees_them(tmp_path):
     # every payload freed: sites-0000.conf (over 16 KiB) as soon as it was expanded,
     # the two small files once the tree was loaded
     assert released == [[0, 0]], released
+
+
+# two cases an adversarial review found: scoped rounds must give the full rounds' result
+SERVER_TOKENS = """events {}
+http {
+  server { listen 443 ssl; server_name a.example.org; ssl on; server_tokens on;
+           ssl_certificate /etc/c.pem; ssl_certificate_key /etc/c.key; }
+  server { listen 8081; server_name b.example.org; location /x { server_tokens build; } }
+}
+"""
+UPPER_CASE_SCHEME = """events {}
+http {
+    map $http_upgrade $connection_upgrade { default upgrade; '' close; }
+    server {
+        listen 443 ssl;
+        ssl_certificate /etc/ssl/a.pem;
+        ssl_certificate_key /etc/ssl/a.key;
+        client_max_body_size 100m;
+        # Jupyter Server (JupyterLab)
+        location / {
+            proxy_pass http://10.0.0.5:9000;
+            proxy_http_version 1.1;
+            proxy_set_header Host $host;
+            proxy_set_header Upgrade $http_upgrade;
+            proxy_set_header Connection $connection_upgrade;
+            proxy_read_timeout 1d;
+        }
+    }
+    server {
+        listen 8080;
+        server_name other.example.org;
+        location / {
+            proxy_pass HTTP://10.0.0.5:9000;
+        }
+    }
+}
+"""
+
+
+@pytest.mark.parametrize(("text", "select"), [(SERVER_TOKENS, ("ALL",)),
+                                              (UPPER_CASE_SCHEME, ())],
+                         ids=["whole-tree-rule", "upper-case-scheme"])
+def test_review_cases_fix_as_full_rounds(monkeypatch, tmp_path, text, select):
+    """NG214 lists every ``server_tokens`` of the tree (``WHOLE_TREE``: whole trees are
+    re-checked while it runs), and ``HTTP://`` names the same upstream as ``http://``
+    (the servers are related): each scoped run leaves what a full run leaves."""
+    path = write(tmp_path, text)
+    monkeypatch.delenv(FULL_ENV, raising=False)
+    scoped = _summary(fix_paths([path], select=select))
+    monkeypatch.setenv(FULL_ENV, "1")
+    full = _summary(fix_paths([path], select=select))
+    assert scoped == full
+    assert full["remaining"]  # the cases leave findings: the test compares something
