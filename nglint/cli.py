@@ -254,10 +254,15 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
         if store is not None:
             # what decides the findings: the options as given and the configuration
             # files' bytes (settled, they would need the rules and the engine)
+            from nglint.paths import main_above
+
             cache_name = cache.key(paths, [
                 context, conf_prefix, within_tree, _split(select), _split(ignore),
                 nginx_version, list(jupyter_prefixes), list(prefix_map), fail_on,
-                [(found.path, cache.digest(found.path)) for found, _ in found_groups]])
+                [(found.path, cache.digest(found.path)) for found, _ in found_groups],
+                # --within-tree: the tree each file belongs to (an nginx.conf may have
+                # appeared above it since the entry was stored)
+                [main_above(path) for path in paths] if within_tree else None])
         hit = (cache.load(store, cache_name, paths, shown.key)
                if store is not None and cache_name is not None else None)
         if hit is not None and _answer(hit, shown, store):

@@ -115,20 +115,6 @@ def _check_readable(path: str) -> None:
         raise NglintError("permission denied", path)
 
 
-def _tree_above(path: str) -> str | None:
-    """The nearest ``nginx.conf`` in a folder above ``path``, not past a repository root."""
-    folder = os.path.dirname(os.path.abspath(path))
-    while True:
-        main = os.path.join(folder, MAIN_NAME)
-        if os.path.isfile(main):
-            # relative when the file was: findings then name files as the user does
-            return main if os.path.isabs(path) else os.path.relpath(main)
-        parent = os.path.dirname(folder)
-        if parent == folder or os.path.exists(os.path.join(folder, ".git")):
-            return None
-        folder = parent
-
-
 def targets(paths: Iterable[str]) -> Callable[[str], bool]:
     """Whether a finding's file is one of ``paths`` or lies in one of their folders."""
     files: set[str] = set()
@@ -182,7 +168,8 @@ def discover(paths: Iterable[str], context: str | None = None,
             mains.append(Entry(given, "main", conf_prefix or os.path.dirname(given) or ".",
                                True))
         elif not excluded(given):
-            above = _tree_above(given) if within_tree and context is None else None
+            above = resolved.main_above(given, MAIN_NAME) \
+                if within_tree and context is None else None
             if above is not None:
                 mains.append(Entry(above, "main",
                                    conf_prefix or os.path.dirname(above) or ".", False))

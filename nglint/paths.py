@@ -25,3 +25,19 @@ def realpath(path: str) -> str:
 def forget() -> None:
     """Resolve every path again from now on (the start of a run)."""
     _known.clear()
+
+
+def main_above(path: str, name: str = "nginx.conf") -> str | None:
+    """The nearest ``name`` (``nginx.conf``) in a folder above ``path``, not past a
+    repository root (``--within-tree``: the tree a fragment belongs to); relative when
+    ``path`` was, so that findings name files as the user does.  Light on purpose: the
+    result cache's key asks it before anything else is imported."""
+    folder = os.path.dirname(os.path.abspath(path))
+    while True:
+        main = os.path.join(folder, name)
+        if os.path.isfile(main):
+            return main if os.path.isabs(path) else os.path.relpath(main)
+        parent = os.path.dirname(folder)
+        if parent == folder or os.path.exists(os.path.join(folder, ".git")):
+            return None
+        folder = parent

@@ -347,3 +347,21 @@ def test_a_hit_writes_what_the_run_wrote(tmp_path, monkeypatch, options):
     for _ in range(2):  # another output: from the findings, then stored
         report.unlink()
         assert run("--output", str(report))[0] == cold[0] and report.read_text() == written
+
+
+def test_an_nginx_conf_appearing_above_a_file_within_tree_invalidates(tmp_path, monkeypatch):
+    """``--within-tree`` lints a file in the tree above it: an ``nginx.conf`` that
+    appears there after the entry was stored is a different tree (found in review:
+    the warm run answered the fragment's findings)."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.chdir(tmp_path)
+    fragment = write(tmp_path / "a" / "sub",
+                     "server {\n    listen 80;\n    location / {\n"
+                     "        proxy_pass http://127.0.0.1:8080;\n"
+                     "        proxy_set_header Host $host;\n    }\n}\n", "x.conf")
+    _check("--within-tree", str(fragment))
+    write(tmp_path / "a", "events {}\nhttp {\n    proxy_set_header X-A b;\n"
+          "    include sub/*.conf;\n}\n")
+    warm = _codes("--within-tree", str(fragment))
+    assert warm == _codes("--no-cache", "--within-tree", str(fragment))
+    assert "NG005" in warm  # the location's own proxy_set_header drops X-A
