@@ -193,13 +193,22 @@ def _http_block(tree: Tree) -> Node | None:
 
 
 def upgrade_map(tree: Tree) -> Node | None:
-    """An existing ``map $http_upgrade $x`` (whatever its variable is called), or any
-    map that already defines ``$connection_upgrade`` (a second one would never be used)."""
+    """An existing ``map $http_upgrade $x`` that gives a ``Connection`` value (one of
+    its values is ``upgrade``), whatever its variable is called, or any map that
+    already defines ``$connection_upgrade`` (a second one would never be used).  A map
+    from ``$http_upgrade`` that gives ``websocket`` or nothing is the strict style's
+    ``Upgrade`` map: as a ``Connection`` it would send ``Connection: websocket``."""
     maps = [n for n in tree.named("map") if len(n.args) == 2]
     for node in maps:
-        if node.args[0] == "$http_upgrade":
+        if node.args[0] == "$http_upgrade" and _gives_upgrade(node):
             return node
     return next((n for n in maps if n.args[1] == "$" + UPGRADE_MAP_VARIABLE), None)
+
+
+def _gives_upgrade(node: Node) -> bool:
+    """Whether one of a map's values is ``upgrade`` (any case)."""
+    return any(entry.args and entry.args[-1].strip("\"'").lower() == "upgrade"
+               for entry in node.children or () if not entry.is_comment)
 
 
 def ensure_upgrade_map(tree: Tree) -> tuple[str, list[Edit]]:
