@@ -115,3 +115,21 @@ def test_fallback_outside_the_main_thread_is_bounded() -> None:
 def test_rewrites() -> None:
     assert linear(re.compile(rb"a\Z")).search(b"a") is not None
     assert linear(re.compile(rb"(a)\1")) is None
+
+
+def test_without_lookarounds_keeps_classes_escapes_and_the_rest():
+    """The RE2 prefilter's pattern: every lookaround removed, nothing else (a ``(`` in a
+    character class or after a backslash opens no group)."""
+    from nglint.semantics.linear import without_lookarounds
+
+    cases = {
+        r"a(?<![\w.-])b(?!c[)])d\(?=x": r"abd\(?=x",
+        r"[(?=]x": r"[(?=]x",
+        r"x(?=[)])y": "xy",
+        r"[]a]b(?!z)": "[]a]b",
+        r"[^]]q(?<=q)": "[^]]q",
+        r"(?:^|/)code(?:/|$)": r"(?:^|/)code(?:/|$)",
+        r"(?<![a-z0-9])hub(?![a-z0-9])": "hub",
+    }
+    for pattern, expected in cases.items():
+        assert without_lookarounds(pattern) == expected, pattern

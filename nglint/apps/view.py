@@ -46,7 +46,7 @@ from nglint.apps.profile import (
     Profile,
 )
 from nglint.findings import Severity
-from nglint.semantics import locations, request, servers
+from nglint.semantics import linear, locations, request, servers
 from nglint.semantics.inherit import Model
 from nglint.semantics.tokens import nginx_token
 from nglint.semantics.upstream import split_target, upstream_for
@@ -225,49 +225,9 @@ def _any_sign_linear(kind: str) -> Any:
     import re2  # google-re2, as nglint.semantics.linear
 
     try:
-        return re2.compile("(?i)" + _without_lookarounds(_any_sign(kind, None).pattern))
+        return re2.compile("(?i)" + linear.without_lookarounds(_any_sign(kind, None).pattern))
     except re2.error:
         return None
-
-
-def _without_lookarounds(pattern: str) -> str:
-    """``pattern`` with every ``(?=..)``, ``(?!..)``, ``(?<=..)`` and ``(?<!..)`` removed
-    (escapes and character classes skipped over)."""
-    out: list[str] = []
-    index = 0
-    while index < len(pattern):
-        if pattern.startswith(("(?=", "(?!", "(?<=", "(?<!"), index):
-            index = _group_end(pattern, index)
-            continue
-        step = 2 if pattern[index] == "\\" else 1
-        out.append(pattern[index:index + step])
-        index += step
-    return "".join(out)
-
-
-def _group_end(pattern: str, start: int) -> int:
-    """The index just past the group opening at ``start``."""
-    depth, index, in_class = 0, start, False
-    while index < len(pattern):
-        char = pattern[index]
-        if char == "\\":
-            index += 2
-            continue
-        if in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-            if pattern.startswith(("[]", "[^]"), index):
-                index += 2 if pattern[index + 1] == "]" else 3
-                continue
-        elif char == "(":
-            depth += 1
-        elif char == ")":
-            depth -= 1
-            if depth == 0:
-                return index + 1
-        index += 1
-    return len(pattern)
 
 
 @lru_cache(maxsize=256)

@@ -56,7 +56,7 @@ except ImportError:  # pragma: no cover - Python 3.10
 
 import re2
 
-__all__ = ["captures_repeated", "linear", "usable"]
+__all__ = ["captures_repeated", "linear", "usable", "without_lookarounds"]
 
 _NONE = object()
 _compiled: dict[re.Pattern[bytes], Any] = {}  # re pattern -> RE2 regex, or _NONE
@@ -135,3 +135,61 @@ def usable(subject: bytes) -> bool:
     subject: not empty, ASCII, no newline, no vertical tab."""
     return (bool(subject) and subject.isascii() and b"\n" not in subject
             and b"\x0b" not in subject)
+
+
+def without_lookarounds(pattern: str) -> str:
+    """``pattern`` (Python ``re`` syntax) with every ``(?=..)``, ``(?!..)``, ``(?<=..)``
+    and ``(?<!..)`` removed (escapes and character classes skipped over): a pattern that
+    matches wherever ``pattern`` does (a lookaround only narrows a match), which RE2,
+    refusing lookarounds, can run as a prefilter."""
+    out: list[str] = []
+    index = 0
+    while index < len(pattern):
+        if pattern.startswith(("(?=", "(?!", "(?<=", "(?<!"), index):
+            index = _group_end(pattern, index)
+            continue
+        if pattern[index] == "[":
+            end = _class_end(pattern, index)
+            out.append(pattern[index:end])
+            index = end
+            continue
+        step = 2 if pattern[index] == "\\" else 1
+        out.append(pattern[index:index + step])
+        index += step
+    return "".join(out)
+
+
+def _class_end(pattern: str, start: int) -> int:
+    """The index just past the character class opening at ``start`` (``[]...]`` and
+    ``[^]...]`` hold a literal ``]``; escapes are skipped)."""
+    index = start + (3 if pattern.startswith("[^]", start) else
+                     2 if pattern.startswith("[]", start) else 1)
+    while index < len(pattern):
+        if pattern[index] == "\\":
+            index += 2
+            continue
+        if pattern[index] == "]":
+            return index + 1
+        index += 1
+    return len(pattern)
+
+
+def _group_end(pattern: str, start: int) -> int:
+    """The index just past the group opening at ``start``."""
+    depth, index = 0, start
+    while index < len(pattern):
+        char = pattern[index]
+        if char == "\\":
+            index += 2
+            continue
+        if char == "[":
+            index = _class_end(pattern, index)
+            continue
+        if char == "(":
+            depth += 1
+        elif char == ")":
+            depth -= 1
+            if depth == 0:
+                return index + 1
+        index += 1
+    return len(pattern)
