@@ -55,7 +55,7 @@ from collections.abc import Iterator
 
 from nglint.engine import Context, Report
 from nglint.findings import Severity
-from nglint.semantics.taint import describe_location, literal_host
+from nglint.semantics.taint import URL_PASSES, describe_location, literal_host
 from nglint.semantics.tokens import nginx_token
 from nglint.tree import Node
 
@@ -65,7 +65,6 @@ SEVERITY = "warning"
 FIXABLE = False
 SECURITY_SEVERITY = 4.8
 
-PASSES = ("proxy_pass", "fastcgi_pass", "uwsgi_pass", "scgi_pass", "grpc_pass")
 WELL_KNOWN = {
     "8.8.8.8": "Google", "8.8.4.4": "Google", "2001:4860:4860::8888": "Google",
     "2001:4860:4860::8844": "Google", "1.1.1.1": "Cloudflare", "1.0.0.1": "Cloudflare",
@@ -115,7 +114,7 @@ def check(context: Context) -> Iterator[Report]:
     upstreams = {nginx_token(block.args[0]).lower() for block in context.tree.blocks("upstream")
                  if block.args}
     users: dict[int, tuple[Node, list[Node]]] = {}
-    for directive in PASSES:
+    for directive in URL_PASSES:
         for node in context.tree.named(directive):
             block = node.parent
             if block is None or not _needs_resolver(node, upstreams):

@@ -59,6 +59,7 @@ from collections.abc import Iterator
 
 from nglint.engine import Context, Report
 from nglint.semantics.taint import (
+    URL_PASSES,
     Taint,
     describe_location,
     host_part_variables,
@@ -72,13 +73,12 @@ SEVERITY = "error"
 FIXABLE = False
 SECURITY_SEVERITY = 8.6
 
-PASSES = ("proxy_pass", "fastcgi_pass", "uwsgi_pass", "scgi_pass", "grpc_pass")
 
 
 def check(context: Context) -> Iterator[Report]:
     taint = Taint(context.tree)
     seen: set[tuple[str | None, int]] = set()
-    for directive in PASSES:
+    for directive in URL_PASSES:
         for node in context.tree.named(directive):
             if not node.args or is_internal(node):
                 continue

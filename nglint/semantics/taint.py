@@ -55,8 +55,13 @@ try:  # Python 3.11+
 except ImportError:  # pragma: no cover - Python 3.10
     import sre_parse  # type: ignore[no-redef]
 
-__all__ = ["Source", "Taint", "describe_location", "host_part_variables", "is_internal",
-           "literal_host", "serving_location", "variables_in"]
+__all__ = ["URL_PASSES", "Source", "Taint", "describe_location", "host_part_variables",
+           "is_internal", "literal_host", "serving_location", "variables_in"]
+
+# the content handlers whose address may be a URL with variables, resolved per request
+# (memcached_pass takes none): https://nginx.org/en/docs/http/ngx_http_proxy_module.html
+# #proxy_pass, and the fastcgi, uwsgi, scgi and grpc modules' *_pass
+URL_PASSES = ("proxy_pass", "fastcgi_pass", "uwsgi_pass", "scgi_pass", "grpc_pass")
 
 VARIABLE = re.compile(r"\$(?:\{([A-Za-z0-9_]+)\}|([1-9])|([A-Za-z0-9_]+))")
 DEPTH = 8  # set/map chains (and URL templates) followed
