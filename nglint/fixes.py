@@ -34,6 +34,7 @@ from nglint.edits import (
     statement_text,
 )
 from nglint.semantics.inherit import Model, Value
+from nglint.semantics.tokens import nginx_token
 from nglint.tree import Node, Tree
 from nglint.upgrade import UpgradeMap, find_map, idiom, keeps_alive
 from nglint.versions import VersionRange
@@ -207,7 +208,7 @@ def upgrade_map(tree: Tree) -> Node | None:
 
 def _gives_upgrade(node: Node) -> bool:
     """Whether one of a map's values is ``upgrade`` (any case)."""
-    return any(entry.args and entry.args[-1].strip("\"'").lower() == "upgrade"
+    return any(entry.args and nginx_token(entry.args[-1]).lower() == "upgrade"
                for entry in node.children or () if not entry.is_comment)
 
 
