@@ -101,16 +101,6 @@ class Header:
         return f"{self.node.path}:{self.node.line}"
 
 
-def _defaults(version: Version) -> list[tuple[str, str]]:
-    connection = "close" if version < HTTP_1_1_DEFAULT else ""
-    host = "" if version >= HOST_SEPARATE else "$proxy_host"
-    rows = [("Host", host), ("Connection", connection)]
-    if version >= PROXY_CONNECTION_DEFAULT:
-        rows.append(("Proxy-Connection", ""))
-    rows += [*_BODY_HEADERS, ("TE", ""), ("Keep-Alive", ""), ("Expect", ""), ("Upgrade", "")]
-    return rows
-
-
 # lowercase name -> (name, value) of the defaults no version changed
 _UNVERSIONED_DEFAULTS = {name.lower(): (name, value) for name, value in
                          (*_BODY_HEADERS, ("TE", ""), ("Keep-Alive", ""), ("Expect", ""),
@@ -120,9 +110,9 @@ _UNVERSIONED_DEFAULTS = {name.lower(): (name, value) for name, value in
 def _default(name: str, version: Version) -> Header | None:
     """nginx's default entry for one header name (lowercase ``name``), or None.
 
-    The same rows as ``_defaults``, but comparing the version only for the names whose
-    default changed (Connection, Host, Proxy-Connection): a rule that asks for
-    ``Upgrade`` then does not depend on the version, and runs once over a range."""
+    The version is compared only for the names whose default changed (Connection,
+    Host, Proxy-Connection): a rule that asks for ``Upgrade`` then does not depend on
+    the version, and runs once over a range."""
     if name in _UNVERSIONED_DEFAULTS:
         return Header(*_UNVERSIONED_DEFAULTS[name], None)
     if name == "connection":
@@ -132,6 +122,16 @@ def _default(name: str, version: Version) -> Header | None:
     if name == "proxy-connection" and version >= PROXY_CONNECTION_DEFAULT:
         return Header("Proxy-Connection", "", None)
     return None
+
+
+# the order nginx's list has its defaults in (ngx_http_proxy_headers)
+_DEFAULT_ORDER = ("host", "connection", "proxy-connection", *_UNVERSIONED_DEFAULTS)
+
+
+def _defaults(version: Version) -> list[tuple[str, str]]:
+    """Every default entry at ``version``, in nginx's order (name, value)."""
+    return [(found.name, found.value) for found in
+            (_default(name, version) for name in _DEFAULT_ORDER) if found is not None]
 
 
 def proxy_headers(model: Model, block: Node) -> list[Header]:
