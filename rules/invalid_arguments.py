@@ -273,7 +273,11 @@ LOG_LEVELS = ("debug", "info", "notice", "warn", "error", "crit", "alert", "emer
 LAST_WORD = {"add_header": ("always", 3), "add_trailer": ("always", 3),
              "fastcgi_param": ("if_not_empty", 3), "uwsgi_param": ("if_not_empty", 3),
              "scgi_param": ("if_not_empty", 3)}
-IPV4_CIDR = re.compile(r"(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?:/(\d{1,2}))?")
+# what ngx_ptocidr reads as IPv4 (ngx_inet_addr, then ngx_atoi for the mask length): four
+# dot-separated octets of ASCII digits, each below 256 and each possibly empty (0) or with
+# leading zeros, then an optional "/" and a length of at most 32 (leading zeros too)
+_OCTET = r"0*(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])?"
+IPV4_CIDR = re.compile(rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}(?:/0*(?:3[0-2]|[12]?[0-9]))?")
 
 
 def _keyword_problems(name: str, args: list[str], where: str) -> Iterator[str]:
@@ -351,20 +355,26 @@ def _expires_problems(args: list[str]) -> Iterator[str]:
 
 
 def _address_ok(text: str) -> bool:
-    """ngx_http_access_rule: "all", "unix:", or what ngx_ptocidr reads."""
+    """ngx_http_access_rule: "all", "unix:", or what ngx_ptocidr reads.
+
+    ngx_inet_addr answers 255.255.255.255 as INADDR_NONE, its error value, so nginx
+    refuses that address (``nginx -t``: invalid parameter).  Source: nginx
+    ``src/core/ngx_inet.c`` (ngx_inet_addr, ngx_ptocidr), ``ngx_http_access_module.c``."""
     if text in ("all", "unix:"):
         return True
     if ":" in text:
+        if "%" in text:  # a scope id: ipaddress reads it, ngx_inet6_addr does not
+            return False
         try:
             ipaddress.IPv6Network(text, strict=False)
         except ValueError:
             return False
         return True
-    match = IPV4_CIDR.fullmatch(text)
-    if match is None:
+    if IPV4_CIDR.fullmatch(text) is None:
         return False
-    octets_ok = all(int(octet) <= 255 for octet in match.groups()[:4])
-    return octets_ok and (match.group(5) is None or int(match.group(5)) <= 32)
+    address = text.partition("/")[0]
+    return address.count("255") < 4 or \
+        any(int(octet or 0) != 255 for octet in address.split("."))
 
 
 def _limit_req_problems(args: list[str]) -> Iterator[str]:

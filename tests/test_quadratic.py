@@ -101,6 +101,10 @@ _OCTET = st.one_of(st.integers(0, 300).map(str), st.sampled_from(["00", "01", "0
         lambda p: ".".join(p[:4]) + ("" if p[4] is None else "/" + p[4])),
     st.ip_addresses().map(str),
     st.tuples(st.ip_addresses(v=6).map(str), st.integers(0, 130)).map(lambda p: f"{p[0]}/{p[1]}"),
+    # what inet_pton and ipaddress might read differently
+    st.sampled_from(["1.2.3", "1.2.3.4.5", " 1.2.3.4", "1.2.3.4 ", "1.2.3.4\x00", "1.2.3.4/",
+                     "\u0661.2.3.4", "1.2.3.4/\u0663", "1.2.3.4/1/2", "0x1.2.3.4", "1..2.3",
+                     "::ffff:1.2.3.4", "1.2.3.4%eth0", "localhost"]),
 ))
 def test_address_read_as_ipaddress_reads_it(address: str) -> None:
     """The dotted-quad fast path of ``access`` reads exactly what

@@ -31,7 +31,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
@@ -541,7 +541,7 @@ class AppView:
                 self.model.consulted |= consulted  # the versions it depends on, noted again
                 if built != tuple(now):
                     # what a rule asks of them next (the headers sent) is of this version
-                    found = [replace(outcome, version=now, upstream=upstream_for(
+                    found = [outcome.replace(version=now, upstream=upstream_for(
                         self.model, outcome.upstream.block) if outcome.upstream else None)
                         for outcome in found]
                     entries.append((found, consulted, tuple(now)))

@@ -90,9 +90,12 @@ MODEL_CHANGES: tuple[Version, ...] = (JOINED_HEADERS, ADD_HEADER_INHERIT, HTTP_1
                                       TLS10_OFF_DEFAULT)
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, unsafe_hash=True)
 class Value:
-    """A directive's arguments in force and where they were set (None: nginx default)."""
+    """A directive's arguments in force and where they were set (None: nginx default).
+
+    Read-only by convention, not ``frozen``: a frozen dataclass's ``__init__`` costs
+    twice a plain one's, and the model builds one per directive it reads."""
 
     directive: str
     args: tuple[str, ...]

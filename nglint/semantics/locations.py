@@ -65,9 +65,12 @@ AUTO_REDIRECT_HANDLERS = frozenset(
 # Locations
 # ---------------------------------------------------------------------------
 
-@dataclass(frozen=True)
+@dataclass(slots=True, unsafe_hash=True)
 class LocationInfo:
-    """A ``location`` directive as nginx reads it."""
+    """A ``location`` directive as nginx reads it.
+
+    Read-only by convention, not ``frozen``: a frozen dataclass's ``__init__`` costs
+    twice a plain one's, and rules ask this of every location many times."""
 
     node: Node
     modifier: str  # '', '=', '^~', '~', '~*', '@' (or what was written, when invalid)

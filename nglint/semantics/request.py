@@ -50,7 +50,8 @@ import ipaddress
 import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 from nglint.semantics.evaluate import Evaluator
 from nglint.semantics.inherit import DEFAULT_NGINX_VERSION, Model, Version
@@ -245,6 +246,16 @@ class Outcome:
     stopped: bool = field(default=False, repr=False)  # `break` / `rewrite ... break` ran
     changed: bool = field(default=False, repr=False)  # a rewrite changed the URI (uri_changed)
 
+    def replace(self, **changes: Any) -> Outcome:
+        """A copy with ``changes`` (``dataclasses.replace``, which runs ``__init__`` and
+        costs three times as much: the request model makes thousands of these).
+        Raises TypeError for a name that is not a field."""
+        if not changes.keys() <= _OUTCOME_FIELDS:
+            raise TypeError(f"not Outcome fields: {sorted(changes.keys() - _OUTCOME_FIELDS)}")
+        copy = object.__new__(Outcome)
+        copy.__dict__ = {**self.__dict__, **changes}
+        return copy
+
     def evaluator(self) -> Evaluator | None:
         """Variables of this outcome's request where it lands (None without a tree)."""
         if self.tree is None:
@@ -266,6 +277,9 @@ class Outcome:
         if self.branch is None:
             return ""
         return "(" + " ".join(self.branch.args) + ")"
+
+
+_OUTCOME_FIELDS = frozenset(f.name for f in fields(Outcome))
 
 
 @dataclass
@@ -302,7 +316,7 @@ def served(tree: Tree, request: Request, model: Model) -> list[Outcome]:
             found[key] = outcome
             order.append(key)
         else:
-            found[key] = replace(found[key], unknown=True,
+            found[key] = found[key].replace(unknown=True,
                                  reason=found[key].reason or "depends on a value nglint "
                                  "cannot evaluate")
     return [found[key] for key in order]
@@ -315,21 +329,21 @@ def _on_selection(tree: Tree, request: Request, model: Model,
     if selection.unknown:
         base.reason = "a server_name regex nglint cannot evaluate could take the request"
     if _line_too_long(model, selection.default, request):
-        yield replace(base, server=selection.default, block=selection.default, status=414,
+        yield base.replace(server=selection.default, block=selection.default, status=414,
                       unknown=False, reason="request line longer than a "
                       "large_client_header_buffers buffer")
         return
     uri = normalize_uri(request.uri, merge_slashes(selection.default))
     if uri is None:
         # the request line is read before the Host: the default server answers
-        yield replace(base, server=selection.default, block=selection.default, status=400,
+        yield base.replace(server=selection.default, block=selection.default, status=400,
                       unknown=False, reason="nginx rejects the request target")
         return
     if selection.status is not None:
-        yield replace(base, status=selection.status, reason="nginx rejects the Host header")
+        yield base.replace(status=selection.status, reason="nginx rejects the Host header")
         return
     state = _State(tree, model, request, selection.server, selection.listen.port)
-    yield from _from_server(state, replace(base, uri=uri))
+    yield from _from_server(state, base.replace(uri=uri))
 
 
 def _line_too_long(model: Model, server: Node, request: Request) -> bool:
@@ -359,15 +373,15 @@ def _find(state: _State, outcome: Outcome) -> Iterator[Outcome]:
     assert outcome.uri is not None
     match = router_for(state.tree, state.server).find(outcome.uri)
     if match.unknown:
-        yield replace(outcome, unknown=True, location=None,
+        yield outcome.replace(unknown=True, location=None,
                       reason="a location regex nglint cannot evaluate (NG013)")
         return
     location = match.location
     block = location or state.server
-    outcome = replace(outcome, location=location, block=block, branch=None, stopped=False,
+    outcome = outcome.replace(location=location, block=block, branch=None, stopped=False,
                       changed=False)
     if match.redirect:
-        yield replace(outcome, status=301, redirect=True,
+        yield outcome.replace(status=301, redirect=True,
                       reason="auto redirect to the URI with a slash")
         return
     if location is None:
@@ -381,7 +395,7 @@ def _in_location(state: _State, outcome: Outcome, location: Node) -> Iterator[Ou
         if result.status is not None or result.unknown:
             yield result
         elif result.changed and not result.stopped:
-            yield from _again(state, replace(result, changed=False), _find)
+            yield from _again(state, result.replace(changed=False), _find)
         else:
             yield from _content(state, result)
 
@@ -390,7 +404,7 @@ def _again(state: _State, outcome: Outcome,
            then: Callable[[_State, Outcome], Iterator[Outcome]]) -> Iterator[Outcome]:
     state.changes += 1
     if state.changes > MAX_URI_CHANGES:
-        yield replace(outcome, status=500, reason="rewrite or internal redirection cycle")
+        yield outcome.replace(status=500, reason="rewrite or internal redirection cycle")
         return
     yield from then(state, outcome)
 
@@ -405,7 +419,7 @@ def _run(state: _State, nodes: list[Node], outcome: Outcome) -> Iterator[Outcome
             yield from _returned(state, outcome, node, evaluate)
             return
         if directive == "break":
-            yield replace(outcome, stopped=True)
+            yield outcome.replace(stopped=True)
             return
         if directive == "set":
             continue  # its variable is unknown to the model (evaluate answers None)
@@ -418,15 +432,15 @@ def _run(state: _State, nodes: list[Node], outcome: Outcome) -> Iterator[Outcome
             if holds is None:
                 state.forks += 1
                 if state.forks > MAX_FORKS:
-                    yield replace(outcome, unknown=True, holds=None, reason=(
+                    yield outcome.replace(unknown=True, holds=None, reason=(
                         f"more than {MAX_FORKS} if conditions nglint cannot evaluate on "
                         f"the way (line {node.line}): not followed further"))
                     return
             held = outcome.holds if holds else None
-            yield from _run_if(state, node, replace(outcome, block=node, branch=node,
+            yield from _run_if(state, node, outcome.replace(block=node, branch=node,
                                                     holds=held), rest)
             if holds is None:
-                yield from _run(state, rest, replace(outcome, holds=None))
+                yield from _run(state, rest, outcome.replace(holds=None))
             return
         if directive == "rewrite":
             result = _rewrite(state, node, outcome, evaluate)
@@ -437,7 +451,7 @@ def _run(state: _State, nodes: list[Node], outcome: Outcome) -> Iterator[Outcome
                 return
             flag = nginx_token(node.args[2]) if len(node.args) > 2 else ""
             if flag == "break":
-                yield replace(result, stopped=True)
+                yield result.replace(stopped=True)
                 return
             if flag == "last":
                 yield result
@@ -473,35 +487,35 @@ def _return(outcome: Outcome, node: Node) -> Outcome:
     """What ``return`` answers (its code), before ``error_page``."""
     args = [nginx_token(arg) for arg in node.args]
     if not args:
-        return replace(outcome, unknown=True, reason="return without arguments")
+        return outcome.replace(unknown=True, reason="return without arguments")
     if args[0].isascii() and args[0].isdigit() and _code(args[0]) is None:
-        return replace(outcome, unknown=True, reason=f"return code {args[0][:20]!r} "
+        return outcome.replace(unknown=True, reason=f"return code {args[0][:20]!r} "
                        f"(line {node.line}): nginx -t fails on it")
     if not (args[0].isascii() and args[0].isdigit()):
-        return replace(outcome, status=302, reason=f"return {args[0]} (line {node.line})",
+        return outcome.replace(status=302, reason=f"return {args[0]} (line {node.line})",
                        steps=[*outcome.steps, Step("return", node, args[0])], stopped=True)
     code = int(args[0])  # at most 999: _code above
-    result = replace(outcome, status=code, reason=f"return {code} (line {node.line})",
+    result = outcome.replace(status=code, reason=f"return {code} (line {node.line})",
                      steps=[*outcome.steps, Step("return", node, " ".join(args[1:]))])
     # a text is sent as is; a bare code (or a redirect) is nginx's own response, which
     # error_page may replace (ngx_http_rewrite_return_code, ngx_http_special_response)
     if len(args) == 1 or code in (301, 302, 303, 307, 308):
         return result
-    return replace(result, stopped=True)
+    return result.replace(stopped=True)
 
 
 def _rewrite(state: _State, node: Node, outcome: Outcome,
              evaluate: Evaluator) -> Outcome | None:
     args = [nginx_token(arg) for arg in node.args]
     if len(args) < 2 or outcome.uri is None:
-        return replace(outcome, unknown=True, reason="rewrite nglint cannot read")
+        return outcome.replace(unknown=True, reason="rewrite nglint cannot read")
     pattern, _ = translate_pcre(args[0])
     if pattern is None:
-        return replace(outcome, unknown=True, reason=f"rewrite regex {args[0]!r} (NG013)")
+        return outcome.replace(unknown=True, reason=f"rewrite regex {args[0]!r} (NG013)")
     try:
         found = search(pattern, to_bytes(outcome.uri))
     except RegexTooCostly:
-        return replace(outcome, unknown=True, reason=f"rewrite regex {args[0]!r} takes too "
+        return outcome.replace(unknown=True, reason=f"rewrite regex {args[0]!r} takes too "
                        "long on this URI (nginx's PCRE2 may stop at its match limit: 500)")
     if found is None:
         return None
@@ -511,16 +525,16 @@ def _rewrite(state: _State, node: Node, outcome: Outcome,
     flag = args[2] if len(args) > 2 else ""
     step = Step("rewrite", node, args[1])
     if replacement is None:
-        return replace(outcome, unknown=True, steps=[*outcome.steps, step],
+        return outcome.replace(unknown=True, steps=[*outcome.steps, step],
                        reason="rewrite to a value nglint cannot evaluate")
     if flag in ("redirect", "permanent") or replacement.startswith(
             ("http://", "https://", "$scheme")):
-        return replace(outcome, status=301 if flag == "permanent" else 302,
+        return outcome.replace(status=301 if flag == "permanent" else 302,
                        steps=[*outcome.steps, step], reason=f"rewrite to {replacement}")
     # the result is the new URI as it is: not decoded, merged or resolved again
     # (ngx_http_script_regex_end_code)
     uri = replacement.partition("?")[0]
-    return replace(outcome, uri=uri, steps=[*outcome.steps, step], changed=True)
+    return outcome.replace(uri=uri, steps=[*outcome.steps, step], changed=True)
 
 
 def _evaluator(state: _State, outcome: Outcome, target: str | None = None) -> Evaluator:
@@ -536,13 +550,13 @@ def _named(state: _State, name: str) -> Node | None:
 
 def _to_named(state: _State, outcome: Outcome, step: Step) -> Iterator[Outcome]:
     named = _named(state, step.target)
-    outcome = replace(outcome, steps=[*outcome.steps, step], status=None, branch=None)
+    outcome = outcome.replace(steps=[*outcome.steps, step], status=None, branch=None)
     if named is None:
-        yield replace(outcome, status=500, reason=f"no location {step.target} in this server")
+        yield outcome.replace(status=500, reason=f"no location {step.target} in this server")
         return
 
     def enter(state: _State, result: Outcome) -> Iterator[Outcome]:
-        yield from _in_location(state, replace(result, location=named, block=named,
+        yield from _in_location(state, result.replace(location=named, block=named,
                                                stopped=False, changed=False), named)
 
     yield from _again(state, outcome, enter)
@@ -551,14 +565,14 @@ def _to_named(state: _State, outcome: Outcome, step: Step) -> Iterator[Outcome]:
 def _to_uri(state: _State, outcome: Outcome, step: Step) -> Iterator[Outcome]:
     evaluate = _evaluator(state, outcome)
     target = evaluate(step.target)
-    outcome = replace(outcome, steps=[*outcome.steps, step], status=None, branch=None)
+    outcome = outcome.replace(steps=[*outcome.steps, step], status=None, branch=None)
     if target is None:
-        yield replace(outcome, unknown=True, reason=f"internal redirect to {step.target}, "
+        yield outcome.replace(unknown=True, reason=f"internal redirect to {step.target}, "
                       "a value nglint cannot evaluate")
         return
     # ngx_http_internal_redirect takes the URI as it is (ngx_http_split_args only)
     uri = target.partition("?")[0]
-    yield from _again(state, replace(outcome, uri=uri), _from_server)
+    yield from _again(state, outcome.replace(uri=uri), _from_server)
 
 
 def _content(state: _State, outcome: Outcome) -> Iterator[Outcome]:
@@ -571,10 +585,10 @@ def _content(state: _State, outcome: Outcome) -> Iterator[Outcome]:
         if last.startswith("@"):
             yield from _to_named(state, outcome, step)
         elif last.startswith("=") and _code(last[1:]) is not None:
-            yield from _status(state, replace(outcome, steps=[*outcome.steps, step]),
+            yield from _status(state, outcome.replace(steps=[*outcome.steps, step]),
                                int(last[1:]), f"try_files {last} (line {try_files.line})")
         elif last.startswith("=") and last[1:].isascii() and last[1:].isdigit():
-            yield replace(outcome, unknown=True, reason=f"try_files code {last[:20]!r} "
+            yield outcome.replace(unknown=True, reason=f"try_files code {last[:20]!r} "
                           f"(line {try_files.line}): nginx -t fails on it")
         else:
             yield from _to_uri(state, outcome, step)
@@ -582,7 +596,7 @@ def _content(state: _State, outcome: Outcome) -> Iterator[Outcome]:
     handler = state.model.handler(block)
     if handler is not None:
         upstream = upstream_for(state.model, block)
-        yield replace(outcome, handler=handler, upstream=upstream)
+        yield outcome.replace(handler=handler, upstream=upstream)
         return
     # the index module answers 403 for the root directory itself (it exists); any
     # other directory or file does not exist
@@ -591,14 +605,14 @@ def _content(state: _State, outcome: Outcome) -> Iterator[Outcome]:
 
 
 def _status(state: _State, outcome: Outcome, code: int, reason: str) -> Iterator[Outcome]:
-    yield from _error_paged(state, replace(outcome, status=code, reason=reason))
+    yield from _error_paged(state, outcome.replace(status=code, reason=reason))
 
 
 def _error_paged(state: _State, outcome: Outcome) -> Iterator[Outcome]:
     """The outcome, or where ``error_page`` sends it (every fork of that kept); an
     outcome marked ``stopped`` (a ``return`` with text) is sent as it is."""
     if outcome.stopped:
-        yield replace(outcome, stopped=False)
+        yield outcome.replace(stopped=False)
         return
     redirected = list(_error_page(state, outcome))
     yield from redirected or [outcome]
@@ -626,7 +640,7 @@ def _error_page(state: _State, outcome: Outcome) -> Iterator[Outcome]:
         elif target.startswith("/"):
             yield from _to_uri(state, outcome, step)
         else:
-            yield replace(outcome, status=302, steps=[*outcome.steps, step],
+            yield outcome.replace(status=302, steps=[*outcome.steps, step],
                           reason=f"error_page redirect to {target}")
         return
 
@@ -658,12 +672,12 @@ def branches(outcome: Outcome, model: Model) -> list[Outcome]:
             args = [nginx_token(arg) for arg in returned.args]
             code = _code(args[0]) if args else None
             status = code if code is not None else 302
-            found.append(replace(outcome, block=node, branch=node, holds=holds, status=status,
+            found.append(outcome.replace(block=node, branch=node, holds=holds, status=status,
                                  upstream=None, handler=None,
                                  reason=f"return {' '.join(args)}"))
             continue
         handler = model.handler(node)
-        found.append(replace(outcome, block=node, branch=node, holds=holds, status=None,
+        found.append(outcome.replace(block=node, branch=node, holds=holds, status=None,
                              handler=handler, upstream=upstream_for(model, node),
                              reason=""))
     return found
@@ -680,13 +694,13 @@ def on_server(tree: Tree, server: Node, request: Request, model: Model) -> list[
     listen = listens[0] if listens else Listen("*", 80, False)
     base = Outcome(request, server, listen, block=server, tree=tree, version=model.version)
     if _line_too_long(model, server, request):
-        return [replace(base, status=414, reason="request line longer than a "
+        return [base.replace(status=414, reason="request line longer than a "
                         "large_client_header_buffers buffer")]
     uri = normalize_uri(request.uri, merge_slashes(server))
     if uri is None:
-        return [replace(base, status=400, reason="nginx rejects the request target")]
+        return [base.replace(status=400, reason="nginx rejects the request target")]
     state = _State(tree, model, request, server, listen.port)
-    return list(_from_server(state, replace(base, uri=uri)))
+    return list(_from_server(state, base.replace(uri=uri)))
 
 
 def serving(outcomes: list[Outcome], model: Model) -> list[Outcome]:

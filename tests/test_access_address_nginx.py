@@ -1,0 +1,44 @@
+"""NG008 reads an ``allow``/``deny`` address as nginx does (``ngx_ptocidr``), against
+``nginx -t`` on each address: a regular expression does the reading (1,000,000 ``allow``
+lines are checked in one run), so its edges are pinned here."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from rules.invalid_arguments import _address_ok
+from tests.nginx_harness import NGINX
+
+ADDRESSES = [
+    "1.2.3.4", "0.0.0.0", "255.255.255.254", "199.249.250.9",
+    "1..2.3", "...", ".1.2.3", "1.2.3.",  # an empty octet is 0 (ngx_inet_addr)
+    "001.2.3.4", "0001.2.3.4", "1.2.3.0255",  # leading zeros
+    "1.2.3.256", "1.2.300.4", "1.2.3.4.5", "1.2.3", "a.b.c.d", "1.2.3.4x",
+    "255.255.255.255", "0255.255.255.255/8",  # INADDR_NONE, nginx's error value
+    "\u0661.2.3.4",  # a digit, but not an ASCII one
+    "10.0.0.0/8", "1.2.3.4/0", "1.2.3.4/32", "1.2.3.4/032", "1.2.3.4/00000000032",
+    "1.2.3.4/33", "1.2.3.4/033", "1.2.3.4/", "1.2.3.4/x", "1.2.3.4/8/8",
+    "all", "unix:", "::1", "2001:db8::/32", "2001:db8::/129", "fe80::1%eth0",
+]
+
+
+@pytest.mark.parametrize("address", ADDRESSES)
+def test_address_as_nginx_reads_it(tmp_path: Path, address: str) -> None:
+    if NGINX is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI is set but nginx is missing")
+        pytest.skip("nginx is not installed")
+    (tmp_path / "logs").mkdir()
+    conf = tmp_path / "nginx.conf"
+    conf.write_text("events {}\nhttp {\n    server {\n        listen 127.0.0.1:8999;\n"
+                    f"        location / {{ allow {address}; }}\n    }}\n}}\n")
+    proc = subprocess.run([NGINX, "-t", "-q", "-p", str(tmp_path), "-c", str(conf),
+                           "-e", "/dev/stderr"], capture_output=True, text=True, timeout=30)
+    refused = proc.returncode != 0
+    if refused:
+        assert "invalid parameter" in proc.stderr, proc.stderr
+    assert _address_ok(address) is not refused, proc.stderr
