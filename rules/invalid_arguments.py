@@ -395,6 +395,8 @@ def _limit_req_problems(args: list[str]) -> Iterator[str]:
         yield '"limit_req" must have "zone" parameter'
 
 
+# directives _value_problems reads (a million `allow` lines need not go through it)
+VALUES_PARSED = frozenset({*PARAMETERS, *BUFFERS, *CACHE_VALID})
 KEYWORDS_CHECKED = frozenset({*ENUMS, *BITMASKS, *LAST_WORD, "error_log", "expires", "allow",
                               "deny", "limit_req"})
 # directives whose argument values are checked beyond their count and flags
@@ -420,11 +422,13 @@ def _shape(name: str, count: int, is_block: bool,
 def _values(node: Node, where: str, target: VersionRange
             ) -> list[tuple[str, Severity | None]]:
     """Each problem of the arguments and its severity (None: the rule's, an error)."""
-    problems = list(_listen_problems(node, where, target)) if node.directive == "listen" \
-        else []
-    if node.directive in KEYWORDS_CHECKED:
-        problems += [(p, None) for p in _keyword_problems(node.directive, node.args, where)]
-    return problems + [(p, None) for p in _value_problems(node)]
+    name = node.directive
+    problems = list(_listen_problems(node, where, target)) if name == "listen" else []
+    if name in KEYWORDS_CHECKED:
+        problems.extend((p, None) for p in _keyword_problems(name, node.args, where))
+    if name in VALUES_PARSED:
+        problems.extend((p, None) for p in _value_problems(node))
+    return problems
 
 
 # handlers whose upstream address has no default port: `fastcgi_pass backend;` needs an
