@@ -268,13 +268,15 @@ def _groups(tree: Tree) -> list[_Group]:
     if entry is not None and entry[0]() is tree:
         return entry[1]
     by_key: dict[tuple[str, int | None], _Group] = {}
-    for server in http_servers(tree):
+    placed: set[tuple[int, str, int | None]] = set()  # (server, address, port): thousands
+    for server in http_servers(tree):                # of servers share a group
         for listen in _listens(server):
-            group = by_key.get((listen.address, listen.port))
+            where = (listen.address, listen.port)
+            group = by_key.get(where)
             if group is None:
-                group = by_key[(listen.address, listen.port)] = _Group(
-                    Listen(listen.address, listen.port, False), [])
-            if server not in group.servers:
+                group = by_key[where] = _Group(Listen(listen.address, listen.port, False), [])
+            if (id(server), *where) not in placed:
+                placed.add((id(server), *where))
                 group.servers.append(server)
             if listen.default and group.default is None:
                 group.default = server
@@ -362,13 +364,13 @@ def select_servers(tree: Tree, host: str | None = None, port: int | None = None)
     servers of server_name regexes nglint cannot evaluate that nginx would try
     first (each may be the one).  An invalid Host (nginx answers 400) gives none.
     """
-    chosen: list[Node] = []
+    chosen: dict[int, Node] = {}  # id -> server: a tree has thousands of groups
     for selection, unknown in _select(tree, host, None, port):
         if selection.status is None:
-            chosen.extend(server for server in [*unknown, selection.server]
-                          if server not in chosen)
+            for server in [*unknown, selection.server]:
+                chosen.setdefault(id(server), server)
     order = {id(server): index for index, server in enumerate(http_servers(tree))}
-    return sorted(chosen, key=lambda server: order[id(server)])
+    return sorted(chosen.values(), key=lambda server: order[id(server)])
 
 
 def merge_slashes(server: Node) -> bool:
