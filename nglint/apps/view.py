@@ -44,6 +44,7 @@ from nglint.apps.profile import (
     THRESHOLD,
     Endpoint,
     Profile,
+    Sign,
 )
 from nglint.findings import Severity
 from nglint.semantics import linear, locations, request, servers
@@ -203,31 +204,53 @@ def _search_hits(kind: str, text: str) -> tuple[tuple[int, int, str], ...]:
     if not text:
         return ()
     if text.isascii() and "\n" not in text:  # RE2's $, \b and \w are Python's there
-        quick = _any_sign_linear(kind)
-        if quick is not None and not quick.search(text):
-            return ()  # no sign can match: the usual answer, from RE2 in microseconds
+        compiled = _sign_set(kind)
+        if compiled is not None:
+            found, signs = compiled
+            maybe = found.Match(text)
+            if not maybe:
+                return ()  # no sign can match: the usual answer, from RE2 in microseconds
+            # Python's re confirms each candidate (the set's patterns lost their
+            # lookarounds); indexes ascend in profile order, then each profile's order
+            return tuple((index, sign.weight, sign.why)
+                         for index, sign in (signs[i] for i in sorted(maybe))
+                         if sign.regex.search(text))
+    return _python_hits(kind, text)
+
+
+def _python_hits(kind: str, text: str) -> tuple[tuple[int, int, str], ...]:
+    """``_search_hits`` with Python's ``re`` alone (a text RE2 would read otherwise)."""
     if not _any_sign(kind, None).search(text):
         return ()
-    # one app's signs are a short alternation: Python's re beats the RE2 binding's
-    # per-call cost there
+    # one app's signs are a short alternation: a search rules out the others
     return tuple((index, sign.weight, sign.why) for index, profile in enumerate(profiles())
                  if _any_sign(kind, index).search(text)
                  for sign in profile.signs if sign.kind == kind and sign.regex.search(text))
 
 
 @lru_cache(maxsize=16)
-def _any_sign_linear(kind: str) -> Any:
-    """``_any_sign(kind, None)`` without its lookarounds, in RE2: it matches wherever
-    the signs' pattern does (a lookaround only narrows a match), and on an ASCII text
-    without a newline RE2's ``$``, ``\\b``, ``\\w`` and case folding are Python's.
-    Python's ``re`` takes some 60 us to find no sign in a server's settings (the
-    alternation of every app's signs), RE2 about 1.  None when RE2 refuses what is left."""
+def _sign_set(kind: str) -> tuple[Any, tuple[tuple[int, Sign], ...]] | None:
+    """Every sign of ``kind`` in one RE2 set, each without its lookarounds (a pattern
+    that matches wherever the sign does: a lookaround only narrows a match), and
+    (profile index, sign) for each of the set's indexes.  One pass over a text names
+    the signs that may be in it; on an ASCII text without a newline RE2's ``$``, ``\\b``,
+    ``\\w`` and case folding are Python's.  Python's ``re`` takes some 40 us to find which
+    app's signs a proxy target holds, RE2 a few.  None when there is no sign of
+    ``kind`` or RE2 refuses one (then ``_python_hits`` answers)."""
     import re2  # google-re2, as nglint.semantics.linear
 
+    signs = tuple((index, sign) for index, profile in enumerate(profiles())
+                  for sign in profile.signs if sign.kind == kind)
+    if not signs:
+        return None
+    found = re2.Set.SearchSet()
     try:
-        return re2.compile("(?i)" + linear.without_lookarounds(_any_sign(kind, None).pattern))
+        for _index, sign in signs:
+            found.Add("(?i)" + linear.without_lookarounds(sign.pattern))
+        found.Compile()
     except re2.error:
         return None
+    return found, signs
 
 
 @lru_cache(maxsize=256)
