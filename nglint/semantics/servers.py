@@ -38,6 +38,7 @@ import ipaddress
 import re
 import weakref
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from nglint.semantics.pcre import RegexTooCostly, search, translate_pcre
 from nglint.semantics.tokens import nginx_token
@@ -68,7 +69,14 @@ class Listen:
 
 
 def parse_listen(node: Node) -> Listen:
-    args = [nginx_token(arg) for arg in node.args]
+    """The address, port and default flag of a ``listen`` directive."""
+    return _listen(tuple(node.args))
+
+
+@lru_cache(maxsize=4096)
+def _listen(written: tuple[str, ...]) -> Listen:
+    # a tree repeats a few listen lines thousands of times, and each is asked for often
+    args = [nginx_token(arg) for arg in written]
     text = args[0] if args else ""
     default = any(arg in ("default_server", "default") for arg in args[1:])
     if text.startswith("unix:"):
