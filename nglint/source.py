@@ -21,6 +21,8 @@ from array import array
 from bisect import bisect_right
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from itertools import accumulate, repeat
+from operator import add, sub
 from sys import intern
 from typing import NamedTuple
 
@@ -274,80 +276,87 @@ def _unescape_quoted(inner: str, quote: str) -> str:
 
 
 def _fast_tokens(text: str) -> Tokens | None:
-    tokens = Tokens()
-    add_value, add_line = tokens.values.append, tokens.lines.append
-    add_start, add_end = tokens.starts.append, tokens.ends.append
-    quoted_at: list[int] = []  # quoted tokens are few: their flags are set at the end
-    line = 1
-    depth = 0
-    position = 0
-    # findall gives each match's groups as strings, far cheaper than match objects;
-    # a character no token can start with is skipped by findall and caught below
-    for blanks, comment, special, quoted, word in _TOKEN.findall(text):
-        if blanks:
-            newlines = blanks.count("\n")
-            if newlines:  # tokens of one line share one int object (memory)
-                line += newlines
-            position += len(blanks)
-        add_start(position)
-        if special:
-            position += 1
-            if special == "{":
-                depth += 1
-            elif special == "}":
-                depth -= 1
-                if depth < 0:
-                    return None  # crossplane reports it, with its own message
-            add_value(special)
-            add_line(line)
-            add_end(position)
-        elif word:
-            if word[0] in "\"'":
-                # an unterminated quote: nginx's length limit first (and the slow
-                # lexer never walks megabytes), else crossplane reports it
-                unterminated(text, position, line)
-                return None
-            position += len(word)
-            # one object per distinct word (memory: a tree repeats its directive names,
-            # variables and values thousands of times; crossplane's payload shares them)
-            add_value(intern(word))
-            # crossplane numbers a token from its first character pair: an escaped
-            # newline there already counts
-            add_line(line + 1 if word[0] == "\\" and word[1] == "\n" else line)
-            add_end(position)
-            newlines = word.count("\n")
-            if newlines:
-                line += newlines
-        elif comment:
-            position += len(comment)
-            add_line(line)
-            if comment.endswith("\r"):  # the text without the CR of a CRLF line end
-                add_value(comment[:-1])
-                add_end(position - 1)
-            else:
-                add_value(comment)
-                add_end(position)
-        else:
-            quoted_at.append(len(tokens.values))
-            position += len(quoted)
-            inner = quoted[1:-1]
-            if "\\" in inner:
-                inner = _unescape_quoted(inner, quoted[0])
-            add_value(inner)
-            add_line(line)
-            add_end(position)
-            newlines = quoted.count("\n")
-            if newlines:
-                line += newlines
-    # every character consumed, but the trailing blanks: nothing was skipped
-    if depth != 0 or position != len(text.rstrip()):
+    """crossplane's tokens for ``text`` and their spans, or None where crossplane's
+    lexer must decide (unbalanced braces, a character no token starts with), after
+    ``unterminated`` for a quote never closed.
+
+    Built a column at a time (list comprehensions and C-level ``map``/``accumulate``,
+    no Python statement per token): offsets are running sums of the matches' lengths,
+    lines running sums of their newlines."""
+    found = _TOKEN.findall(text)
+    # each match: (blanks, comment, special, quoted, word), one of the last four set
+    written = [comment or special or quoted or word
+               for _blanks, comment, special, quoted, word in found]
+    lengths = list(map(len, written))
+    ends = list(accumulate(map(add, [len(match[0]) for match in found], lengths)))
+    braces = [1 if special == "{" else -1 for _b, _c, special, _q, _w in found
+              if special and special != ";"]
+    depths = list(accumulate(braces))
+    quotes = "'" in text or '"' in text
+    quoted_at = [i for i, match in enumerate(found) if match[3]] if quotes else []
+    # a word that opens with a quote is a quote never closed (the quoted form failed)
+    if quotes and sum(map(str.startswith, written, repeat(_QUOTES))) != len(quoted_at) \
+            and _unterminated_first(text, found, ends, lengths):
         return None
-    flags = tokens.quoted = [False] * len(tokens.values)
+    if (ends[-1] if ends else 0) != len(text.rstrip()) or (depths and (
+            depths[-1] != 0 or min(depths) < 0)):
+        return None  # a character skipped (every one is consumed but trailing blanks)
+    tokens = Tokens()
+    tokens.starts = array("i", list(map(sub, ends, lengths)))
+    tokens.ends = array("i", ends)
+    # newlines before each token: those of its blanks, and those inside the tokens before
+    # it (a quoted string or an escaped newline: rare)
+    breaks = list(map(str.count, [match[0] for match in found], repeat("\n")))
+    if ends and sum(breaks) != text.count("\n", 0, ends[-1]):
+        for index, token in enumerate(written[:-1]):
+            if "\n" in token:
+                breaks[index + 1] += token.count("\n")
+    # one int object per line, shared by the line's tokens (memory)
+    numbers = list(range(1, text.count("\n") + 2))
+    tokens.lines = lines = list(map(numbers.__getitem__, accumulate(breaks)))
+    # one object per distinct word (memory: a tree repeats its directive names,
+    # variables and values thousands of times; crossplane's payload shares them)
+    tokens.values = values = [intern(word) if word else special or comment
+                              for _blanks, comment, special, _quoted, word in found]
+    flags = tokens.quoted = [False] * len(values)
     for index in quoted_at:
+        quoted = found[index][3]
+        inner = quoted[1:-1]
+        values[index] = _unescape_quoted(inner, quoted[0]) if "\\" in inner else inner
         flags[index] = True
+    if "\r" in text:  # a comment is its text without the CR of a CRLF line end
+        for index in [i for i, match in enumerate(found) if match[1].endswith("\r")]:
+            values[index] = found[index][1][:-1]
+            tokens.ends[index] -= 1
+    if "\\\n" in text:
+        # crossplane numbers a token from its first character pair: an escaped newline
+        # there already counts
+        for index in [i for i, match in enumerate(found) if match[4].startswith("\\\n")]:
+            lines[index] = lines[index] + 1
     if not text.isascii():  # undecodable bytes: as crossplane sees them (rare)
-        tokens.values = [_clean(value) for value in tokens.values]
+        tokens.values = [_clean(value) for value in values]
     return tokens
+
+
+def _unterminated_first(text: str, found: list[tuple[str, str, str, str, str]],
+                        ends: list[int], lengths: list[int]) -> bool:
+    """Whether a word opens with a quote (a quote never closed: its match is a word)
+    before a ``}`` closes more blocks than were opened; ``unterminated`` is asked about
+    it (it raises past nginx's length limit)."""
+    first = next((i for i, match in enumerate(found) if match[4][:1] in _QUOTES), None)
+    if first is None:
+        return False
+    depth = 0
+    for match in found[:first]:
+        depth += 1 if match[2] == "{" else -1 if match[2] == "}" else 0
+        if depth < 0:
+            return True  # crossplane reports the brace, with its own message
+    start = ends[first] - lengths[first]
+    unterminated(text, start, text.count("\n", 0, start) + 1)
+    return True
+
+
+_QUOTES = ("'", '"')
 
 
 def lex(source: SourceFile) -> Iterator[tuple[str, int, bool]]:

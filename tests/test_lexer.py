@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from crossplane.errors import NgxParserBaseException
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from nglint.source import _SLOW_PATH, SourceFile, _fast_tokens, lex
@@ -54,6 +54,9 @@ PIECES = st.sampled_from([
 
 @settings(max_examples=1500, deadline=None)
 @given(st.lists(PIECES, max_size=40).map("".join))
+@example('"')  # a quote never closed and no quoted token (the column-wise count)
+@example("a 'b' \"c")
+@example("}{ \"x")  # a brace closes too many before the open quote
 def test_generated_text(text):
     _compare(text)
 
