@@ -297,7 +297,8 @@ class Loader:
                 directive = item["directive"]
                 line = lines[span.first] if span is not None else item["line"]
                 # the args list is shared with crossplane's payload: nodes never change it
-                node = Node(directive, item["args"], line, source, span, block, via=via)
+                node = Node(directive, item["args"], line, source,
+                            span.index if span is not None else None, block, via=via)
                 if directive == COMMENT:
                     node.comment = item["comment"]
                 node.position = len(children)  # Node.add_child, inlined: once per node

@@ -1,0 +1,44 @@
+"""What a loaded tree keeps, counted in objects (peak memory, issue 19): statements as
+columns, one list per distinct argument list, and no file's payload alive after its
+expansion."""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+
+from nglint.load import Loader
+from nglint.source import Statement
+
+SITE = ("server {{\n    listen 80;\n    server_name s{0}.example.com;\n"
+        "    location / {{ deny all; include snippets/proxy.conf; }}\n}}\n")
+
+
+def _tree(tmp_path: Path, files: int = 3) -> Path:
+    (tmp_path / "conf.d").mkdir()
+    (tmp_path / "snippets").mkdir()
+    (tmp_path / "snippets" / "proxy.conf").write_text(
+        "proxy_set_header Host # the client's\n    $host;\nproxy_http_version 1.1;\n")
+    for index in range(files):
+        (tmp_path / "conf.d" / f"s{index}.conf").write_text(SITE.format(index))
+    main = tmp_path / "nginx.conf"
+    main.write_text("events {}\nhttp {\n    include conf.d/*.conf;\n}\n")
+    return main
+
+
+def _live(kind: type) -> int:
+    gc.collect()
+    return sum(1 for found in gc.get_objects() if type(found) is kind)
+
+
+def test_statements_are_columns(tmp_path: Path) -> None:
+    before = _live(Statement)
+    tree = Loader(str(tmp_path)).load(str(_tree(tmp_path)))
+    assert _live(Statement) == before  # none kept: built on demand from ``Spans``
+    server = tree.servers[0]
+    statement = server.statement
+    assert statement is not None and statement.directive.value == "server"
+    assert statement.close is not None and statement.close.value == "}"
+    header = next(n for n in tree.nodes if n.directive == "proxy_set_header")
+    assert [t.value for t in header.statement.args] == ["Host", "$host"]  # type: ignore
+    assert header.statement.skip  # type: ignore[union-attr]  # the comment between
