@@ -27,7 +27,6 @@ from nglint.tree import COMMENT, Node, Problem, Tree
 CONTEXTS = ("main", "http", "server", "location")
 MAX_INCLUDE_DEPTH = 32
 MAX_NODES = 2_000_000
-KEEP_PARSED_BYTES = 16 * 1024
 TEMPLATE_MARKERS = ("{{", "}}", "{%", "%}", "<%", "%>")
 # an opening and a closing marker on one line: "}}" alone is two closing braces
 _MAY_HOLD_PLACEHOLDER = re.compile(r"\{\{|\{%|<%")
@@ -40,6 +39,11 @@ class ParsedFile:
     ast: list[dict] = field(default_factory=list)
     statements: list[Statement] | None = None  # None when spans did not align
     error: Problem | None = None
+    # the loader frees ``ast`` and ``statements`` once the file is expanded (``spent``),
+    # and parses its tokens again if it is included again; from then on it is ``shared``
+    # (kept until the load ends: a snippet included by every server)
+    spent: bool = False
+    shared: bool = False
 
 
 def _template_hint(text: str) -> str:
@@ -83,8 +87,7 @@ def parse_file(source: SourceFile) -> ParsedFile:
                                "nginx reads it as part of the first directive", path, 1)
         return parsed
     try:
-        tokens = tokenize(source)
-        tree = statements(source)
+        tokenize(source)
     except NginxSyntaxError as error:
         parsed.error = Problem("syntax", error.message + _template_hint(source.text), path,
                                error.line)
@@ -92,6 +95,21 @@ def parse_file(source: SourceFile) -> ParsedFile:
     except NgxParserBaseException as error:
         parsed.error = Problem("syntax", error.strerror + _template_hint(source.text), path,
                                error.lineno)
+        return parsed
+    return parse_tokens(parsed)
+
+
+def parse_tokens(parsed: ParsedFile) -> ParsedFile:
+    """Group and parse the tokens ``parse_file`` read into ``parsed`` (again, for a
+    file the loader freed, ``ParsedFile.spent``)."""
+    source = parsed.source
+    path = source.path
+    tokens = source.tokens
+    try:
+        tree = statements(source)
+    except NginxSyntaxError as error:
+        parsed.error = Problem("syntax", error.message + _template_hint(source.text), path,
+                               error.line)
         return parsed
     payload = _parse_with_initial_tokens(
         tokens.for_crossplane(), path, os.path.dirname(path), catch_errors=True, single=True,
@@ -281,6 +299,13 @@ class Loader:
                 tree.problems.append(file.error)
             tree.broken_files.add(real)
             return
+        cached = self.cache.get(real)
+        if cached is not None and cached.spent:  # included again: its tokens parsed again
+            again = parse_tokens(ParsedFile(cached.source))
+            cached.ast, cached.statements, cached.error = again.ast, again.statements, \
+                again.error
+            cached.spent, cached.shared = False, True
+            file = ParsedFile(file.source, cached.ast, cached.statements, cached.error)
         spans = file.statements
         source = file.source
         lines = source.tokens.lines
@@ -309,14 +334,14 @@ class Loader:
                     work.append((inner, span.children if span else None, node))
                 elif directive == "include" and len(item["args"]) == 1:
                     self._include(tree, node, block, chain)
-        if len(file.source.text) > KEEP_PARSED_BYTES:
-            # a large file is rarely included twice: free its payload now (emptied in
-            # place, as ``_release`` does), and parse it again on the rare second include
-            # (peak memory stays near crossplane's own)
-            cached = self.cache.get(real)
-            if cached is not None and cached.ast is file.ast and not self._kept(cached):
-                del self.cache[real]
-                cached.ast.clear()
+        if cached is not None and cached.ast is file.ast and not cached.shared \
+                and not self._kept(cached):
+            # most files are included once: free the payload now (emptied in place, as
+            # ``_release`` does) and parse the tokens again on a second include, so that
+            # no more than one file's payload is alive at a time (peak memory)
+            cached.ast.clear()
+            cached.statements = None
+            cached.spent = True
 
     def _matches(self, pattern: str) -> list[str]:
         """The files an include names: a glob's matches, sorted, or the path itself.

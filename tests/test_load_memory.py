@@ -7,8 +7,9 @@ from __future__ import annotations
 import gc
 from pathlib import Path
 
-from nglint.load import Loader
+from nglint.load import Loader, ParsedFile
 from nglint.source import Statement
+from nglint.tree import Node, Tree
 
 SITE = ("server {{\n    listen 80;\n    server_name s{0}.example.com;\n"
         "    location / {{ deny all; include snippets/proxy.conf; }}\n}}\n")
@@ -42,3 +43,23 @@ def test_statements_are_columns(tmp_path: Path) -> None:
     header = next(n for n in tree.nodes if n.directive == "proxy_set_header")
     assert [t.value for t in header.statement.args] == ["Host", "$host"]  # type: ignore
     assert header.statement.skip  # type: ignore[union-attr]  # the comment between
+
+
+def test_payload_freed_after_expansion(tmp_path: Path) -> None:
+    main = _tree(tmp_path)
+    loader = Loader(str(tmp_path))
+    alive: list[int] = []  # payload statements alive when each site file is expanded
+    expand = loader._expand
+
+    def counting(tree: Tree, file: ParsedFile, parent: Node, via: Node | None,
+                 chain: list[str]) -> None:
+        if "conf.d" in file.source.path:
+            alive.append(sum(len(p.ast) for p in loader.cache.values()
+                             if "conf.d" in p.source.path))
+        expand(tree, file, parent, via, chain)
+
+    loader._expand = counting  # type: ignore[method-assign]
+    tree = loader.load(str(main))
+    # each site file's payload is freed once expanded: one alive at a time
+    assert alive == [1, 1, 1]
+    assert len([n for n in tree.nodes if n.directive == "proxy_http_version"]) == 3
