@@ -59,7 +59,7 @@ class Tokens:
     def __init__(self) -> None:
         self.values: list[str] = []
         self.lines: list[int] = []
-        self.quoted: list[bool] = []
+        self.quoted = bytearray()  # 1 for a quoted token: a byte each, not a pointer
         # 32-bit offsets: a file is at most MAX_FILE_BYTES (16 MiB) + 1 long (reader)
         self.starts = array("i")
         self.ends = array("i")
@@ -69,11 +69,12 @@ class Tokens:
         return len(self.values)
 
     def __getitem__(self, index: int) -> Token:
-        return Token(self.values[index], self.lines[index], self.quoted[index],
+        return Token(self.values[index], self.lines[index], self.quoted[index] == 1,
                      self.starts[index], self.ends[index])
 
     def __iter__(self) -> Iterator[Token]:
-        return map(Token, self.values, self.lines, self.quoted, self.starts, self.ends)
+        return map(Token, self.values, self.lines, map(bool, self.quoted), self.starts,
+                   self.ends)
 
     def add(self, value: str, line: int, quoted: bool, start: int, end: int) -> None:
         self.values.append(value)
@@ -84,7 +85,7 @@ class Tokens:
 
     def for_crossplane(self) -> Iterator[tuple[str, int, bool]]:
         """The (value, line, quoted) stream crossplane's parser reads."""
-        return zip(self.values, self.lines, self.quoted, strict=True)
+        return zip(self.values, self.lines, map(bool, self.quoted), strict=True)
 
     def statement(self, index: int) -> Statement:
         """The file's statement number ``index`` (in the order of their first tokens),
@@ -384,9 +385,9 @@ def _fast_tokens(text: str) -> Tokens | None:
     # every character consumed, but the trailing blanks: nothing was skipped
     if depth != 0 or position != len(text.rstrip()):
         return None
-    flags = tokens.quoted = [False] * len(tokens.values)
+    flags = tokens.quoted = bytearray(len(tokens.values))
     for index in quoted_at:
-        flags[index] = True
+        flags[index] = 1
     if not text.isascii():  # undecodable bytes: as crossplane sees them (rare)
         tokens.values = [_clean(value) for value in tokens.values]
     return tokens
