@@ -202,6 +202,8 @@ class Loader:
         self._globs: dict[str, list[str]] = {}
         self._reported: set[tuple[str, str, str, int | None]] = set()
         self._budget = MAX_NODES
+        # one list per distinct argument list of a load (``_expand``)
+        self._args: dict[tuple[str, ...], list[str]] = {}
 
     def _realpath(self, path: str) -> str:
         real = self._reals.get(path)
@@ -283,6 +285,7 @@ class Loader:
             if not self._kept(parsed):
                 parsed.ast.clear()
         self.cache.clear()
+        self._args.clear()
 
     def _kept(self, parsed: ParsedFile) -> bool:
         """Whether a ``--fix`` overlay keeps this parse for its next round."""
@@ -321,8 +324,15 @@ class Loader:
                 span = span_list[index] if span_list is not None else None
                 directive = item["directive"]
                 line = lines[span.first] if span is not None else item["line"]
-                # the args list is shared with crossplane's payload: nodes never change it
-                node = Node(directive, item["args"], line, source,
+                # nodes never change their args: one exact-size list per distinct list
+                # (a tree repeats ``deny all``, ``proxy_set_header Host $host``...), not
+                # crossplane's, which grew by appends
+                args = item["args"]
+                key = tuple(args)
+                shared = self._args.get(key)
+                if shared is None:
+                    shared = self._args[key] = list(args)
+                node = Node(directive, shared, line, source,
                             span.index if span is not None else None, block, via=via)
                 if directive == COMMENT:
                     node.comment = item["comment"]

@@ -45,6 +45,20 @@ def test_statements_are_columns(tmp_path: Path) -> None:
     assert header.statement.skip  # type: ignore[union-attr]  # the comment between
 
 
+def test_equal_args_share_one_exact_list(tmp_path: Path) -> None:
+    tree = Loader(str(tmp_path)).load(str(_tree(tmp_path)))
+    denies = [n for n in tree.nodes if n.directive == "deny"]
+    assert len(denies) == 3 and all(n.args is denies[0].args for n in denies)
+    assert denies[0].args == ["all"]
+    names = [n.args for n in tree.nodes if n.directive == "server_name"]
+    assert len({id(args) for args in names}) == 3  # distinct lists stay distinct
+    # the snippet included three times: its nodes are equal at every site
+    hosts = [n for n in tree.nodes if n.directive == "proxy_set_header"]
+    assert len(hosts) == 3 and len({id(n.args) for n in hosts}) == 1
+    assert len({n.statement for n in hosts}) == 1
+    assert tree.sites(hosts[0]) == hosts
+
+
 def test_payload_freed_after_expansion(tmp_path: Path) -> None:
     main = _tree(tmp_path)
     loader = Loader(str(tmp_path))
