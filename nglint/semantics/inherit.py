@@ -90,7 +90,7 @@ MODEL_CHANGES: tuple[Version, ...] = (JOINED_HEADERS, ADD_HEADER_INHERIT, HTTP_1
                                       TLS10_OFF_DEFAULT)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Value:
     """A directive's arguments in force and where they were set (None: nginx default)."""
 
