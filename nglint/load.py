@@ -27,7 +27,6 @@ from nglint.tree import COMMENT, Node, Problem, Tree
 CONTEXTS = ("main", "http", "server", "location")
 MAX_INCLUDE_DEPTH = 32
 MAX_NODES = 2_000_000
-KEEP_PARSED_BYTES = 16 * 1024
 TEMPLATE_MARKERS = ("{{", "}}", "{%", "%}", "<%", "%>")
 # an opening and a closing marker on one line: "}}" alone is two closing braces
 _MAY_HOLD_PLACEHOLDER = re.compile(r"\{\{|\{%|<%")
@@ -40,6 +39,11 @@ class ParsedFile:
     ast: list[dict] = field(default_factory=list)
     statements: list[Statement] | None = None  # None when spans did not align
     error: Problem | None = None
+    # the loader frees ``ast`` and ``statements`` once the file is expanded (``spent``),
+    # and parses its tokens again if it is included again; from then on it is ``shared``
+    # (kept until the load ends: a snippet included by every server)
+    spent: bool = False
+    shared: bool = False
 
 
 def _template_hint(text: str) -> str:
@@ -83,8 +87,7 @@ def parse_file(source: SourceFile) -> ParsedFile:
                                "nginx reads it as part of the first directive", path, 1)
         return parsed
     try:
-        tokens = tokenize(source)
-        tree = statements(source)
+        tokenize(source)
     except NginxSyntaxError as error:
         parsed.error = Problem("syntax", error.message + _template_hint(source.text), path,
                                error.line)
@@ -92,6 +95,21 @@ def parse_file(source: SourceFile) -> ParsedFile:
     except NgxParserBaseException as error:
         parsed.error = Problem("syntax", error.strerror + _template_hint(source.text), path,
                                error.lineno)
+        return parsed
+    return parse_tokens(parsed)
+
+
+def parse_tokens(parsed: ParsedFile) -> ParsedFile:
+    """Group and parse the tokens ``parse_file`` read into ``parsed`` (again, for a
+    file the loader freed, ``ParsedFile.spent``)."""
+    source = parsed.source
+    path = source.path
+    tokens = source.tokens
+    try:
+        tree = statements(source)
+    except NginxSyntaxError as error:
+        parsed.error = Problem("syntax", error.message + _template_hint(source.text), path,
+                               error.line)
         return parsed
     payload = _parse_with_initial_tokens(
         tokens.for_crossplane(), path, os.path.dirname(path), catch_errors=True, single=True,
@@ -184,6 +202,8 @@ class Loader:
         self._globs: dict[str, list[str]] = {}
         self._reported: set[tuple[str, str, str, int | None]] = set()
         self._budget = MAX_NODES
+        # one list per distinct argument list of a load (``_expand``)
+        self._args: dict[tuple[str, ...], list[str]] = {}
 
     def _realpath(self, path: str) -> str:
         real = self._reals.get(path)
@@ -265,6 +285,7 @@ class Loader:
             if not self._kept(parsed):
                 parsed.ast.clear()
         self.cache.clear()
+        self._args.clear()
 
     def _kept(self, parsed: ParsedFile) -> bool:
         """Whether a ``--fix`` overlay keeps this parse for its next round."""
@@ -281,6 +302,13 @@ class Loader:
                 tree.problems.append(file.error)
             tree.broken_files.add(real)
             return
+        cached = self.cache.get(real)
+        if cached is not None and cached.spent:  # included again: its tokens parsed again
+            again = parse_tokens(ParsedFile(cached.source))
+            cached.ast, cached.statements, cached.error = again.ast, again.statements, \
+                again.error
+            cached.spent, cached.shared = False, True
+            file = ParsedFile(file.source, cached.ast, cached.statements, cached.error)
         spans = file.statements
         source = file.source
         lines = source.tokens.lines
@@ -296,8 +324,16 @@ class Loader:
                 span = span_list[index] if span_list is not None else None
                 directive = item["directive"]
                 line = lines[span.first] if span is not None else item["line"]
-                # the args list is shared with crossplane's payload: nodes never change it
-                node = Node(directive, item["args"], line, source, span, block, via=via)
+                # nodes never change their args: one exact-size list per distinct list
+                # (a tree repeats ``deny all``, ``proxy_set_header Host $host``...), not
+                # crossplane's, which grew by appends
+                args = item["args"]
+                key = tuple(args)
+                shared = self._args.get(key)
+                if shared is None:
+                    shared = self._args[key] = list(args)
+                node = Node(directive, shared, line, source,
+                            span.index if span is not None else None, block, via=via)
                 if directive == COMMENT:
                     node.comment = item["comment"]
                 node.position = len(children)  # Node.add_child, inlined: once per node
@@ -308,14 +344,14 @@ class Loader:
                     work.append((inner, span.children if span else None, node))
                 elif directive == "include" and len(item["args"]) == 1:
                     self._include(tree, node, block, chain)
-        if len(file.source.text) > KEEP_PARSED_BYTES:
-            # a large file is rarely included twice: free its payload now (emptied in
-            # place, as ``_release`` does), and parse it again on the rare second include
-            # (peak memory stays near crossplane's own)
-            cached = self.cache.get(real)
-            if cached is not None and cached.ast is file.ast and not self._kept(cached):
-                del self.cache[real]
-                cached.ast.clear()
+        if cached is not None and cached.ast is file.ast and not cached.shared \
+                and not self._kept(cached):
+            # most files are included once: free the payload now (emptied in place, as
+            # ``_release`` does) and parse the tokens again on a second include, so that
+            # no more than one file's payload is alive at a time (peak memory)
+            cached.ast.clear()
+            cached.statements = None
+            cached.spent = True
 
     def _matches(self, pattern: str) -> list[str]:
         """The files an include names: a glob's matches, sorted, or the path itself.

@@ -56,25 +56,27 @@ class Tokens:
     ``Token`` on demand.
     """
 
-    __slots__ = ("ends", "lines", "quoted", "starts", "values")
+    __slots__ = ("ends", "lines", "quoted", "spans", "starts", "values")
 
     def __init__(self) -> None:
         self.values: list[str] = []
         self.lines: list[int] = []
-        self.quoted: list[bool] = []
+        self.quoted = bytearray()  # 1 for a quoted token: a byte each, not a pointer
         # 32-bit offsets: a file is at most MAX_FILE_BYTES (16 MiB) + 1 long (reader)
         self.starts = array("i")
         self.ends = array("i")
+        self.spans: Spans | None = None  # the file's statements (``statements``)
 
     def __len__(self) -> int:
         return len(self.values)
 
     def __getitem__(self, index: int) -> Token:
-        return Token(self.values[index], self.lines[index], self.quoted[index],
+        return Token(self.values[index], self.lines[index], self.quoted[index] == 1,
                      self.starts[index], self.ends[index])
 
     def __iter__(self) -> Iterator[Token]:
-        return map(Token, self.values, self.lines, self.quoted, self.starts, self.ends)
+        return map(Token, self.values, self.lines, map(bool, self.quoted), self.starts,
+                   self.ends)
 
     def add(self, value: str, line: int, quoted: bool, start: int, end: int) -> None:
         self.values.append(value)
@@ -85,16 +87,49 @@ class Tokens:
 
     def for_crossplane(self) -> Iterator[tuple[str, int, bool]]:
         """The (value, line, quoted) stream crossplane's parser reads."""
-        return zip(self.values, self.lines, self.quoted, strict=True)
+        return zip(self.values, self.lines, map(bool, self.quoted), strict=True)
+
+    def statement(self, index: int) -> Statement:
+        """The file's statement number ``index`` (in the order of their first tokens),
+        built from the columns of ``spans``."""
+        spans = self.spans
+        assert spans is not None
+        statement = Statement(self, spans.first[index], spans.stop[index])
+        statement.closing = spans.closing[index]
+        statement.skip = spans.skip.get(index)
+        statement.index = index
+        return statement
+
+
+class Spans:
+    """A file's statements, stored column-wise: token indices of each one's directive,
+    terminator and closing brace, and the comments written between its arguments.
+
+    A tree keeps one statement per directive for reports and fixes; an object with two
+    int objects and a children list per statement was a fifth of the memory of a run.
+    ``Tokens.statement`` gives a ``Statement`` on demand.
+    """
+
+    __slots__ = ("closing", "first", "skip", "stop")
+
+    def __init__(self, made: list[Statement]) -> None:
+        self.first = array("i", [statement.first for statement in made])
+        self.stop = array("i", [statement.stop for statement in made])
+        self.closing = array("i", [statement.closing for statement in made])
+        self.skip = {index: statement.skip for index, statement in enumerate(made)
+                     if statement.skip is not None}
 
 
 class Statement:
     """One statement as written: directive, arguments and terminator tokens.
 
     Holds token indices, not tokens (see ``Tokens``); the properties give ``Token``s.
+    ``statements`` builds them with their ``children`` to group a file; a tree keeps
+    only their columns (``Spans``), and ``Tokens.statement`` builds one again (without
+    children): two are equal when they are the same statement of the same tokens.
     """
 
-    __slots__ = ("children", "closing", "first", "skip", "stop", "tokens")
+    __slots__ = ("children", "closing", "first", "index", "skip", "stop", "tokens")
 
     def __init__(self, tokens: Tokens, first: int, stop: int = -1) -> None:
         self.tokens = tokens
@@ -103,6 +138,14 @@ class Statement:
         self.closing = -1  # the '}' closing a block
         self.skip: frozenset[int] | None = None  # comments written between arguments
         self.children: list[Statement] | tuple[()] = ()
+        self.index = -1  # its number in the file's ``Spans``
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Statement) and other.tokens is self.tokens \
+            and other.first == self.first
+
+    def __hash__(self) -> int:
+        return hash((id(self.tokens), self.first))
 
     @property
     def directive(self) -> Token:
@@ -318,12 +361,12 @@ def _fast_tokens(text: str) -> Tokens | None:
     # variables and values thousands of times; crossplane's payload shares them)
     tokens.values = values = [intern(word) if word else special or comment
                               for _blanks, comment, special, _quoted, word in found]
-    flags = tokens.quoted = [False] * len(values)
+    flags = tokens.quoted = bytearray(len(values))  # a byte a token
     for index in quoted_at:
         quoted = found[index][3]
         inner = quoted[1:-1]
         values[index] = _unescape_quoted(inner, quoted[0]) if "\\" in inner else inner
-        flags[index] = True
+        flags[index] = 1
     if "\r" in text:  # a comment is its text without the CR of a CRLF line end
         for index in [i for i, match in enumerate(found) if match[1].endswith("\r")]:
             values[index] = found[index][1][:-1]
@@ -410,6 +453,14 @@ def statements(source: SourceFile) -> list[Statement]:
     """
     tokens = source.tokens
     values, lines, quoted = tokens.values, tokens.lines, tokens.quoted
+    made: list[Statement] = []  # in the order of their first tokens (``Spans``)
+
+    def new(first: int) -> Statement:
+        statement = Statement(tokens, first)
+        statement.index = len(made)
+        made.append(statement)
+        return statement
+
     root: list[Statement] = []
     stack: list[list[Statement]] = [root]
     open_blocks: list[Statement] = []
@@ -427,11 +478,11 @@ def statements(source: SourceFile) -> list[Statement]:
                 stack.pop()
                 continue
             if value[0] == "#":
-                stack[-1].append(Statement(tokens, first))
+                stack[-1].append(new(first))
                 continue
             if value == "{" or value == ";":
                 raise NginxSyntaxError(f'unexpected "{value}"', lines[first])
-        statement = Statement(tokens, first)
+        statement = new(first)
         comments: list[Statement] = []
         stop = -1
         while index < count:
@@ -443,7 +494,7 @@ def statements(source: SourceFile) -> list[Statement]:
                     stop = at
                     break
                 if arg_value[0] == "#":
-                    comments.append(Statement(tokens, at))
+                    comments.append(new(at))
         if stop < 0:
             raise NginxSyntaxError('unexpected end of file, expecting ";" or "}"',
                                    lines[first])
@@ -466,4 +517,5 @@ def statements(source: SourceFile) -> list[Statement]:
     if open_blocks:
         line = open_blocks[-1].directive.line
         raise NginxSyntaxError('unexpected end of file, expecting "}"', line)
+    tokens.spans = Spans(made)
     return root

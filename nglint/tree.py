@@ -35,7 +35,7 @@ class Node:
         "parent",
         "position",
         "source",
-        "statement",
+        "span",
         "via",
     )
 
@@ -45,7 +45,7 @@ class Node:
         args: list[str],
         line: int,
         source: SourceFile | None,
-        statement: Statement | None,
+        span: int | None,
         parent: Node | None,
         children: list[Node] | None = None,
         via: Node | None = None,
@@ -55,7 +55,9 @@ class Node:
         self.args = args
         self.line = line
         self.source = source  # None for the synthetic blocks around a fragment
-        self.statement = statement  # exact spans; None when they could not be aligned
+        # its statement's number in ``source.tokens.spans`` (exact spans, ``statement``);
+        # None when they could not be aligned
+        self.span = span
         self.parent = parent
         self.children = children  # None unless the directive has a block
         self.via = via  # the include directive that brought this node's file in
@@ -70,6 +72,15 @@ class Node:
 
     def __repr__(self) -> str:
         return f"<Node {self.directive} {' '.join(self.args)!r} {self.path}:{self.line}>"
+
+    @property
+    def statement(self) -> Statement | None:
+        """The statement as written, with its tokens' exact spans (built on each call:
+        a tree keeps only the columns of ``Spans``); None for a synthetic node or when
+        the spans could not be aligned."""
+        if self.span is None or self.source is None:
+            return None
+        return self.source.tokens.statement(self.span)
 
     @property
     def path(self) -> str | None:
@@ -223,7 +234,7 @@ class Tree:
             return [node]  # its file is included once (the usual case: nothing indexed)
         index = self.memo("sites", lambda: _by_statement(
             [n for n in self.nodes if n.source is not None and n.source.path in repeated]))
-        return index.get(id(node.statement), [node])
+        return index.get(node.statement, [node])
 
     @property
     def nodes(self) -> list[Node]:
@@ -300,9 +311,10 @@ class Tree:
         return self._scope
 
 
-def _by_statement(nodes: list[Node]) -> dict[int, list[Node]]:
-    index: dict[int, list[Node]] = {}
+def _by_statement(nodes: list[Node]) -> dict[Statement, list[Node]]:
+    index: dict[Statement, list[Node]] = {}
     for node in nodes:
-        if node.statement is not None:
-            index.setdefault(id(node.statement), []).append(node)
+        statement = node.statement
+        if statement is not None:
+            index.setdefault(statement, []).append(node)
     return index

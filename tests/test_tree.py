@@ -317,7 +317,7 @@ def test_payload_released_and_files_shared_across_sites(tmp_path: Path) -> None:
     first = loader.load(str(tmp_path / "nginx.conf"))
     assert loader.cache == {}
     sites = [n for n in first.nodes if n.directive == "proxy_http_version"]
-    assert len(sites) == 2 and sites[0].statement is sites[1].statement
+    assert len(sites) == 2 and sites[0].statement == sites[1].statement
     assert first.sites(sites[0]) == sites
     again = loader.load(str(tmp_path / "nginx.conf"))
     assert _shape(again.root) == _shape(first.root)

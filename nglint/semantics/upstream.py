@@ -103,10 +103,16 @@ class Header:
         return f"{self.node.path}:{self.node.line}"
 
 
-# lowercase name -> (name, value) of the defaults no version changed
-_UNVERSIONED_DEFAULTS = {name.lower(): (name, value) for name, value in
+# lowercase name -> the default no version changed (one object each: every proxying
+# block's list holds them)
+_UNVERSIONED_DEFAULTS = {name.lower(): Header(name, value, None) for name, value in
                          (*_BODY_HEADERS, ("TE", ""), ("Keep-Alive", ""), ("Expect", ""),
                           ("Upgrade", ""))}
+_CONNECTION_CLOSE = Header("Connection", "close", None)
+_CONNECTION_BLANK = Header("Connection", "", None)
+_HOST_BLANK = Header("Host", "", None)
+_HOST_PROXY_HOST = Header("Host", "$proxy_host", None)
+_PROXY_CONNECTION_BLANK = Header("Proxy-Connection", "", None)
 
 
 def _default(name: str, version: Version) -> Header | None:
@@ -116,24 +122,18 @@ def _default(name: str, version: Version) -> Header | None:
     Host, Proxy-Connection): a rule that asks for ``Upgrade`` then does not depend on
     the version, and runs once over a range."""
     if name in _UNVERSIONED_DEFAULTS:
-        return Header(*_UNVERSIONED_DEFAULTS[name], None)
+        return _UNVERSIONED_DEFAULTS[name]
     if name == "connection":
-        return Header("Connection", "close" if version < HTTP_1_1_DEFAULT else "", None)
+        return _CONNECTION_CLOSE if version < HTTP_1_1_DEFAULT else _CONNECTION_BLANK
     if name == "host":
-        return Header("Host", "" if version >= HOST_SEPARATE else "$proxy_host", None)
+        return _HOST_BLANK if version >= HOST_SEPARATE else _HOST_PROXY_HOST
     if name == "proxy-connection" and version >= PROXY_CONNECTION_DEFAULT:
-        return Header("Proxy-Connection", "", None)
+        return _PROXY_CONNECTION_BLANK
     return None
 
 
 # the order nginx's list has its defaults in (ngx_http_proxy_headers)
 _DEFAULT_ORDER = ("host", "connection", "proxy-connection", *_UNVERSIONED_DEFAULTS)
-
-
-def _defaults(version: Version) -> list[tuple[str, str]]:
-    """Every default entry at ``version``, in nginx's order (name, value)."""
-    return [(found.name, found.value) for found in
-            (_default(name, version) for name in _DEFAULT_ORDER) if found is not None]
 
 
 def proxy_headers(model: Model, block: Node) -> list[Header]:
@@ -150,8 +150,8 @@ def proxy_headers(model: Model, block: Node) -> list[Header]:
             continue
         configured.append(Header(name, text, value.node))
     names = {header.name.lower() for header in configured}
-    defaults = [Header(name, text, None) for name, text in _defaults(model.version)
-                if name.lower() not in names]
+    defaults = [found for found in (_default(name, model.version) for name in _DEFAULT_ORDER)
+                if found is not None and found.name.lower() not in names]
     return configured + defaults
 
 

@@ -1,0 +1,79 @@
+"""What a loaded tree keeps, counted in objects (peak memory, issue 19): statements as
+columns, one list per distinct argument list, and no file's payload alive after its
+expansion."""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+
+from nglint.load import Loader, ParsedFile
+from nglint.source import Statement
+from nglint.tree import Node, Tree
+
+SITE = ("server {{\n    listen 80;\n    server_name s{0}.example.com;\n"
+        "    location / {{ deny all; include snippets/proxy.conf; }}\n}}\n")
+
+
+def _tree(tmp_path: Path, files: int = 3) -> Path:
+    (tmp_path / "conf.d").mkdir()
+    (tmp_path / "snippets").mkdir()
+    (tmp_path / "snippets" / "proxy.conf").write_text(
+        "proxy_set_header Host # the client's\n    $host;\nproxy_http_version 1.1;\n")
+    for index in range(files):
+        (tmp_path / "conf.d" / f"s{index}.conf").write_text(SITE.format(index))
+    main = tmp_path / "nginx.conf"
+    main.write_text("events {}\nhttp {\n    include conf.d/*.conf;\n}\n")
+    return main
+
+
+def _live(kind: type) -> int:
+    gc.collect()
+    return sum(1 for found in gc.get_objects() if type(found) is kind)
+
+
+def test_statements_are_columns(tmp_path: Path) -> None:
+    before = _live(Statement)
+    tree = Loader(str(tmp_path)).load(str(_tree(tmp_path)))
+    assert _live(Statement) == before  # none kept: built on demand from ``Spans``
+    server = tree.servers[0]
+    statement = server.statement
+    assert statement is not None and statement.directive.value == "server"
+    assert statement.close is not None and statement.close.value == "}"
+    header = next(n for n in tree.nodes if n.directive == "proxy_set_header")
+    assert [t.value for t in header.statement.args] == ["Host", "$host"]  # type: ignore
+    assert header.statement.skip  # type: ignore[union-attr]  # the comment between
+
+
+def test_equal_args_share_one_exact_list(tmp_path: Path) -> None:
+    tree = Loader(str(tmp_path)).load(str(_tree(tmp_path)))
+    denies = [n for n in tree.nodes if n.directive == "deny"]
+    assert len(denies) == 3 and all(n.args is denies[0].args for n in denies)
+    assert denies[0].args == ["all"]
+    names = [n.args for n in tree.nodes if n.directive == "server_name"]
+    assert len({id(args) for args in names}) == 3  # distinct lists stay distinct
+    # the snippet included three times: its nodes are equal at every site
+    hosts = [n for n in tree.nodes if n.directive == "proxy_set_header"]
+    assert len(hosts) == 3 and len({id(n.args) for n in hosts}) == 1
+    assert len({n.statement for n in hosts}) == 1
+    assert tree.sites(hosts[0]) == hosts
+
+
+def test_payload_freed_after_expansion(tmp_path: Path) -> None:
+    main = _tree(tmp_path)
+    loader = Loader(str(tmp_path))
+    alive: list[int] = []  # payload statements alive when each site file is expanded
+    expand = loader._expand
+
+    def counting(tree: Tree, file: ParsedFile, parent: Node, via: Node | None,
+                 chain: list[str]) -> None:
+        if "conf.d" in file.source.path:
+            alive.append(sum(len(p.ast) for p in loader.cache.values()
+                             if "conf.d" in p.source.path))
+        expand(tree, file, parent, via, chain)
+
+    loader._expand = counting  # type: ignore[method-assign]
+    tree = loader.load(str(main))
+    # each site file's payload is freed once expanded: one alive at a time
+    assert alive == [1, 1, 1]
+    assert len([n for n in tree.nodes if n.directive == "proxy_http_version"]) == 3
