@@ -337,6 +337,8 @@ def _ordinary(tree: Tree, rules: Sequence[Rule], analysis: Analysis,
     in scope when ``servers`` is given (see ``lint``)."""
     found = []
     for rule in rules:
+        if not rule.triggered(tree):  # the whole tree, even when the rules see a scope
+            continue  # cannot report here (its TRIGGERS): not imported, not run
         for finding in _run(rule, analysis):
             if servers is None or _in_scope(finding.node, servers):
                 found.append(finding)
@@ -385,8 +387,10 @@ def lint(trees: Sequence[Tree], rules: Iterable[Rule], options: Options,
         if progress is not None:
             progress()
     kept = {f.key: f for f in suppressions.filter(findings.values())}
-    for analysis, servers in zip(analyses, scopes, strict=True):
+    for tree, analysis, servers in zip(trees, analyses, scopes, strict=True):
         for rule in late:
+            if not rule.triggered(tree):
+                continue
             for finding in _run(rule, analysis):
                 if servers is None or _in_scope(finding.node, servers):
                     kept.setdefault(finding.key, finding)

@@ -37,7 +37,10 @@ selection names it: its code, name, a code prefix, its family or ``ALL``; a
 hardening preference such as ``server_tokens`` that would otherwise flag nearly
 every configuration), ``WHOLE_TREE`` (a finding of the rule in one server may
 count what every server of the tree does: a ``--fix`` round after the first then
-re-checks whole trees, ``nglint.scope``).
+re-checks whole trees, ``nglint.scope``), ``TRIGGERS`` (directive names: the rule
+cannot report on a tree that holds none of them, so the engine neither imports nor
+runs it there, ``Rule.triggered``; ``tests/test_triggers.py`` checks each name
+against the rule's fixtures and the findings against a run that ignores them).
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ from nglint.findings import Severity
 
 if TYPE_CHECKING:
     from nglint.engine import Context, Report
+    from nglint.tree import Tree
 
 PACKAGE = "nglint.rules"
 
@@ -81,6 +85,7 @@ class Rule:
     security_severity: float | None = None
     opt_in: bool = False
     whole_tree: bool = False  # WHOLE_TREE (see the module doc)
+    triggers: frozenset[str] | None = None  # TRIGGERS (see the module doc); None: any tree
     module: str = ""  # the module's name in the package (``if_is_evil``)
 
     @property
@@ -96,6 +101,11 @@ class Rule:
         if self.loaded_check is not None:
             return self.loaded_check
         return _module(self).check  # type: ignore[no-any-return]
+
+    def triggered(self, tree: Tree) -> bool:
+        """Whether the rule may report on ``tree``: it has no ``TRIGGERS``, or the tree
+        holds a directive of one of their names (the tree's index by name)."""
+        return self.triggers is None or any(tree.named(name) for name in self.triggers)
 
     @property
     def family(self) -> str:
@@ -134,6 +144,8 @@ def metadata(module: Any) -> dict[str, Any]:
         "security_severity": getattr(module, "SECURITY_SEVERITY", None),
         "opt_in": bool(getattr(module, "OPT_IN", False)),
         "whole_tree": bool(getattr(module, "WHOLE_TREE", False)),
+        "triggers": (sorted(module.TRIGGERS) if getattr(module, "TRIGGERS", None) is not None
+                     else None),
     }
 
 
@@ -146,7 +158,8 @@ def _rule(entry: dict[str, Any], module: Any = None) -> Rule:
         options=dict(entry["options"]), option_kinds=dict(entry["option_kinds"]),
         sees_suppressions=entry["sees_suppressions"],
         security_severity=entry["security_severity"], opt_in=entry["opt_in"],
-        whole_tree=entry.get("whole_tree", False), module=entry["module"])
+        whole_tree=entry.get("whole_tree", False), module=entry["module"],
+        triggers=None if entry.get("triggers") is None else frozenset(entry["triggers"]))
 
 
 def _module(rule: Rule) -> Any:
@@ -164,7 +177,8 @@ def _rule_entry(rule: Rule) -> dict[str, Any]:
             "options": rule.options, "option_kinds": rule.option_kinds,
             "sees_suppressions": rule.sees_suppressions,
             "security_severity": rule.security_severity, "opt_in": rule.opt_in,
-            "whole_tree": rule.whole_tree}
+            "whole_tree": rule.whole_tree,
+            "triggers": None if rule.triggers is None else sorted(rule.triggers)}
 
 
 def module_names() -> list[str]:

@@ -69,6 +69,7 @@ CODE = "NG210"
 NAME = "alias-traversal"
 SEVERITY = "error"
 FIXABLE = False
+TRIGGERS = frozenset({"alias"})  # reads only alias directives
 SECURITY_SEVERITY = 7.5
 
 CAPTURE = re.compile(r"\$(?:\{(\w+)\}|(\w+))")

@@ -63,6 +63,7 @@ CODE = "NG204"
 NAME = "resolver-public-dns"
 SEVERITY = "warning"
 FIXABLE = False
+TRIGGERS = frozenset({"resolver"})  # a finding needs a resolver directive in force
 SECURITY_SEVERITY = 4.8
 
 WELL_KNOWN = {
