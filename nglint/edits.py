@@ -15,6 +15,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from itertools import pairwise
 
 import crossplane
@@ -71,14 +72,20 @@ class Edits(list[Edit]):
 
 
 def render(directive: str, args: Sequence[str]) -> str:
-    """One statement as nginx text, quoted where needed."""
+    """One statement as nginx text, quoted where needed (crossplane's builder)."""
+    return _render(directive, tuple(args))
+
+
+@lru_cache(maxsize=4096)
+def _render(directive: str, args: tuple[str, ...]) -> str:
+    # a tree's fixes write the same few statements hundreds of times
     return crossplane.build([{"directive": directive, "args": list(args)}]).strip()
 
 
 def _source(node: Node) -> SourceFile:
     if node.source is None:
         raise EditError("the block is implied by the fragment's context, not written")
-    if node.statement is None:
+    if not node.spanned:
         raise EditError(f"{node.path}: token spans do not align with crossplane's tree; "
                         "not editing this file")
     return node.source
@@ -118,12 +125,12 @@ def _own(block: Node) -> Iterator[Node]:
     callers that want the first one stop there."""
     return (child for child in block.children or ()
             if child.source is block.source and child.via is block.via
-            and child.statement is not None and not child.is_comment)
+            and child.spanned and not child.is_comment)
 
 
 def opens_line(node: Node) -> bool:
     """Nothing but blanks before the statement on its line."""
-    return node.statement is not None and node.source is not None and _starts_line(
+    return node.spanned and node.source is not None and _starts_line(
         node.source.text, node.statement.start)
 
 
@@ -180,9 +187,9 @@ def _insertion_point(block: Node, after: Node | None, first: bool) -> tuple[Sour
     if anchor is None and not first:  # the last own statement (an http block may hold
         anchor = next((child for child in reversed(block.children or ())  # thousands)
                        if child.source is block.source and child.via is block.via
-                       and child.statement is not None and not child.is_comment), None)
+                       and child.spanned and not child.is_comment), None)
     if anchor is not None:
-        if anchor.source is not source or anchor.statement is None:
+        if anchor.source is not source or not anchor.spanned:
             raise EditError("the anchor statement is in another file")
         offset, new_line = _after(source, anchor.statement.end)
     else:
@@ -293,7 +300,7 @@ def insert_arg(node: Node, index: int, value: str) -> Edit:
 
 def statement_text(node: Node) -> str:
     """A statement as its author wrote it, when it is on one line; else rendered."""
-    if node.source is not None and node.statement is not None:
+    if node.source is not None and node.spanned:
         span = node.statement
         end = (span.terminator or (span.args[-1] if span.args else span.directive)).end
         written = node.source.text[span.start:end]

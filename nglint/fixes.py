@@ -47,7 +47,7 @@ def _commented_out(block: Node, directive: str) -> Node | None:
     pattern = re.compile(r"#\s*" + re.escape(directive) + r"\s")
     return next((child for child in block.children or () if child.is_comment
                  and child.source is block.source and child.via is block.via
-                 and child.statement is not None and child.statement.args == []
+                 and child.spanned and child.statement.args == []
                  and pattern.match(child.statement.directive.value)
                  and opens_line(child)), None)
 
@@ -128,8 +128,8 @@ def set_proxy_header(model: Model, block: Node, name: str, value: str,
             if len(node.args) < 2:
                 raise EditError(f"proxy_set_header {name} has no value (NG008)")
             return [replace_arg(node, 1, value)]
-        written = [n for n in own if n in own_statements(block)]
-        anchor = written[-1] if written else None
+        written = {id(n) for n in own_statements(block)}
+        anchor = next((n for n in reversed(own) if id(n) in written), None)
         return [insert_statements(block, [render("proxy_set_header", [name, value])], anchor)]
     _check_copy_is_safe(model, block, name, tree)
     inherited = _inherited(model, block, name)
@@ -227,7 +227,22 @@ def ensure_map(tree: Tree, wanted: UpgradeMap) -> list[Edit]:
 
     The map goes at the top of ``http``; in a fragment read in http context (a
     sites-enabled file) whose http block is nginx.conf's, at the top of the file.
+    Worked out once per tree and map (every websocket fix of a tree asks for it).
+    Raises EditError where the map cannot go.
     """
+    def build() -> list[Edit] | str:
+        try:
+            return _ensure_map(tree, wanted)
+        except EditError as error:
+            return str(error)
+
+    found = tree.memo(f"ensure_map {wanted.header} {wanted.body!r}", build)
+    if isinstance(found, str):
+        raise EditError(found)
+    return list(found)
+
+
+def _ensure_map(tree: Tree, wanted: UpgradeMap) -> list[Edit]:
     if find_map(tree, wanted.variable) is not None:
         return []
     http = _http_block(tree)
@@ -239,7 +254,7 @@ def ensure_map(tree: Tree, wanted: UpgradeMap) -> list[Edit]:
                 and n.source is http.source and n.via is http.via]
         return [insert_block(http, wanted.header, wanted.body, first=not ours,
                              after=ours[-1] if ours else None)]
-    top = next((n for n in tree.walk() if n.source is not None and n.statement is not None
+    top = next((n for n in tree.walk() if n.source is not None and n.spanned
                 and not n.is_comment and n.parent is not None and n.parent.synthetic), None)
     if top is None or top.parent is None or top.parent.directive not in ("http", "server"):
         raise EditError("the fragment's top level is not in http: add the map to nginx.conf")
@@ -317,7 +332,7 @@ def move_into_http(node: Node, tree: Tree) -> list[Edit]:
     from several places, when ``http`` already defines the map's variable, and at
     the main level of a tree with a ``stream`` block (it may be meant for stream).
     """
-    if node.source is None or node.statement is None or not opens_line(node):
+    if node.source is None or not node.spanned or not opens_line(node):
         raise EditError("the statement does not start its own line")
     if len(tree.sites(node)) > 1:
         raise EditError(f"{node.path} is included from several places")
@@ -352,7 +367,7 @@ def _attached_comments(node: Node) -> list[Node]:
     attached: list[Node] = []
     line = node.line
     for comment in node.comments_before():
-        if comment.source is not node.source or comment.statement is None \
+        if comment.source is not node.source or not comment.spanned \
                 or comment.line != line - 1 or not opens_line(comment):
             break
         attached.append(comment)

@@ -76,7 +76,7 @@ def unclear_spans(tree: Tree) -> dict[str, list[tuple[int, int]]]:
         if source is None:
             continue
         block = node.parent
-        if block is not None and block.statement is not None and block.source is source:
+        if block is not None and block.spanned and block.source is source:
             spans.setdefault(source.realpath(), []).append(
                 (block.statement.start, block.statement.end))
         else:

@@ -175,7 +175,7 @@ class Changes:
                 if root is not None:
                     self.outside.add(entries.get(id(root), ""))
                 continue
-            if server.source is None or server.statement is None:
+            if server.source is None or not server.spanned:
                 self.whole = True
                 continue
             real = reals.get(id(server.source)) or server.source.realpath()
@@ -192,7 +192,7 @@ class Changes:
         defines_all: list[set[str]] = []
         by_file: dict[str, list[_Server]] = {}
         for node in tree.blocks("server"):
-            if node.source is None or node.statement is None:
+            if node.source is None or not node.spanned:
                 return None
             server, defines = _survey(node, reals[id(node.source)])
             surveyed.append(server)

@@ -59,7 +59,7 @@ class Suppression:
 
 
 def _alone_on_line(node: Node) -> bool:
-    if node.source is None or node.statement is None:
+    if node.source is None or not node.spanned:
         # no exact span: a comment sharing its line with the statement before it is inline
         siblings = node.parent.children if node.parent and node.parent.children else []
         return node.position == 0 or siblings[node.position - 1].line != node.line

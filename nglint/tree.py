@@ -83,6 +83,11 @@ class Node:
         return self.source.tokens.statement(self.span)
 
     @property
+    def spanned(self) -> bool:
+        """Whether ``statement`` is not None, without building it."""
+        return self.span is not None and self.source is not None
+
+    @property
     def path(self) -> str | None:
         return self.source.path if self.source else None
 
@@ -230,7 +235,7 @@ class Tree:
             return self._whole.sites(node)
         repeated = self.memo("repeated", lambda: {
             path for paths in self.expansions.values() if len(paths) > 1 for path in paths})
-        if node.statement is None or node.source is None or node.source.path not in repeated:
+        if not node.spanned or node.source is None or node.source.path not in repeated:
             return [node]  # its file is included once (the usual case: nothing indexed)
         index = self.memo("sites", lambda: _by_statement(
             [n for n in self.nodes if n.source is not None and n.source.path in repeated]))
