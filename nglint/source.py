@@ -21,8 +21,8 @@ from array import array
 from bisect import bisect_right
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from itertools import accumulate, repeat
-from operator import add, sub
+from itertools import accumulate, compress, repeat
+from operator import sub
 from sys import intern
 from typing import NamedTuple
 
@@ -266,23 +266,28 @@ def _clean(value: str) -> str:
     return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-# One token per match, in crossplane's terms: the blanks before it, then a comment (a
+# One token per match, in crossplane's terms, with the blanks before it: a comment (a
 # '#' where a token starts runs to the line end), a special character, a quoted string
 # (backslash pairs kept), or a word (backslash pairs kept; quotes and '#' inside a word
-# are plain).  The groups of all matches put end to end are the text itself (less
-# trailing blanks), which is how offsets are counted without asking each match.  Loops are
+# are plain).  No groups: findall then gives one string a match (a tuple of groups costs
+# twice the time), and the matches put end to end are the text itself (less trailing
+# blanks), which is how offsets are counted without asking each match.  Loops are
 # unrolled (``[^"\\]*(?:\\.[^"\\]*)*``, not ``(?:\\.|[^"\\])*``): Python's re keeps a
 # backtracking frame per repetition of a group, about 240 bytes a character, and a 10 MB
 # quoted string cost 2.4 GB; a repeated character class keeps none.
+_QUOTED = r"""(?:"[^"\\]*(?:\\[\s\S][^"\\]*)*"|'[^'\\]*(?:\\[\s\S][^'\\]*)*')"""
 _TOKEN = re.compile(r"""
-    (\s*)
+    \s*
     (?:
-        (\#[^\n]*)
-      | ([{};])
-      | ("[^"\\]*(?:\\[\s\S][^"\\]*)*"|'[^'\\]*(?:\\[\s\S][^'\\]*)*')
-      | ((?:[^\s{};\\]|\\[\s\S])[^\s{};\\]*(?:\\[\s\S][^\s{};\\]*)*)
+        \#[^\n]*
+      | [{};]
+      | """ + _QUOTED + r"""
+      | (?:[^\s{};\\]|\\[\s\S])[^\s{};\\]*(?:\\[\s\S][^\s{};\\]*)*
     )
 """, re.VERBOSE)
+# a token that opens with a quote is a quoted string when the quoted form matches it
+# whole; otherwise it is a word (the quote was never closed)
+_QUOTED_TOKEN = re.compile(_QUOTED)
 _TERMINATORS = frozenset({"{", ";", "}"})
 _ESCAPE = re.compile(r"\\[\s\S]")
 # what the fast path leaves to crossplane's own lexer: `${...}` (its own rule),
@@ -323,23 +328,23 @@ def _fast_tokens(text: str) -> Tokens | None:
     lexer must decide (unbalanced braces, a character no token starts with), after
     ``unterminated`` for a quote never closed.
 
-    Built a column at a time (list comprehensions and C-level ``map``/``accumulate``,
-    no Python statement per token): offsets are running sums of the matches' lengths,
-    lines running sums of their newlines."""
-    found = _TOKEN.findall(text)
-    # each match: (blanks, comment, special, quoted, word), one of the last four set
-    written = [comment or special or quoted or word
-               for _blanks, comment, special, quoted, word in found]
+    Built a column at a time (C-level ``map``/``accumulate``/``compress`` and a few
+    comprehensions, no Python statement per token): offsets are running sums of the
+    matches' lengths, lines running sums of their newlines."""
+    matches = _TOKEN.findall(text)
+    written = list(map(str.lstrip, matches))  # each token as written (\s is isspace)
     lengths = list(map(len, written))
-    ends = list(accumulate(map(add, [len(match[0]) for match in found], lengths)))
-    braces = [1 if special == "{" else -1 for _b, _c, special, _q, _w in found
-              if special and special != ";"]
+    ends = list(accumulate(map(len, matches)))
+    # the tokens that open with a quote or a '#' (few): quoted strings, comments, and
+    # words whose quote was never closed
+    marked = list(compress(range(len(written)), map(str.startswith, written,
+                                                    repeat(_MARKS))))
+    quoted_at = [i for i in marked if written[i][0] != "#"]
+    unclosed = next((i for i in quoted_at if not _QUOTED_TOKEN.fullmatch(written[i])), None)
+    braces = [1 if token == "{" else -1 for token in written if token == "{" or token == "}"]
     depths = list(accumulate(braces))
-    quotes = "'" in text or '"' in text
-    quoted_at = [i for i, match in enumerate(found) if match[3]] if quotes else []
-    # a word that opens with a quote is a quote never closed (the quoted form failed)
-    if quotes and sum(map(str.startswith, written, repeat(_QUOTES))) != len(quoted_at) \
-            and _unterminated_first(text, found, ends, lengths):
+    if unclosed is not None:
+        _unterminated_first(text, written, unclosed, ends[unclosed] - lengths[unclosed])
         return None
     if (ends[-1] if ends else 0) != len(text.rstrip()) or (depths and (
             depths[-1] != 0 or min(depths) < 0)):
@@ -347,59 +352,54 @@ def _fast_tokens(text: str) -> Tokens | None:
     tokens = Tokens()
     tokens.starts = array("i", list(map(sub, ends, lengths)))
     tokens.ends = array("i", ends)
-    # newlines before each token: those of its blanks, and those inside the tokens before
-    # it (a quoted string or an escaped newline: rare)
-    breaks = list(map(str.count, [match[0] for match in found], repeat("\n")))
-    if ends and sum(breaks) != text.count("\n", 0, ends[-1]):
-        for index, token in enumerate(written[:-1]):
+    # newlines up to each token's start: those of every match up to its own, less those
+    # inside the token itself (a quoted string or an escaped newline: rare)
+    breaks = list(accumulate(map(str.count, matches, repeat("\n"))))
+    if "\n" in "".join(written):
+        for index, token in enumerate(written):
             if "\n" in token:
-                breaks[index + 1] += token.count("\n")
+                breaks[index] -= token.count("\n")
     # one int object per line, shared by the line's tokens (memory)
     numbers = list(range(1, text.count("\n") + 2))
-    tokens.lines = lines = list(map(numbers.__getitem__, accumulate(breaks)))
+    tokens.lines = lines = list(map(numbers.__getitem__, breaks))
     # one object per distinct word (memory: a tree repeats its directive names,
     # variables and values thousands of times; crossplane's payload shares them)
-    tokens.values = values = [intern(word) if word else special or comment
-                              for _blanks, comment, special, _quoted, word in found]
+    tokens.values = values = list(map(intern, written))
     flags = tokens.quoted = bytearray(len(values))  # a byte a token
-    for index in quoted_at:
-        quoted = found[index][3]
-        inner = quoted[1:-1]
-        values[index] = _unescape_quoted(inner, quoted[0]) if "\\" in inner else inner
+    for index in marked:
+        token = written[index]
+        if token[0] == "#":
+            if token.endswith("\r"):  # a comment is its text without the CR of CRLF
+                values[index] = token[:-1]
+                tokens.ends[index] -= 1
+            continue
+        inner = token[1:-1]
+        values[index] = _unescape_quoted(inner, token[0]) if "\\" in inner else inner
         flags[index] = 1
-    if "\r" in text:  # a comment is its text without the CR of a CRLF line end
-        for index in [i for i, match in enumerate(found) if match[1].endswith("\r")]:
-            values[index] = found[index][1][:-1]
-            tokens.ends[index] -= 1
     if "\\\n" in text:
         # crossplane numbers a token from its first character pair: an escaped newline
         # there already counts
-        for index in [i for i, match in enumerate(found) if match[4].startswith("\\\n")]:
-            lines[index] = lines[index] + 1
+        for index, token in enumerate(written):
+            if token.startswith("\\\n"):
+                lines[index] = lines[index] + 1
     if not text.isascii():  # undecodable bytes: as crossplane sees them (rare)
         tokens.values = [_clean(value) for value in values]
     return tokens
 
 
-def _unterminated_first(text: str, found: list[tuple[str, str, str, str, str]],
-                        ends: list[int], lengths: list[int]) -> bool:
-    """Whether a word opens with a quote (a quote never closed: its match is a word)
-    before a ``}`` closes more blocks than were opened; ``unterminated`` is asked about
-    it (it raises past nginx's length limit)."""
-    first = next((i for i, match in enumerate(found) if match[4][:1] in _QUOTES), None)
-    if first is None:
-        return False
+def _unterminated_first(text: str, written: list[str], unclosed: int, start: int) -> None:
+    """A quote opened at ``start`` (token ``unclosed``) is never closed: ``unterminated``
+    raises past nginx's length limit, unless a ``}`` before it closes more blocks than
+    were opened (crossplane reports that first, with its own message)."""
     depth = 0
-    for match in found[:first]:
-        depth += 1 if match[2] == "{" else -1 if match[2] == "}" else 0
+    for token in written[:unclosed]:
+        depth += 1 if token == "{" else -1 if token == "}" else 0
         if depth < 0:
-            return True  # crossplane reports the brace, with its own message
-    start = ends[first] - lengths[first]
+            return
     unterminated(text, start, text.count("\n", 0, start) + 1)
-    return True
 
 
-_QUOTES = ("'", '"')
+_MARKS = ("'", '"', "#")
 
 
 def lex(source: SourceFile) -> Iterator[tuple[str, int, bool]]:
