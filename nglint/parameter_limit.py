@@ -21,6 +21,7 @@ Checked against ``nginx -t`` 1.22.1 (tests/test_filesystem.py).
 
 from __future__ import annotations
 
+from operator import sub
 from typing import TYPE_CHECKING
 
 from nglint.errors import NginxSyntaxError
@@ -54,6 +55,8 @@ def check_parameters(text: str, tokens: Tokens) -> None:
     only for tokens of a quarter of the limit or more (UTF-8 takes at most 4 bytes a
     character)."""
     starts, ends, quoted = tokens.starts, tokens.ends, tokens.quoted
+    if max(map(sub, ends, starts), default=0) < NGX_CONF_BUFFER // 4:
+        return  # no token is long enough (the usual case, counted in C)
     for index, start in enumerate(starts):
         end = ends[index]
         if end - start < NGX_CONF_BUFFER // 4:
