@@ -105,6 +105,8 @@ def _defined(text: str) -> set[str] | None:
 class _Server:
     node: Node
     real: str
+    start: int = 0  # the block's span in its file, from its statement (built once)
+    end: int = 0
     keys: set[str] = field(default_factory=set)
     reads: set[str] = field(default_factory=set)  # variables and hosts it names
 
@@ -118,7 +120,9 @@ def _sets(directive: str) -> bool:
 
 def _survey(node: Node, real: str) -> tuple[_Server, set[str]]:
     """A server's relation keys and the variables it defines."""
-    server = _Server(node, real)
+    statement = node.statement
+    assert statement is not None  # Changes.servers surveys spanned servers only
+    server = _Server(node, real, statement.start, statement.end)
     defines: set[str] = set()
     ports = []
     for child in node.subtree():
@@ -204,9 +208,7 @@ class Changes:
             if real not in tree.sources:
                 continue
             for start, end, edit in _new_spans(edits):
-                inside = [s for s in by_file.get(real, ())
-                          if s.node.statement.start < start  # type: ignore[union-attr]
-                          and end <= s.node.statement.end]  # type: ignore[union-attr]
+                inside = [s for s in by_file.get(real, ()) if s.start < start and end <= s.end]
                 if inside:
                     seeds.update(id(s.node) for s in inside)
                     continue
@@ -223,8 +225,7 @@ class Changes:
                     return None
                 names |= defined
         for server in surveyed:
-            start = server.node.statement.start  # type: ignore[union-attr]
-            if (server.real, start) in self.flagged or names & server.reads:
+            if (server.real, server.start) in self.flagged or names & server.reads:
                 seeds.add(id(server.node))
         return _closure(surveyed, defines_all, seeds)
 
