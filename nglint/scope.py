@@ -141,6 +141,11 @@ def _survey(node: Node, real: str) -> tuple[_Server, set[str]]:
             if host:
                 server.keys.add("upstream:" + host.group(1).lower())
                 server.reads.add(host.group(1).lower())
+        if not args:
+            continue
+        joined = "\n".join(args)  # most statements name no variable and no capture
+        if "$" not in joined and "(?" not in joined:
+            continue
         setting = _sets(child.directive)
         for index, arg in enumerate(args):
             if "$" in arg:
