@@ -310,30 +310,35 @@ def _server_text(server: Node) -> tuple[list[Node], str, str]:
     found: list[Node] = []
     texts: list[str] = []
     comments = list(_comments_about(server))
-
-    def nested(block: Node) -> None:
-        for child in block.children or ():
-            if child.directive == "location" and child.children is not None:
-                found.append(child)
-                nested(child)
-            elif child.children:
-                nested(child)  # `if`, `limit_except`: locations cannot be there, but cheap
-
-    def own(block: Node) -> None:
-        for child in block.children or ():
-            if child.directive == "location":
-                if child.children is not None:
-                    found.append(child)
-                    nested(child)
-            elif child.directive == COMMENT_NODE:
-                comments.append(child.comment or "")
-            else:
-                texts.append(" ".join(child.args))
-                if child.children:
-                    own(child)
-
-    own(server)
+    _own_text(server, found, texts, comments)
     return found, " ".join(texts), " ".join(comments)
+
+
+# module-level, not closures: a recursive closure is a reference cycle (the function,
+# its cell), which the CLI, running without the cyclic collector, would keep per server
+
+
+def _own_text(block: Node, found: list[Node], texts: list[str], comments: list[str]) -> None:
+    for child in block.children or ():
+        if child.directive == "location":
+            if child.children is not None:
+                found.append(child)
+                _nested_locations(child, found)
+        elif child.directive == COMMENT_NODE:
+            comments.append(child.comment or "")
+        else:
+            texts.append(" ".join(child.args))
+            if child.children:
+                _own_text(child, found, texts, comments)
+
+
+def _nested_locations(block: Node, found: list[Node]) -> None:
+    for child in block.children or ():
+        if child.directive == "location" and child.children is not None:
+            found.append(child)
+            _nested_locations(child, found)
+        elif child.children:
+            _nested_locations(child, found)  # `if`, `limit_except`: no locations, but cheap
 
 
 def _cut(path: str, profile: Profile) -> str:
