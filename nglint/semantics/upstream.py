@@ -33,6 +33,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from nglint.semantics.evaluate import client_headers
@@ -241,7 +242,7 @@ class Upstream:
         configured lines, else nginx's default for the name), so that the answer
         depends only on the versions at which that name's default changed."""
         wanted = name.lower()
-        return self._lazy("named:" + wanted, lambda: self._named(wanted))
+        return self._lazy(_named_key(wanted), lambda: self._named(wanted))
 
     def _named(self, wanted: str) -> list[Header]:
         configured = [header for header in self._configured if header.name.lower() == wanted]
@@ -250,16 +251,28 @@ class Upstream:
         if configured:
             return configured
         default = _default(wanted, self.model.version)
-        return [default] if default is not None else []
+        return _alone(default) if default is not None else []
 
     @property
     def _configured(self) -> list[Header]:
         """``proxy_set_header`` lines in force with two arguments, Host lines included
         (no version compared)."""
-        return self._lazy("configured", lambda: [
-            Header(nginx_token(value.args[0]), nginx_token(value.args[1]), value.node)
-            for value in self.model.array(self.block, "proxy_set_header")
-            if len(value.args) == 2])
+        return self._lazy("configured", self._read_configured)
+
+    def _read_configured(self) -> list[Header]:
+        values = [value for value in self.model.array(self.block, "proxy_set_header")
+                  if len(value.args) == 2]
+        # the blocks that inherit the same lines share one list (a server's lines are in
+        # force in each of its locations): the same lines, the same headers
+        shared: dict[tuple[Node | None, ...], list[Header]] = self.model.shared.setdefault(
+            "configured", {})
+        key = tuple(value.node for value in values)
+        found = shared.get(key)
+        if found is None:
+            found = shared[key] = [
+                Header(nginx_token(value.args[0]), nginx_token(value.args[1]), value.node)
+                for value in values]
+        return found
 
     def host(self, evaluate: Evaluate) -> str | None:
         """1.31.4+: the one ``Host`` value sent ('' when none; None when unknown)."""
@@ -344,6 +357,20 @@ def upstream_for(model: Model, block: Node) -> Upstream | None:
     if not consulted:  # (never so today: kept correct should a versioned default come)
         memo[block] = others[block] = found
     return found
+
+
+@lru_cache(maxsize=256)
+def _named_key(name: str) -> str:
+    """The key of ``Upstream.named``'s answer for a (lowercase) name: one string per
+    name, not one per proxying block."""
+    return "named:" + name
+
+
+@lru_cache(maxsize=64)
+def _alone(default: Header) -> list[Header]:
+    """The answer of ``Upstream.named`` for a name set nowhere: its default, one list per
+    default shared by every block (callers read answers, never change them)."""
+    return [default]
 
 
 class _ByVersion(list):  # type: ignore[type-arg]
