@@ -396,7 +396,7 @@ def _limit_req_problems(args: list[str]) -> Iterator[str]:
 
 
 # directives _value_problems reads (a million `allow` lines need not go through it)
-VALUES_PARSED = frozenset({*PARAMETERS, *BUFFERS, *CACHE_VALID})
+VALUES_PARSED = frozenset({*PARAMETERS, *BUFFERS, *CACHE_VALID, "location"})
 KEYWORDS_CHECKED = frozenset({*ENUMS, *BITMASKS, *LAST_WORD, "error_log", "expires", "allow",
                               "deny", "limit_req"})
 # directives whose argument values are checked beyond their count and flags

@@ -92,3 +92,17 @@ def test_an_ssl_listen_is_not_judged_in_a_fragment(tmp_path) -> None:
     site = tmp_path / "site.conf"
     site.write_text("server {\n    listen 443 ssl;\n}\n")
     assert not [f for f in findings(site) if f.code == "NG008"]
+
+
+@pytest.mark.parametrize(("location", "message"), [
+    ("~~ /x", 'location: invalid location modifier "~~"'),
+    ("@x /y", 'location: invalid location modifier "@x"'),
+])
+def test_a_bad_location_is_reported(tmp_path, location: str, message: str) -> None:
+    """_value_problems reads location (its modifier), not only the directives of its
+    value tables (VALUES_PARSED)."""
+    site = tmp_path / "nginx.conf"
+    site.write_text("events {}\nhttp {\n    server {\n        location " + location
+                    + " {\n            return 404;\n        }\n    }\n}\n")
+    found = [f.message for f in findings(site) if f.code == "NG008"]
+    assert any(message in text for text in found), found
