@@ -70,7 +70,6 @@ http2 on;
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from collections.abc import Callable, Iterator
 
@@ -78,7 +77,7 @@ from nglint import directives, versions
 from nglint.directives import Version
 from nglint.engine import Context, Report
 from nglint.findings import Severity
-from nglint.semantics import values
+from nglint.semantics import access, values
 from nglint.semantics.locations import location_info
 from nglint.tree import Node, Tree
 from nglint.versions import VersionRange
@@ -273,13 +272,6 @@ LOG_LEVELS = ("debug", "info", "notice", "warn", "error", "crit", "alert", "emer
 LAST_WORD = {"add_header": ("always", 3), "add_trailer": ("always", 3),
              "fastcgi_param": ("if_not_empty", 3), "uwsgi_param": ("if_not_empty", 3),
              "scgi_param": ("if_not_empty", 3)}
-# what ngx_ptocidr reads as IPv4 (ngx_inet_addr, then ngx_atoi for the mask length): four
-# dot-separated octets of ASCII digits, each below 256 and each possibly empty (0) or with
-# leading zeros, then an optional "/" and a length of at most 32 (leading zeros too)
-_OCTET = r"0*(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])?"
-IPV4_CIDR = re.compile(rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}(?:/0*(?:3[0-2]|[12]?[0-9]))?")
-
-
 def _keyword_problems(name: str, args: list[str], where: str) -> Iterator[str]:
     """Arguments nginx takes from a fixed list, and a few small parsers (expires,
     allow/deny addresses, limit_req parameters)."""
@@ -355,26 +347,9 @@ def _expires_problems(args: list[str]) -> Iterator[str]:
 
 
 def _address_ok(text: str) -> bool:
-    """ngx_http_access_rule: "all", "unix:", or what ngx_ptocidr reads.
-
-    ngx_inet_addr answers 255.255.255.255 as INADDR_NONE, its error value, so nginx
-    refuses that address (``nginx -t``: invalid parameter).  Source: nginx
-    ``src/core/ngx_inet.c`` (ngx_inet_addr, ngx_ptocidr), ``ngx_http_access_module.c``."""
-    if text in ("all", "unix:"):
-        return True
-    if ":" in text:
-        if "%" in text:  # a scope id: ipaddress reads it, ngx_inet6_addr does not
-            return False
-        try:
-            ipaddress.IPv6Network(text, strict=False)
-        except ValueError:
-            return False
-        return True
-    if IPV4_CIDR.fullmatch(text) is None:
-        return False
-    address = text.partition("/")[0]
-    return address.count("255") < 4 or \
-        any(int(octet or 0) != 255 for octet in address.split("."))
+    """ngx_http_access_rule: "all", "unix:", or what ngx_ptocidr reads
+    (``nglint.semantics.access``, which NG213 reads the rules with)."""
+    return access.readable(text)
 
 
 def _limit_req_problems(args: list[str]) -> Iterator[str]:

@@ -42,3 +42,24 @@ def test_address_as_nginx_reads_it(tmp_path: Path, address: str) -> None:
     if refused:
         assert "invalid parameter" in proc.stderr, proc.stderr
     assert _address_ok(address) is not refused, proc.stderr
+
+
+def test_allow_deny_order_reads_addresses_as_nginx(tmp_path: Path) -> None:
+    """NG213 reads the rules with the same reader: ``010.0.0.1`` is 10.0.0.1 to nginx,
+    so the ``deny`` after it never applies (review of 2026-11-30: an address Python's
+    ``ipaddress`` refuses was left out of the list)."""
+    import json
+
+    from click.testing import CliRunner
+
+    from nglint.cli import main
+
+    conf = tmp_path / "nginx.conf"
+    conf.write_text("events {}\nhttp {\n    server {\n        listen 127.0.0.1:8999;\n"
+                    "        location / { allow 010.0.0.1; deny 10.0.0.1; deny all; }\n"
+                    "    }\n}\n")
+    result = CliRunner().invoke(main, ["check", "--no-cache", "--format", "json",
+                                       "--select", "NG213", str(conf)])
+    findings = json.loads(result.output)["findings"]
+    assert [(f["code"], f["line"]) for f in findings] == [("NG213", 5)], result.output
+    assert "deny 10.0.0.1 never applies" in findings[0]["message"]

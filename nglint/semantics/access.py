@@ -23,6 +23,7 @@ https://nginx.org/en/docs/http/ngx_http_core_module.html#satisfy.
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import dataclass
 from socket import AF_INET, inet_pton
 
@@ -76,28 +77,67 @@ class Rule:
         return f"{self.action} {self.text_address}"
 
 
+# ngx_inet_addr: four dot-separated octets of ASCII digits, each below 256 and each
+# possibly empty (0) or with leading zeros; ngx_atoi: a mask length of ASCII digits
+_OCTET = r"0*(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])?"
+_NGX_IPV4 = re.compile(rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}")
+_LENGTH = re.compile(r"0*([0-9]{1,3})")
+_INADDR_NONE = 0xFFFFFFFF
+
+
 def _ip(address: str) -> tuple[int, int, int] | None:
-    """(version, masked network address, prefix length) as
-    ``ipaddress.ip_network(address, strict=False)`` reads it, or None when it refuses
-    it.  A dotted quad with an optional one- or two-digit prefix length is read by
-    ``socket.inet_pton``, which takes exactly the dotted quads ``ipaddress`` takes (four
-    decimal octets up to 255, no leading zeros); an ``ipaddress`` object costs some 3 us
-    and 1,000,000 ``allow`` lines are read in one check."""
+    """(version, masked network address, prefix length) of an ``allow``/``deny``
+    address as nginx reads it (``ngx_ptocidr``), or None when nginx refuses it
+    (``nginx -t``: invalid parameter).
+
+    IPv4 as ``ngx_inet_addr``: empty octets and leading zeros are read, and
+    255.255.255.255 is refused (it is ``INADDR_NONE``, the function's error value).
+    IPv6 as ``ipaddress`` reads it, without a scope id.  A dotted quad in the usual
+    form is read by ``socket.inet_pton`` (1,000,000 ``allow`` lines are read in one
+    check).  Source: nginx ``src/core/ngx_inet.c`` (ngx_inet_addr, ngx_ptocidr),
+    ``src/core/ngx_string.c`` (ngx_atoi); tests/test_access_address_nginx.py."""
     head, slash, length = address.partition("/")
-    if not slash or (len(length) <= 2 and length.isascii() and length.isdigit()):
-        try:
-            packed = inet_pton(AF_INET, head)
-        except (OSError, ValueError):  # not a dotted quad (IPv6, a name, a NUL byte)
-            packed = None
-        prefix = int(length) if slash else 32
-        if packed is not None and prefix <= 32:
-            mask = ((1 << prefix) - 1) << (32 - prefix)
-            return 4, int.from_bytes(packed, "big") & mask, prefix
+    if ":" in head:
+        return _ipv6(address)
+    value = _ipv4(head)
+    if value is None:
+        return None
+    prefix = 32
+    if slash:
+        found = _LENGTH.fullmatch(length)
+        if found is None or int(found.group(1)) > 32:
+            return None
+        prefix = int(found.group(1))
+    return 4, value & (((1 << prefix) - 1) << (32 - prefix)), prefix
+
+
+def _ipv4(text: str) -> int | None:
     try:
-        network = ipaddress.ip_network(address, strict=False)
+        value = int.from_bytes(inet_pton(AF_INET, text), "big")  # the usual form
+    except (OSError, ValueError):  # not a plain dotted quad: empty octets, zeros, a name
+        found = _NGX_IPV4.fullmatch(text)
+        if found is None:
+            return None
+        value = 0
+        for octet in found.groups():
+            value = value << 8 | int(octet or 0)
+    return None if value == _INADDR_NONE else value
+
+
+def _ipv6(address: str) -> tuple[int, int, int] | None:
+    if "%" in address:  # a scope id: ipaddress reads it, ngx_inet6_addr does not
+        return None
+    try:
+        network = ipaddress.IPv6Network(address, strict=False)
     except ValueError:
         return None
-    return network.version, int(network.network_address), network.prefixlen
+    return 6, int(network.network_address), network.prefixlen
+
+
+def readable(address: str) -> bool:
+    """Whether nginx reads ``address`` as an ``allow``/``deny`` argument
+    (``ngx_http_access_rule``: ``all``, ``unix:``, or what ``ngx_ptocidr`` reads)."""
+    return address in ("all", "unix:") or _ip(address) is not None
 
 
 def parse(value: Value) -> Rule | None:
