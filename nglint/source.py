@@ -67,6 +67,16 @@ class Tokens:
         self.ends = array("i")
         self.spans: Spans | None = None  # the file's statements (``statements``)
 
+    @classmethod
+    def of(cls, values: list[str], lines: list[int], quoted: bytearray, starts: array[int],
+           ends: array[int]) -> Tokens:
+        """Tokens from their columns, as built."""
+        tokens = cls.__new__(cls)
+        tokens.values, tokens.lines, tokens.quoted = values, lines, quoted
+        tokens.starts, tokens.ends = starts, ends
+        tokens.spans = None
+        return tokens
+
     def __len__(self) -> int:
         return len(self.values)
 
@@ -336,36 +346,41 @@ def _fast_tokens(text: str) -> Tokens | None:
     lengths = list(map(len, written))
     ends = list(accumulate(map(len, matches)))
     # the tokens that open with a quote or a '#' (few): quoted strings, comments, and
-    # words whose quote was never closed
+    # words whose quote was never closed (each step below is skipped when the text
+    # cannot need it: a file of one line is read in a few microseconds)
     marked = list(compress(range(len(written)), map(str.startswith, written,
-                                                    repeat(_MARKS))))
-    quoted_at = [i for i in marked if written[i][0] != "#"]
-    unclosed = next((i for i in quoted_at if not _QUOTED_TOKEN.fullmatch(written[i])), None)
-    braces = [1 if token == "{" else -1 for token in written if token == "{" or token == "}"]
-    depths = list(accumulate(braces))
-    if unclosed is not None:
-        _unterminated_first(text, written, unclosed, ends[unclosed] - lengths[unclosed])
-        return None
-    if (ends[-1] if ends else 0) != len(text.rstrip()) or (depths and (
-            depths[-1] != 0 or min(depths) < 0)):
+                                                    repeat(_MARKS)))) \
+        if "#" in text or "'" in text or '"' in text else []
+    quoted_at = [i for i in marked if written[i][0] != "#"] if marked else marked
+    if quoted_at:
+        unclosed = next((i for i in quoted_at if not _QUOTED_TOKEN.fullmatch(written[i])),
+                        None)
+        if unclosed is not None:
+            _unterminated_first(text, written, unclosed, ends[unclosed] - lengths[unclosed])
+            return None
+    if (ends[-1] if ends else 0) != len(text.rstrip()):
         return None  # a character skipped (every one is consumed but trailing blanks)
-    tokens = Tokens()
-    tokens.starts = array("i", list(map(sub, ends, lengths)))
-    tokens.ends = array("i", ends)
+    if "{" in text or "}" in text:
+        depths = list(accumulate(1 if token == "{" else -1 for token in written
+                                 if token == "{" or token == "}"))
+        if depths and (depths[-1] != 0 or min(depths) < 0):
+            return None  # crossplane reports unbalanced braces, with its own message
     # newlines up to each token's start: those of every match up to its own, less those
     # inside the token itself (a quoted string or an escaped newline: rare)
     breaks = list(accumulate(map(str.count, matches, repeat("\n"))))
-    if "\n" in "".join(written):
+    if (quoted_at or "\\" in text) and "\n" in "".join(written):
         for index, token in enumerate(written):
             if "\n" in token:
                 breaks[index] -= token.count("\n")
     # one int object per line, shared by the line's tokens (memory)
     numbers = list(range(1, text.count("\n") + 2))
-    tokens.lines = lines = list(map(numbers.__getitem__, breaks))
+    lines = list(map(numbers.__getitem__, breaks))
     # one object per distinct word (memory: a tree repeats its directive names,
     # variables and values thousands of times; crossplane's payload shares them)
-    tokens.values = values = list(map(intern, written))
-    flags = tokens.quoted = bytearray(len(values))  # a byte a token
+    values = list(map(intern, written))
+    tokens = Tokens.of(values, lines, bytearray(len(values)),  # a byte a token
+                       array("i", list(map(sub, ends, lengths))), array("i", ends))
+    flags = tokens.quoted
     for index in marked:
         token = written[index]
         if token[0] == "#":
