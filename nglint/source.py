@@ -189,9 +189,6 @@ class Statement:
         return self.tokens.ends[last]
 
 
-_NEWLINE = re.compile("\n")
-
-
 @dataclass(slots=True)
 class SourceFile:
     path: str  # as reached (given on the command line or resolved through include)
@@ -242,8 +239,10 @@ class SourceFile:
         line): counting the newlines before each offset made a finding per line of a
         100,000-line block quadratic.
         """
-        if self._newlines is None:
-            self._newlines = array("q", (m.end() for m in _NEWLINE.finditer(self.text)))
+        if self._newlines is None:  # where each line after the first starts
+            lines = self.text.split("\n")
+            lines.pop()
+            self._newlines = array("q", list(accumulate([len(line) + 1 for line in lines])))
         line = bisect_right(self._newlines, offset)
         line_start = self._newlines[line - 1] if line else 0
         return line + 1, offset - line_start + 1
