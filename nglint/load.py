@@ -118,8 +118,9 @@ def parse_tokens(parsed: ParsedFile) -> ParsedFile:
     )
     # crossplane's parser is a recursive closure: a reference cycle (the function, its
     # cell, the payload it builds) that the CLI, running without the cyclic collector,
-    # would keep for every file.  The youngest generation holds little but this file's
-    # parse: collecting it frees the cycle for about a traversal of the payload.
+    # would keep for every file.  Collecting the youngest generation frees it; it holds
+    # what was made since the previous file's collection, so each object is examined
+    # once (about 20 ms on 2,000 files, for 8 MB).
     gc.collect(0)
     config = payload["config"][0]
     if config["errors"]:
