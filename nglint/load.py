@@ -21,8 +21,9 @@ from crossplane.parser import _parse_with_initial_tokens
 
 from nglint import paths
 from nglint.errors import NginxSyntaxError
+from nglint.lexer import statements, tokenize
 from nglint.reader import MAX_FILE_BYTES
-from nglint.source import SourceFile, Statement, Tokens, report_name, statements, tokenize
+from nglint.source import SourceFile, Statement, Tokens, report_name
 from nglint.tree import COMMENT, Node, Problem, Tree
 
 CONTEXTS = ("main", "http", "server", "location")

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from nglint.errors import NginxSyntaxError
 
-if TYPE_CHECKING:  # nglint.source calls this module while it lexes
+if TYPE_CHECKING:  # nglint.lexer calls this module while it lexes
     from nglint.source import Tokens
 
 __all__ = ["NGX_CONF_BUFFER", "check_parameters", "unterminated"]

@@ -7,7 +7,8 @@ from crossplane.errors import NgxParserBaseException
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from nglint.source import _SLOW_PATH, SourceFile, _fast_tokens, lex
+from nglint.lexer import _SLOW_PATH, _fast_tokens, lex
+from nglint.source import SourceFile
 from tests.helpers import FIXTURES, SHARED
 
 
