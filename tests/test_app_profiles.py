@@ -191,13 +191,13 @@ def test_corpus_paths_are_relative_to_the_corpus() -> None:
 
 
 def test_sign_set_finds_what_python_finds():
-    """The RE2 set of the signs (``view._sign_set``: each sign without its lookarounds,
+    """The RE2 set of the signs (``signs._sign_set``: each sign without its lookarounds,
     then confirmed by Python's ``re``) gives exactly the hits of Python's patterns alone
-    (``view._python_hits``): over texts made of every sign's own words, their
+    (``signs._python_hits``): over texts made of every sign's own words, their
     neighbours, cases and separators."""
     import random
 
-    from nglint.apps import view
+    from nglint.apps import signs
 
     pieces = {" ", "-", "_", ".", "/", ":", "0", "a", "X", "hub", "lab", "8888", "^", "\\"}
     for profile in profiles():
@@ -207,12 +207,12 @@ def test_sign_set_finds_what_python_finds():
     generator = random.Random(7)
     checked = 0
     for kind in KINDS:
-        assert view._sign_set(kind) is not None, f"RE2 refused the {kind} signs"
+        assert signs._sign_set(kind) is not None, f"RE2 refused the {kind} signs"
         for _ in range(3000):
             text = "".join(generator.choice(pieces_list)
                            for _ in range(generator.randint(1, 6)))
             text = text.upper() if generator.random() < 0.2 else text
-            exact = view._python_hits(kind, text)
+            exact = signs._python_hits(kind, text)
             checked += bool(exact)
-            assert view._search_hits(kind, text) == exact, (kind, text)
+            assert signs._search_hits(kind, text) == exact, (kind, text)
     assert checked > 500  # the texts do hold signs: the test compares something

@@ -4,7 +4,7 @@ websocket endpoint lands.
 1. **Attribution.**  Every location with a content handler is scored against
    every profile (``nglint.apps.profile``): the signs found in its path, its
    proxy target (with the servers of the upstream it names), the comments on it
-   and its server, and the server's own settings.  The app with the highest score
+   and its server, and the server's own settings (``nglint.apps.signs``).  The app with the highest score
    at or above the threshold serves the location; a tie attributes nothing.  A
    marker ``# nglint: app=NAME`` on (or above, or atop) a location or its server
    decides instead, and ``--jupyter-prefix`` makes every proxying server a
@@ -33,7 +33,6 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
 
 from nglint.apps import by_name, profiles
 from nglint.apps.profile import (
@@ -44,10 +43,18 @@ from nglint.apps.profile import (
     THRESHOLD,
     Endpoint,
     Profile,
-    Sign,
+)
+from nglint.apps.signs import (
+    MARKER,
+    comments_about,
+    hits,
+    marker,
+    server_texts,
+    target_text,
+    upstream_index,
 )
 from nglint.findings import Severity
-from nglint.semantics import linear, locations, request, servers
+from nglint.semantics import locations, request, servers
 from nglint.semantics.inherit import Model
 from nglint.semantics.tokens import nginx_token
 from nglint.semantics.upstream import split_target, upstream_for
@@ -57,8 +64,6 @@ from nglint.versions import Version, recording, same_cell
 
 __all__ = ["AppView", "Attribution", "Deployment", "Landing", "ServingGroup", "display"]
 
-MARKER = re.compile(r"nglint:\s*app\s*=\s*([A-Za-z0-9_.-]+)(?:\s+base\s*=\s*(\S+))?",
-                    re.IGNORECASE)
 # a request a browser sends to open a websocket
 WEBSOCKET_HEADERS = (("Upgrade", "websocket"), ("Connection", "Upgrade"))
 REGEX_META = re.compile(r"[\\^$.|?*+()\[\]{}]")
@@ -186,161 +191,6 @@ class ServingGroup:
         return Severity.WARNING if all(e.only for e in self.endpoints) else None
 
 
-def _hits(kind: str, text: str) -> tuple[tuple[int, int, str], ...]:
-    """(profile index, weight, why) of every sign of ``kind`` found in ``text``, in
-    profile order.  Cached (a large estate repeats the same paths, targets and
-    comments) but for a server's own settings, asked once per server (``_find``)."""
-    if kind != SERVER:
-        return _cached_hits(kind, text)
-    return _search_hits(kind, text)
-
-
-@lru_cache(maxsize=4096)
-def _cached_hits(kind: str, text: str) -> tuple[tuple[int, int, str], ...]:
-    return _search_hits(kind, text)
-
-
-def _search_hits(kind: str, text: str) -> tuple[tuple[int, int, str], ...]:
-    if not text:
-        return ()
-    if text.isascii() and "\n" not in text:  # RE2's $, \b and \w are Python's there
-        compiled = _sign_set(kind)
-        if compiled is not None:
-            found, signs = compiled
-            maybe = found.Match(text)
-            if not maybe:
-                return ()  # no sign can match: the usual answer, from RE2 in microseconds
-            # Python's re confirms each candidate (the set's patterns lost their
-            # lookarounds); indexes ascend in profile order, then each profile's order
-            return tuple((index, sign.weight, sign.why)
-                         for index, sign in (signs[i] for i in sorted(maybe))
-                         if sign.regex.search(text))
-    return _python_hits(kind, text)
-
-
-def _python_hits(kind: str, text: str) -> tuple[tuple[int, int, str], ...]:
-    """``_search_hits`` with Python's ``re`` alone (a text RE2 would read otherwise)."""
-    if not _any_sign(kind, None).search(text):
-        return ()
-    # one app's signs are a short alternation: a search rules out the others
-    return tuple((index, sign.weight, sign.why) for index, profile in enumerate(profiles())
-                 if _any_sign(kind, index).search(text)
-                 for sign in profile.signs if sign.kind == kind and sign.regex.search(text))
-
-
-@lru_cache(maxsize=16)
-def _sign_set(kind: str) -> tuple[Any, tuple[tuple[int, Sign], ...]] | None:
-    """Every sign of ``kind`` in one RE2 set, each without its lookarounds (a pattern
-    that matches wherever the sign does: a lookaround only narrows a match), and
-    (profile index, sign) for each of the set's indexes.  One pass over a text names
-    the signs that may be in it; on an ASCII text without a newline RE2's ``$``, ``\\b``,
-    ``\\w`` and case folding are Python's.  Python's ``re`` takes some 40 us to find which
-    app's signs a proxy target holds, RE2 a few.  None when there is no sign of
-    ``kind`` or RE2 refuses one (then ``_python_hits`` answers)."""
-    import re2  # google-re2, as nglint.semantics.linear
-
-    signs = tuple((index, sign) for index, profile in enumerate(profiles())
-                  for sign in profile.signs if sign.kind == kind)
-    if not signs:
-        return None
-    found = re2.Set.SearchSet()
-    try:
-        for _index, sign in signs:
-            found.Add("(?i)" + linear.without_lookarounds(sign.pattern))
-        found.Compile()
-    except re2.error:
-        return None
-    return found, signs
-
-
-@lru_cache(maxsize=256)
-def _any_sign(kind: str, index: int | None) -> re.Pattern[str]:
-    """One pattern for every sign of ``kind`` (of profile ``index``, or of all): most
-    texts hold none, or only one app's, and one search tells so."""
-    chosen = profiles() if index is None else (profiles()[index],)
-    patterns = [f"(?:{sign.pattern})" for profile in chosen for sign in profile.signs
-                if sign.kind == kind]
-    return re.compile("|".join(patterns) or "(?!)", re.IGNORECASE)
-
-
-def _comments_about(node: Node) -> Iterator[str]:
-    for comment in node.comments_before():
-        yield comment.comment or ""
-    for child in node.children or ():
-        if not child.is_comment:
-            break
-        yield child.comment or ""
-    after = node.next_sibling()
-    if after is not None and after.is_comment and after.line == node.line:
-        yield after.comment or ""
-
-
-def marker(node: Node) -> tuple[Profile | None, str | None, str | None]:
-    """``# nglint: app=NAME [base=/x/]`` on, above or atop a block: (profile, base, name)."""
-    for text in _comments_about(node):
-        found = MARKER.search(text)
-        if found:
-            base = found.group(2)
-            if base is not None and not base.endswith("/"):
-                base += "/"
-            return by_name(found.group(1)), base, found.group(1)
-    return None, None, None
-
-
-def upstream_index(tree: Tree) -> dict[str, str]:
-    """Upstream name -> the text of its servers (addresses and ports), built once."""
-    index: dict[str, str] = {}
-    for node in tree.blocks("upstream"):
-        if node.args:
-            text = " ".join(" ".join(s.args) for s in node.directives("server"))
-            index.setdefault(node.args[0], text)
-    return index
-
-
-def _target_text(upstreams: dict[str, str], target: str) -> str:
-    """A proxy target with the servers of the upstream it names (ports, names count)."""
-    parts = split_target(target)
-    name = parts[1].split(":")[0] if parts is not None else ""
-    return f"{target} {upstreams[name]}" if name in upstreams else target
-
-
-def _server_text(server: Node) -> tuple[list[Node], str, str]:
-    """One walk of a server: its locations with a block (nested ones too), the text
-    of its own settings (not of its locations), and its comments."""
-    found: list[Node] = []
-    texts: list[str] = []
-    comments = list(_comments_about(server))
-    _own_text(server, found, texts, comments)
-    return found, " ".join(texts), " ".join(comments)
-
-
-# module-level, not closures: a recursive closure is a reference cycle (the function,
-# its cell), which the CLI, running without the cyclic collector, would keep per server
-
-
-def _own_text(block: Node, found: list[Node], texts: list[str], comments: list[str]) -> None:
-    for child in block.children or ():
-        if child.directive == "location":
-            if child.children is not None:
-                found.append(child)
-                _nested_locations(child, found)
-        elif child.directive == COMMENT_NODE:
-            comments.append(child.comment or "")
-        else:
-            texts.append(" ".join(child.args))
-            if child.children:
-                _own_text(child, found, texts, comments)
-
-
-def _nested_locations(block: Node, found: list[Node]) -> None:
-    for child in block.children or ():
-        if child.directive == "location" and child.children is not None:
-            found.append(child)
-            _nested_locations(child, found)
-        elif child.children:
-            _nested_locations(child, found)  # `if`, `limit_except`: no locations, but cheap
-
-
 def _cut(path: str, profile: Profile) -> str:
     """The base a location path shows: the text before the first UI path or endpoint
     of the app in it (``/jupyter/lab`` -> ``/jupyter/``), else the path itself."""
@@ -415,13 +265,13 @@ class AppView:
 
     def _score(self, location: Node, server_hits: tuple[tuple[int, int, str], ...],
                server_comments: str, upstreams: dict[str, str]) -> Attribution | None:
-        """``server_hits``: the signs in the server's own settings (``_hits(SERVER,
+        """``server_hits``: the signs in the server's own settings (``hits(SERVER,
         ...)``), found once per server."""
         handler = self.model.handler(location)
-        target = _target_text(upstreams, handler.args[0]) if handler is not None and \
+        target = target_text(upstreams, handler.args[0]) if handler is not None and \
             handler.args else ""
-        found = (*_hits(PATH, " ".join(location.args)), *_hits(TARGET, target),
-                 *_hits(COMMENT, " ".join([*_comments_about(location), server_comments])),
+        found = (*hits(PATH, " ".join(location.args)), *hits(TARGET, target),
+                 *hits(COMMENT, " ".join([*comments_about(location), server_comments])),
                  *server_hits)
         scores: dict[int, tuple[int, list[str]]] = {}
         for index, weight, why in found:
@@ -441,13 +291,13 @@ class AppView:
         has_markers = any(MARKER.search(c.comment or "") for c in self.tree.named(COMMENT_NODE))
         surveyed: list[tuple[Node, list[Node], list[Node], str | None]] = []
         for server in servers.http_servers(self.tree):
-            found, server_text, server_comments = _server_text(server)
+            found, server_text, server_comments = server_texts(server)
             proxying = [loc for loc in found if self.model.handler(loc) is not None]
             server_profile, server_base = (marker(server)[:2] if has_markers else (None, None))
             if self.prefixes:
                 yield from self._prefixed(server, proxying)
                 continue
-            server_hits = _hits(SERVER, server_text) if proxying else ()
+            server_hits = hits(SERVER, server_text) if proxying else ()
             for location in proxying:
                 profile, _base, _ = marker(location) if has_markers else (None, None, None)
                 if profile is not None:
