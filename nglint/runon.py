@@ -33,13 +33,21 @@ def run_on(node: Node) -> Token | None:
     Only statements written in a file (not synthetic ones) and only their own
     arguments are read; comments never run on.
     """
-    span = node.statement
-    if span is None or node.is_comment or span.stop < 0:
+    if node.span is None or node.source is None or node.is_comment:
         return None
-    tokens = span.tokens
-    line = tokens.lines[span.first]
-    if tokens.lines[span.stop] == line:
-        return None  # the whole statement is on one line: nothing to swallow
+    tokens = node.source.tokens
+    spans = tokens.spans
+    if spans is None:
+        return None
+    stop = spans.stop[node.span]
+    if stop < 0:
+        return None
+    line = tokens.lines[spans.first[node.span]]
+    if tokens.lines[stop] == line:
+        return None  # the whole statement is on one line: nothing to swallow (asked of
+        # every node: read from the columns, without building its Statement)
+    span = node.statement
+    assert span is not None
     names = _names()
     for token in span.args:
         if token.line != line and not token.quoted and token.value in names:
