@@ -4,8 +4,9 @@ websocket endpoint lands.
 1. **Attribution.**  Every location with a content handler is scored against
    every profile (``nglint.apps.profile``): the signs found in its path, its
    proxy target (with the servers of the upstream it names), the comments on it
-   and its server, and the server's own settings (``nglint.apps.signs``).  The app with the highest score
-   at or above the threshold serves the location; a tie attributes nothing.  A
+   and its server, and the server's own settings (``nglint.apps.signs``).  The app
+   with the highest score at or above the threshold serves the location; a tie
+   attributes nothing.  A
    marker ``# nglint: app=NAME`` on (or above, or atop) a location or its server
    decides instead, and ``--jupyter-prefix`` makes every proxying server a
    Jupyter Server deployment at those bases.
