@@ -23,6 +23,9 @@ ADDRESSES = [
     "10.0.0.0/8", "1.2.3.4/0", "1.2.3.4/32", "1.2.3.4/032", "1.2.3.4/00000000032",
     "1.2.3.4/33", "1.2.3.4/033", "1.2.3.4/", "1.2.3.4/x", "1.2.3.4/8/8",
     "all", "unix:", "::1", "2001:db8::/32", "2001:db8::/129", "fe80::1%eth0",
+    # ngx_inet6_addr is not RFC 4291: where it and Python's ipaddress disagree
+    "1:2:3:4:5:6:7::", ":1:2:3:4:5:6:7:8", "::ffff:01.2.3.4", "::ffff:255.255.255.255",
+    "::ffff:1..2.3", "1:2:3:4:5:6:7:1.2.3.4", "1::2::3", ":::", "::", "::/0128",
 ]
 
 
@@ -63,3 +66,26 @@ def test_allow_deny_order_reads_addresses_as_nginx(tmp_path: Path) -> None:
     findings = json.loads(result.output)["findings"]
     assert [(f["code"], f["line"]) for f in findings] == [("NG213", 5)], result.output
     assert "deny 10.0.0.1 never applies" in findings[0]["message"]
+
+
+@pytest.mark.parametrize(("first", "second"), [
+    ("::ffff:1.2.3.4", "::ffff:01.2.3.4"),  # the embedded IPv4 as ngx_inet_addr reads it
+    (":1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8"),  # one leading colon skipped
+])
+def test_allow_deny_order_reads_ipv6_as_nginx(tmp_path: Path, first: str, second: str) -> None:
+    """NG213 reads IPv6 as ``ngx_inet6_addr`` does: the second address is the first."""
+    import json
+
+    from click.testing import CliRunner
+
+    from nglint.cli import main
+
+    conf = tmp_path / "nginx.conf"
+    conf.write_text("events {}\nhttp {\n    server {\n        listen 127.0.0.1:8999;\n"
+                    f"        location / {{ allow {first}; deny {second}; deny all; }}\n"
+                    "    }\n}\n")
+    result = CliRunner().invoke(main, ["check", "--no-cache", "--format", "json",
+                                       "--select", "NG213", str(conf)])
+    findings = json.loads(result.output)["findings"]
+    assert [(f["code"], f["line"]) for f in findings] == [("NG213", 5)], result.output
+    assert f"deny {second} never applies" in findings[0]["message"]

@@ -90,28 +90,34 @@ def _ip(address: str) -> tuple[int, int, int] | None:
     address as nginx reads it (``ngx_ptocidr``), or None when nginx refuses it
     (``nginx -t``: invalid parameter).
 
-    IPv4 as ``ngx_inet_addr``: empty octets and leading zeros are read, and
-    255.255.255.255 is refused (it is ``INADDR_NONE``, the function's error value).
-    IPv6 as ``ipaddress`` reads it, without a scope id.  A dotted quad in the usual
-    form is read by ``socket.inet_pton`` (1,000,000 ``allow`` lines are read in one
-    check).  Source: nginx ``src/core/ngx_inet.c`` (ngx_inet_addr, ngx_ptocidr),
-    ``src/core/ngx_string.c`` (ngx_atoi); tests/test_access_address_nginx.py."""
+    The part before the first ``/`` is tried as IPv4 (``ngx_inet_addr``: empty octets
+    and leading zeros are read, and 255.255.255.255 is refused: it is ``INADDR_NONE``,
+    the function's error value), then as IPv6 (``ngx_inet6_addr``, ``_inet6``).  The
+    prefix length is ASCII digits (``ngx_atoi``), at most 32 or 128.  A dotted quad in
+    the usual form is read by ``socket.inet_pton`` (1,000,000 ``allow`` lines are read
+    in one check).  Source: nginx ``src/core/ngx_inet.c`` (ngx_inet_addr,
+    ngx_inet6_addr, ngx_ptocidr), ``src/core/ngx_string.c`` (ngx_atoi);
+    tests/test_access_address_nginx.py."""
     head, slash, length = address.partition("/")
-    if ":" in head:
-        return _ipv6(address)
-    value = _ipv4(head)
-    if value is None:
-        return None
-    prefix = 32
+    value = _ipv4(head) if "." in head else None
+    if value is not None:
+        version, bits = 4, 32
+    else:
+        value = _inet6(head)
+        if value is None:
+            return None
+        version, bits = 6, 128
+    prefix = bits
     if slash:
         found = _LENGTH.fullmatch(length)
-        if found is None or int(found.group(1)) > 32:
+        if found is None or int(found.group(1)) > bits:
             return None
         prefix = int(found.group(1))
-    return 4, value & (((1 << prefix) - 1) << (32 - prefix)), prefix
+    return version, value & (((1 << prefix) - 1) << (bits - prefix)), prefix
 
 
 def _ipv4(text: str) -> int | None:
+    """``ngx_inet_addr``: the address as an integer, or None."""
     try:
         value = int.from_bytes(inet_pton(AF_INET, text), "big")  # the usual form
     except (OSError, ValueError):  # not a plain dotted quad: empty octets, zeros, a name
@@ -124,14 +130,70 @@ def _ipv4(text: str) -> int | None:
     return None if value == _INADDR_NONE else value
 
 
-def _ipv6(address: str) -> tuple[int, int, int] | None:
-    if "%" in address:  # a scope id: ipaddress reads it, ngx_inet6_addr does not
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def _inet6(text: str) -> int | None:
+    """``ngx_inet6_addr``: the address as an integer, or None.
+
+    Read as nginx reads it, which is not quite RFC 4291 (nor Python's ``ipaddress``):
+    one leading ``:`` is skipped (``:1:2:3:4:5:6:7:8`` is read), ``::`` must stand for
+    at least one group (``1:2:3:4:5:6:7::`` is refused), an embedded IPv4 address is
+    read by ``ngx_inet_addr`` (``::ffff:01.2.3.4`` is read, ``::ffff:255.255.255.255``
+    is refused) and a scope id (``%eth0``) is refused."""
+    if not text:
         return None
-    try:
-        network = ipaddress.IPv6Network(address, strict=False)
-    except ValueError:
+    if text[0] == ":":
+        text = text[1:]
+    groups: list[int] = []
+    zero: int | None = None  # where "::" stands, as an index into groups
+    after = -1  # where the text after the last ":" starts
+    nibbles = word = 0
+    left = 8  # groups still to be written
+    ended = False  # the text ended with an embedded IPv4 address
+    for index, char in enumerate(text):
+        if char == ":":
+            if nibbles:
+                after = index + 1
+                groups.append(word)
+                left -= 1
+                if left:
+                    nibbles = word = 0
+                    continue
+            elif zero is None:
+                after = index + 1
+                zero = len(groups)
+                continue
+            return None
+        if char == "." and nibbles:
+            if left < 2 or after < 0:
+                return None
+            embedded = _ipv4(text[after:])
+            if embedded is None:
+                return None
+            groups.append(embedded >> 16)
+            left -= 1
+            word = embedded & 0xFFFF
+            ended = True
+            break
+        nibbles += 1
+        if nibbles > 4 or char not in _HEX:
+            return None
+        word = word * 16 + int(char, 16)
+    if not ended and nibbles == 0 and zero is None:
         return None
-    return 6, int(network.network_address), network.prefixlen
+    groups.append(word)
+    left -= 1
+    if left:
+        if zero is None:
+            return None
+        groups[zero:zero] = [0] * left
+    elif zero is not None:
+        return None
+    value = 0
+    for group in groups:
+        value = value << 16 | group
+    return value
 
 
 def readable(address: str) -> bool:
