@@ -214,6 +214,11 @@ def _three(version: tuple[int, ...]) -> Version:
 
 
 def _after(version: tuple[int, ...]) -> Version:
+    """The first version ``> version`` holds for (where ``<=`` stops holding).  Shorter
+    tuples compare below every longer one they begin: ``(1, 29, 0) > (1, 29)``, so for
+    ``(1, 29)`` that is 1.29.0 itself."""
+    if len(version) < 3:
+        return _three(version)
     major, minor, patch = _three(version)
     return major, minor, patch + 1
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import operator
 from pathlib import Path
 
 import pytest
@@ -89,6 +90,20 @@ def test_a_tracked_version_notes_what_it_is_compared_with() -> None:
     assert version >= (1, 22, 0) and version < (1, 29, 7) and version > (1, 20, 1)
     assert consulted == {(1, 22, 0), (1, 29, 7), (1, 20, 2)}
     assert version == (1, 22, 1) and hash(version) == hash((1, 22, 1))
+
+
+@pytest.mark.parametrize("other", [(1, 22), (1, 21), (1, 22, 0), (1, 22, 1), (1, 23), (1,)])
+def test_a_tracked_version_notes_where_the_comparison_changes(other: tuple[int, ...]) -> None:
+    """Each noted version is the first at which the comparison's answer differs from
+    the version just before it, for short tuples too (``(1, 22, 0) > (1, 22)``)."""
+    for compare in (operator.ge, operator.lt, operator.gt, operator.le):
+        consulted: set[tuple[int, int, int]] = set()
+        compare(Tracked((1, 22, 1), consulted), other)
+        (boundary,) = consulted
+        major, minor, patch = boundary
+        before = ((major, minor, patch - 1) if patch else (major, minor - 1, 999) if minor
+                  else (major - 1, 999, 999))
+        assert compare(boundary, other) != compare(before, other), (compare, other, boundary)
 
 
 def _messages(path: Path, target: str | None = None, code: str = "") -> list[tuple[str, str]]:
