@@ -297,8 +297,10 @@ def _keyword_problems(name: str, args: list[str], where: str) -> Iterator[str]:
             yield f'invalid parameter "{args[-1]}" in "{name}": only "{word}" may follow'
     elif name == "expires" and http and not any(map(_has_variable, args)):
         yield from _expires_problems(args)  # with a variable: worked out per request
-    elif name in ("allow", "deny") and http and not _address_ok(args[0]):
-        yield f'invalid parameter "{args[0]}" in "{name}": an address, a CIDR, "unix:" or "all"'
+    elif name in ("allow", "deny") and http:
+        problem = _address_problem(name, args[0])
+        if problem:
+            yield problem
     elif name == "limit_req" and http:
         yield from _limit_req_problems(args)
 
@@ -352,6 +354,13 @@ def _address_ok(text: str) -> bool:
     return access.readable(text)
 
 
+def _address_problem(name: str, address: str) -> str:
+    """The message for an ``allow``/``deny`` address nginx refuses, or ""."""
+    if _address_ok(address):
+        return ""
+    return f'invalid parameter "{address}" in "{name}": an address, a CIDR, "unix:" or "all"'
+
+
 def _limit_req_problems(args: list[str]) -> Iterator[str]:
     # ngx_http_limit_req: zone=name [burst=number] [nodelay | delay=number]
     zone = False
@@ -371,6 +380,7 @@ def _limit_req_problems(args: list[str]) -> Iterator[str]:
 
 
 # directives _value_problems reads (a million `allow` lines need not go through it)
+ACCESS = frozenset({"allow", "deny"})
 VALUES_PARSED = frozenset({*PARAMETERS, *BUFFERS, *CACHE_VALID, "location"})
 KEYWORDS_CHECKED = frozenset({*ENUMS, *BITMASKS, *LAST_WORD, "error_log", "expires", "allow",
                               "deny", "limit_req"})
@@ -492,6 +502,12 @@ def check(context: Context) -> Iterator[Report]:
                          'it must be "on" or "off"', node=node)
             continue
         if name in VALUES_CHECKED:
+            if name in ACCESS and where in HTTP_CONTEXTS:
+                # no memo: 1,000,000 allow lines are 1,000,000 different addresses
+                problem = _address_problem(name, args[0])
+                if problem:
+                    yield Report(problem, node=node)
+                continue
             value_key = (name, where, tuple(args))
             problems = values.get(value_key)
             if problems is None:
