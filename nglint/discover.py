@@ -39,6 +39,10 @@ MAIN_DIRECTIVES = {"http", "events", "stream", "mail"}
 
 @dataclass
 class Entry:
+    """One tree to lint: its entry file, its context (``main``, or the context a
+    fragment is inferred to be in), the prefix its includes are relative to, and
+    whether the user named it (not found by walking a folder)."""
+
     path: str
     context: str
     conf_prefix: str

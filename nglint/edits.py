@@ -30,6 +30,10 @@ class EditError(Exception):
 
 @dataclass(frozen=True, order=True)
 class Edit:
+    """Replace ``text[start:end]`` (character offsets) of the file at real path
+    ``path`` with ``text``; ``start == end`` is an insertion.  Edits order by file and
+    position."""
+
     path: str  # real path of the file
     start: int
     end: int

@@ -61,6 +61,10 @@ class Severity(IntEnum):
 
 @dataclass
 class Finding:
+    """One problem found: the rule (``code``, ``rule``), where it is (``path`` as
+    reported, 1-based ``line``/``column`` to ``end_line``/``end_column``), what it says,
+    and the fix that removes it, if any.  Equal findings compare by those fields only."""
+
     code: str
     rule: str
     severity: Severity

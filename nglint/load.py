@@ -39,6 +39,10 @@ TEMPLATE_PLACEHOLDER = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|<%.*?%>")
 
 @dataclass
 class ParsedFile:
+    """One file lexed and parsed: crossplane's payload (``ast``), its statements
+    with exact spans (None when they do not align with crossplane's), or the syntax
+    error that stopped it."""
+
     source: SourceFile
     ast: list[dict] = field(default_factory=list)
     statements: list[Statement] | None = None  # None when spans did not align

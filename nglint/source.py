@@ -181,6 +181,9 @@ class Statement:
 
 @dataclass(slots=True)
 class SourceFile:
+    """One configuration file as read: its text (decoded as UTF-8 with surrogate
+    escapes, so it encodes back to the same bytes), its newline style and its tokens."""
+
     path: str  # as reached (given on the command line or resolved through include)
     _raw: bytes | None  # dropped once parsed (memory): the text encodes back to it exactly
     text: str

@@ -37,6 +37,9 @@ REASON_LEAD = " \t-:,;\u2014\u2013"  # dashes: em, en
 
 @dataclass(eq=False)
 class Suppression:
+    """One ``# nglint: disable=...`` comment: the codes it names, its reason, and the
+    lines it covers (``spans``: first and last line, inclusive)."""
+
     node: Node  # the comment, for locating NG009/NG014 findings
     path: str
     line: int

@@ -117,6 +117,10 @@ class Deployment:
 
 @dataclass
 class Landing:
+    """Where one of an app's endpoints lands: the block serving ``uri`` (None: no
+    location serves it), whether the model could not tell (``unknown``), and the
+    location first routed to when a redirect moved the request (``via``)."""
+
     deployment: Deployment
     endpoint: Endpoint
     uri: str

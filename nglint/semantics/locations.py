@@ -217,6 +217,9 @@ _OK, _DONE, _AGAIN, _DECLINED = range(4)
 
 @dataclass
 class _Search:
+    """A location search's result: the location found (None: none) and whether nginx
+    answers with its auto redirect to URI + "/" (see the module docstring)."""
+
     location: Node | None = None
     redirect: bool = False
 

@@ -284,6 +284,10 @@ _OUTCOME_FIELDS = frozenset(f.name for f in fields(Outcome))
 
 @dataclass
 class _State:
+    """What ``simulate`` carries through one request's processing: the URI changes so
+    far (nginx stops past ``MAX_URI_CHANGES``), whether an ``error_page`` already
+    redirected it, and the forks taken (``MAX_FORKS``)."""
+
     tree: Tree
     model: Model
     request: Request

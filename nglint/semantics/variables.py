@@ -101,6 +101,8 @@ CODE_DIRECTIVES = ("_by_lua_block", "_by_lua", "js_")
 
 @dataclass(frozen=True)
 class Use:
+    """One use of variable ``name`` (without ``$``) by a directive."""
+
     name: str
     node: Node
 
