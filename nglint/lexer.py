@@ -225,9 +225,21 @@ def statements(source: SourceFile) -> list[Statement]:
     Raises NginxSyntaxError for what nginx refuses but crossplane accepts with
     its checks off: a statement ended by ``}`` or by the end of the file, and
     a stray ``;`` or ``{`` where a directive name belongs.
+
+    Only the tokens that end, open or close something are visited (unquoted ``;``,
+    ``{``, ``}`` and comments, found column-wise): the words between them are a
+    statement's directive and arguments.
     """
     tokens = source.tokens
     values, lines, quoted = tokens.values, tokens.lines, tokens.quoted
+    count = len(values)
+    marks = list(compress(range(count), map(_TERMINATORS.__contains__, values)))
+    if "#" in source.text:
+        comments = list(compress(range(count), map(str.startswith, values, repeat("#"))))
+        if comments:
+            marks = sorted(marks + comments)
+    if any(quoted):
+        marks = [at for at in marks if not quoted[at]]
     made: list[Statement] = []  # in the order of their first tokens (``Spans``)
 
     def new(first: int) -> Statement:
@@ -239,56 +251,50 @@ def statements(source: SourceFile) -> list[Statement]:
     root: list[Statement] = []
     stack: list[list[Statement]] = [root]
     open_blocks: list[Statement] = []
-    index = 0
-    count = len(values)
-    while index < count:
-        first = index
-        value = values[index]
-        index += 1
-        if not quoted[first]:  # unquoted tokens are never empty
+    start = 0  # the first token of the statement being read
+    current: Statement | None = None  # made early when a comment sits in its arguments
+    between: list[Statement] = []  # those comments
+    for at in marks:
+        value = values[at]
+        if value[0] == "#":
+            if at == start:  # a comment where a directive belongs: a statement
+                stack[-1].append(new(at))
+                start = at + 1
+            else:
+                if current is None:
+                    current = new(start)
+                between.append(new(at))
+            continue
+        if at == start:  # a terminator where a directive belongs
             if value == "}":
                 if not open_blocks:
-                    raise NginxSyntaxError('unexpected "}"', lines[first])
-                open_blocks.pop().closing = first
+                    raise NginxSyntaxError('unexpected "}"', lines[at])
+                open_blocks.pop().closing = at
                 stack.pop()
+                start = at + 1
                 continue
-            if value[0] == "#":
-                stack[-1].append(new(first))
-                continue
-            if value == "{" or value == ";":
-                raise NginxSyntaxError(f'unexpected "{value}"', lines[first])
-        statement = new(first)
-        comments: list[Statement] = []
-        stop = -1
-        while index < count:
-            at = index
-            index += 1
-            if not quoted[at]:
-                arg_value = values[at]
-                if arg_value in _TERMINATORS:
-                    stop = at
-                    break
-                if arg_value[0] == "#":
-                    comments.append(new(at))
-        if stop < 0:
-            raise NginxSyntaxError('unexpected end of file, expecting ";" or "}"',
-                                   lines[first])
-        terminator = values[stop]
-        if terminator == "}":
-            raise NginxSyntaxError('unexpected "}"', lines[stop])
-        statement.stop = stop
+            raise NginxSyntaxError(f'unexpected "{value}"', lines[at])
+        if value == "}":
+            raise NginxSyntaxError('unexpected "}"', lines[at])
+        statement = current if current is not None else new(start)
+        statement.stop = at
         stack[-1].append(statement)
-        if comments:
-            statement.skip = frozenset(c.first for c in comments)
-            stack[-1].extend(comments)
-        if terminator == "{":
+        if between:
+            statement.skip = frozenset(c.first for c in between)
+            stack[-1].extend(between)
+            between = []
+        current = None
+        start = at + 1
+        if value == "{":
             if len(open_blocks) >= MAX_DEPTH:
                 raise NginxSyntaxError(
-                    f"blocks nested deeper than {MAX_DEPTH} levels", lines[stop]
+                    f"blocks nested deeper than {MAX_DEPTH} levels", lines[at]
                 )
             open_blocks.append(statement)
             statement.children = []
             stack.append(statement.children)
+    if start < count:
+        raise NginxSyntaxError('unexpected end of file, expecting ";" or "}"', lines[start])
     if open_blocks:
         line = open_blocks[-1].directive.line
         raise NginxSyntaxError('unexpected end of file, expecting "}"', line)

@@ -361,27 +361,37 @@ class Loader:
         source = file.source
         lines = source.tokens.lines
         work: list[tuple[list[dict], list[Statement] | None, Node]] = [(file.ast, spans, parent)]
+        known_args = self._args
+        # the directive budget, kept in a local (once per node) and handed back to
+        # ``self`` around what also spends it (``_spend``, an include's files)
+        budget = self._budget
         while work:
             items, span_list, block = work.pop()
             children = block.children
             assert children is not None
             for index, item in enumerate(items):
-                if self._budget <= 0 and not self._spend(tree, source.path, item["line"]):
-                    return
-                self._budget -= 1
+                if budget <= 0:
+                    self._budget = budget
+                    if not self._spend(tree, source.path, item["line"]):
+                        return
+                    budget = self._budget
+                budget -= 1
                 span = span_list[index] if span_list is not None else None
                 directive = item["directive"]
-                line = lines[span.first] if span is not None else item["line"]
                 # nodes never change their args: one exact-size list per distinct list
                 # (a tree repeats ``deny all``, ``proxy_set_header Host $host``...), not
                 # crossplane's, which grew by appends
                 args = item["args"]
                 key = tuple(args)
-                shared = self._args.get(key)
+                shared = known_args.get(key)
                 if shared is None:
-                    shared = self._args[key] = list(args)
-                node = Node(directive, shared, line, source,
-                            span.index if span is not None else None, block, via=via)
+                    shared = known_args[key] = list(args)
+                if span is not None:
+                    node = Node(directive, shared, lines[span.first], source, span.index,
+                                block, None, via)
+                else:
+                    node = Node(directive, shared, item["line"], source, None, block, None,
+                                via)
                 if directive == COMMENT:
                     node.comment = item["comment"]
                 node.position = len(children)  # Node.add_child, inlined: once per node
@@ -390,8 +400,11 @@ class Loader:
                 if inner is not None:
                     node.children = []
                     work.append((inner, span.children if span else None, node))
-                elif directive == "include" and len(item["args"]) == 1:
+                elif directive == "include" and len(args) == 1:
+                    self._budget = budget
                     self._include(tree, node, block, chain)
+                    budget = self._budget
+        self._budget = budget
         if cached is not None and cached.ast is file.ast and not cached.shared \
                 and not self._kept(cached):
             # most files are included once: free the payload now (emptied in place, as

@@ -77,3 +77,23 @@ def test_payload_freed_after_expansion(tmp_path: Path) -> None:
     # each site file's payload is freed once expanded: one alive at a time
     assert alive == [1, 1, 1]
     assert len([n for n in tree.nodes if n.directive == "proxy_http_version"]) == 3
+
+
+def test_expansion_stops_at_the_directive_budget(tmp_path: Path, monkeypatch) -> None:
+    """A tree that expands past ``MAX_NODES`` directives (includes multiplying a file)
+    is cut there, with one problem saying so, wherever the budget runs out (in a file,
+    or between an include's files)."""
+    from nglint import load
+
+    main = _tree(tmp_path, files=6)  # 7 nodes a site with the snippet, 13 in nginx.conf
+    full = len(Loader(str(tmp_path)).load(str(main)).nodes)
+    for budget in (5, 20, 21, 22, full - 1):
+        monkeypatch.setattr(load, "MAX_NODES", budget)
+        tree = Loader(str(tmp_path)).load(str(main))
+        stopped = [p for p in tree.problems if "analysis stopped" in p.message]
+        assert len(stopped) == 1, (budget, tree.problems)
+        assert f"more than {budget} directives" in stopped[0].message
+        assert len(tree.nodes) <= budget + 1, budget  # the root block is not counted
+    monkeypatch.setattr(load, "MAX_NODES", 2 * full)  # include targets count too
+    tree = Loader(str(tmp_path)).load(str(main))
+    assert not [p for p in tree.problems if "analysis stopped" in p.message]
