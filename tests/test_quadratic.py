@@ -44,6 +44,19 @@ def test_first_covering_agrees_with_pairwise_covers(rules: list[tuple[str, str]]
     assert access.first_covering(found) == _naive(found)
 
 
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 32), st.lists(st.tuples(st.sampled_from(["allow", "deny"]),
+                                              st.integers(0, 40)), min_size=1, max_size=30),
+       st.booleans())
+def test_first_covering_of_one_prefix_length(prefix: int, rules: list[tuple[str, int]],
+                                             ipv6: bool) -> None:
+    """Lists of one family and one prefix length (its own path: a million /32 lines)."""
+    kind = ipaddress.IPv6Network if ipv6 else ipaddress.IPv4Network
+    found = [_rule(f"{action} {kind((number << 20, prefix), strict=False)}")
+             for action, number in rules]
+    assert access.first_covering(found) == _naive(found)
+
+
 def test_many_allow_rules_are_not_compared_pairwise(tmp_path: Path, monkeypatch) -> None:
     """20,000 ``allow`` lines in one location (one pair of them shadowed): NG213 finds
     exactly that pair without ever comparing two rules (it once compared every pair)."""

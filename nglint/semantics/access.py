@@ -237,6 +237,14 @@ def first_covering(found: list[Rule]) -> list[int | None]:
     looks its supernets up by (version, prefix length, masked address) instead of
     comparing itself with every earlier rule (100,000 ``allow`` lines took minutes).
     """
+    if found and len({(rule.kind, rule.version, rule.prefix) for rule in found}) == 1 \
+            and found[0].kind == "ip":
+        # one family and one prefix length (a list of /32 addresses): a rule is covered
+        # exactly by the first earlier rule of its own network
+        networks = [rule.address for rule in found]
+        firsts = dict(zip(reversed(networks), range(len(networks) - 1, -1, -1), strict=True))
+        return [None if first == index else first
+                for index, first in enumerate(map(firsts.__getitem__, networks))]
     every: int | None = None  # the first "all"
     unix: int | None = None  # the first "unix:"
     # (version, prefix, address) -> index, the three packed in one int (a million
