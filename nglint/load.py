@@ -251,7 +251,7 @@ class Loader:
         self._reported: set[tuple[str, str, str, int | None]] = set()
         self._budget = MAX_NODES
         # one list per distinct argument list of a load (``_expand``)
-        self._args: dict[tuple[str, ...], list[str]] = {}
+        self._args: dict[str | tuple[str, ...], list[str]] = {}
 
     def _realpath(self, path: str) -> str:
         real = self._reals.get(path)
@@ -382,7 +382,7 @@ class Loader:
                 # (a tree repeats ``deny all``, ``proxy_set_header Host $host``...), not
                 # crossplane's, which grew by appends
                 args = item["args"]
-                key = tuple(args)
+                key = args[0] if len(args) == 1 else tuple(args)  # (no tuple: most)
                 shared = known_args.get(key)
                 if shared is None:
                     shared = known_args[key] = list(args)
