@@ -250,11 +250,14 @@ class SourceFile:
 def report_name(path: str) -> str:
     """The name findings, diffs and fix logs give a file: the file itself, not a symlink
     on the way to it (``sites-enabled/x`` -> ``sites-available/x``, the file kept in
-    git), relative to the working directory when it lies below it.  A path with no
-    symlink on the way keeps the form it was given (relative or absolute)."""
+    git), in the form the path was given: absolute, or relative to the working directory
+    when it lies below it (else absolute).  A path with no symlink on the way is kept
+    as it was given."""
     real = paths.realpath(path)
     if real == os.path.normpath(os.path.abspath(path)):
         return path
+    if os.path.isabs(path):  # as the other files of a tree given by an absolute path
+        return real
     cwd = os.getcwd()
     if real.startswith(cwd.rstrip(os.sep) + os.sep):
         return os.path.relpath(real, cwd)

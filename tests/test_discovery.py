@@ -166,6 +166,22 @@ def test_symlinked_file_is_named_as_the_file_it_points_to(etc: Path) -> None:
     assert server.statement is not None
 
 
+@pytest.mark.parametrize("given", ["absolute", "relative"])
+def test_reported_paths_keep_the_form_the_tree_was_given_in(
+        etc: Path, given: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file reached through sites-enabled/ is named in the same form as the tree's
+    other files: absolute for a tree given by an absolute path (it was relative to the
+    working directory, sorted apart from the rest), relative for a relative one."""
+    from nglint.source import report_name
+
+    monkeypatch.chdir(etc.parent)
+    root = str(etc) if given == "absolute" else etc.name
+    names = {report_name(n.path) for tree in discover([root]) for n in tree.walk()
+             if n.path is not None and "mime.types" not in n.path}  # (an absolute include)
+    assert any(name.endswith("sites-available/app") for name in names)
+    assert all(os.path.isabs(name) == (given == "absolute") for name in names), names
+
+
 def test_glob_matching_nothing_is_not_an_error(etc: Path) -> None:
     main = by_entry(discover([str(etc)]))[os.path.realpath(etc / "nginx.conf")]
     (empty,) = [n for n in nodes(main, "include") if n.args == ["nothing-here/*.conf"]]
