@@ -94,6 +94,12 @@ class Finding:
         return self.headline or self.message
 
     @property
+    def via(self) -> str | None:
+        """The include the file was reached through (``"nginx.conf:3"``), or None."""
+        return next((f"{r.path}:{r.line}" for r in self.related if r.role == "include"),
+                    None)
+
+    @property
     def key(self) -> tuple[str, str, int, int, str]:
         return (self.path, self.code, self.line, self.column, self.message)
 
@@ -113,8 +119,7 @@ class Finding:
             "message": self.message,
             "fixable": self.fixable,
             # the include the file was reached through ("nginx.conf:3"), or null
-            "via": next((f"{r.path}:{r.line}" for r in self.related if r.role == "include"),
-                        None),
+            "via": self.via,
             "headline": self.title,
             "notes": list(self.notes),
             "related": [r.as_dict() for r in self.related],

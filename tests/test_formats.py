@@ -186,3 +186,32 @@ def test_sarif_of_a_clean_run_is_valid(tmp_path: Path) -> None:
     assert status == 0
     document = json.loads(out)
     assert document["runs"][0]["results"] == [] and errors(document) == []
+
+
+@pytest.mark.parametrize("style", ["concise", "full"])
+def test_findings_at_one_place_through_two_includes_print_apart(
+        tmp_path: Path, style: str) -> None:
+    """A snippet included by two servers gives a finding per server at the snippet's
+    line; their headlines are the same, so each names the include it came through
+    (they printed as one line twice)."""
+    (tmp_path / "snippets").mkdir()
+    (tmp_path / "snippets" / "proxy.conf").write_text(
+        "proxy_http_version 1.1;\nproxy_set_header Upgrade $http_upgrade;\n"
+        'proxy_set_header Connection "upgrade";\nproxy_read_timeout 1d;\n'
+        "proxy_set_header Host $proxy_host;\n")
+    servers = "".join(
+        f"    server {{\n        listen {port};\n        server_name {name}.example;\n"
+        f"        location / {{\n            include snippets/proxy.conf;\n"
+        "            proxy_pass http://127.0.0.1:8888;\n        }\n    }\n"
+        for name, port in (("a", 80), ("b", 8080)))
+    conf = tmp_path / "nginx.conf"
+    conf.write_text(f"events {{}}\nhttp {{\n{servers}}}\n")
+    result = CliRunner().invoke(main, ["check", "--no-cache", "--select", "NG106,NG103",
+                                       "--output-format", style, str(conf)])
+    heads = [line for line in result.output.splitlines() if "NG106" in line]
+    assert len(heads) == 2 and heads[0] != heads[1], result.output
+    assert heads[0].endswith(f"(via {conf}:7)") and heads[1].endswith(f"(via {conf}:15)")
+    # one finding for both sites (NG103: the same hard-coded line, the same message) is
+    # printed as before, without an include
+    (alone,) = [line for line in result.output.splitlines() if "NG103" in line]
+    assert "(via" not in alone

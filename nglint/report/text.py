@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from typing import IO
 
@@ -66,18 +67,31 @@ def _head(finding: Finding) -> tuple[str, str]:
             f"{finding.code} [{finding.severity}] ")
 
 
-def concise(finding: Finding, width: int = CONCISE_WIDTH) -> str:
-    """One line: ``path:line:col: CODE [severity] headline``, cut at a word with `…`."""
+def sites(findings: Sequence[Finding]) -> list[str]:
+    """For each finding, what tells it apart on its line: `` (via nginx.conf:3)``, the
+    include its file was reached through, when another finding at the same place has
+    the same headline (a snippet included by two sites gives a finding per site, which
+    would print as one line twice); else ""."""
+    seen = Counter((f.path, f.line, f.column, f.code, f.title) for f in findings)
+    return [f" (via {f.via})"
+            if f.via and seen[(f.path, f.line, f.column, f.code, f.title)] > 1 else ""
+            for f in findings]
+
+
+def concise(finding: Finding, width: int = CONCISE_WIDTH, site: str = "") -> str:
+    """One line: ``path:line:col: CODE [severity] headline``, the headline cut at a word
+    with `…` (``site``, from ``sites``, is kept whole after it)."""
     where, code = _head(finding)
+    site = visible(site)
     line = where + code + visible(finding.title)
-    if len(line) <= width:
-        return line
-    keep = max(width - 2, len(where + code) + 20)
+    if len(line) + len(site) <= width:
+        return line + site
+    keep = max(width - 2 - len(site), len(where + code) + 20)
     cut = line[:keep]
     space = cut.rfind(" ", len(where + code))
     if space > len(where + code):
         cut = cut[:space]
-    return cut.rstrip(" ,;:(") + " …"
+    return cut.rstrip(" ,;:(") + " …" + site
 
 
 def _width(char: str) -> int:
@@ -145,10 +159,10 @@ class Sources:
         return lines[finding.line - 1].removesuffix("\r")
 
 
-def _full(finding: Finding, sources: Sources) -> list[Line]:
+def _full(finding: Finding, sources: Sources, site: str) -> list[Line]:
     where, code = _head(finding)
     style = STYLES[finding.severity]
-    out: list[Line] = [[(where, "bold"), (code, style), (visible(finding.title), "")]]
+    out: list[Line] = [[(where, "bold"), (code, style), (visible(finding.title + site), "")]]
     text = sources.line(finding)
     if text is not None:
         end = finding.end_column if finding.end_line == finding.line else None
@@ -170,14 +184,14 @@ def _lines(findings: Sequence[Finding], files: int, quiet: bool,
 
     out: list[Line] = []
     sources = Sources()
-    for finding in findings:
+    for finding, site in zip(findings, sites(findings), strict=True):
         if style == "full":
             if out:
                 out.append([])  # a blank line between findings
-            out.extend(_full(finding, sources))
+            out.extend(_full(finding, sources, site))
         else:
             # configuration text is printed literally: never parsed as markup
-            out.append([(concise(finding), STYLES[finding.severity])])
+            out.append([(concise(finding, site=site), STYLES[finding.severity])])
     if style == "full" and findings and (statistics or not quiet):
         out.append([])
     if statistics:
