@@ -120,9 +120,12 @@ def parse_tokens(parsed: ParsedFile) -> ParsedFile:
                                error.line)
         return parsed
     parser: list[object] = []  # crossplane's parse function, once it pulls a token
+    stream = tokens.for_crossplane()
+    if len(tokens.values) >= _NOTE_PARSER_FROM:
+        stream = chain(_note_parser(parser), stream)
     payload = _parse_with_initial_tokens(
-        chain(_note_parser(parser), tokens.for_crossplane()), path, os.path.dirname(path),
-        catch_errors=True, single=True, comments=True, check_ctx=False, check_args=False,
+        stream, path, os.path.dirname(path), catch_errors=True, single=True, comments=True,
+        check_ctx=False, check_args=False,
     )
     _free_parser(parser)
     config = payload["config"][0]
@@ -147,10 +150,12 @@ def parse_tokens(parsed: ParsedFile) -> ParsedFile:
 # handler's cells).  The command line runs without the cyclic collector, so each file
 # would leave its cycle (8 MB on 2,000 files), and collecting the young generation
 # after each file walks every object the payload holds (0.9 s on 1,000,000 directives).
-# Instead the cycle is broken by hand: the first pull of a token notes the function
-# (from its caller's locals), and once the parse is done the function's own cell is
-# emptied, so reference counting frees it.  Should crossplane change and the function
-# not be found, the young generation is collected as before.
+# Instead, for a file of many tokens, the cycle is broken by hand: the first pull of a
+# token notes the function (from its caller's locals), and once the parse is done the
+# function's own cell is emptied, so reference counting frees it.  Noting it costs a
+# microsecond, more than collecting what a small file made: a small file is collected,
+# as is any file whose function was not found (should crossplane change).
+_NOTE_PARSER_FROM = 2_000  # tokens
 def _note_parser(found: list[object]) -> Iterator[tuple[str, int, bool]]:
     """Yields nothing: pulled first, it notes crossplane's ``_parse`` in ``found``."""
     caller = sys._getframe(1)  # crossplane's _parse, pulling its first token
