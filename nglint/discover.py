@@ -69,21 +69,27 @@ def _walk(directory: str) -> Iterator[str]:
     folder that cannot be listed.  Anything that is not a regular file (a FIFO, a
     dangling symlink) is not linted on its own; a symlink loop is yielded, so that
     reading it says so."""
-    for folder, subfolders, files in os.walk(directory, followlinks=False,
-                                             onerror=_unreadable):
-        subfolders[:] = sorted(d for d in subfolders if d not in SKIP_FOLDERS)
-        for name in sorted(files):
-            path = os.path.join(folder, name)
-            if _is_config_file(path) and (os.path.isfile(path) or _loops(path)):
-                yield path
-
-
-def _loops(path: str) -> bool:
     try:
-        os.stat(path)
+        entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
+    except OSError as error:
+        _unreadable(error)
+        return
+    subfolders = []
+    for entry in entries:  # (scandir's entries know their type: no stat a regular file)
+        if entry.is_dir(follow_symlinks=False):
+            if entry.name not in SKIP_FOLDERS:
+                subfolders.append(entry.path)
+        elif _is_config_file(entry.path) and _regular_or_loop(entry):
+            yield entry.path
+    for subfolder in subfolders:
+        yield from _walk(subfolder)
+
+
+def _regular_or_loop(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_file()  # a symlink is followed; broken, it is not a file
     except OSError as error:
         return error.errno == errno.ELOOP
-    return False
 
 
 def _fragment_prefix(path: str) -> str:

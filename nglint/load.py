@@ -448,8 +448,9 @@ class Loader:
         if targets is None:  # globbed once: cycles through globs multiply the include sites
             targets = self._globs[pattern] = self._matches(pattern)
         tree.includes[pattern] = targets
-        outside = [t for t in targets if os.path.exists(t)
-                   and not self._realpath(t).startswith(self.root + os.sep)]
+        inside = self.root + os.sep
+        outside = [t for t in targets  # (the real path first: it is cached, a stat is not)
+                   if not self._realpath(t).startswith(inside) and os.path.exists(t)]
         if outside and os.path.isabs(node.args[0]) and self.map_prefix(node.args[0]) == \
                 node.args[0]:  # a mapped prefix is where the user said the files are
             self._report(tree, Problem(
