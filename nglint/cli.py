@@ -2,28 +2,26 @@
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import gc
 import json
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Any, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from nglint import __version__, check_crossplane
 from nglint.errors import NglintError
 from nglint.escape import (
-    colour_wanted,
     fence_commands,
     speaks_unicode,
     tolerant_streams,
     visible,
 )
+from nglint.report.output import Shown, rendering, report, say, write
 from nglint.versions import DEFAULT_RANGE
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -36,16 +34,6 @@ if TYPE_CHECKING:
     from nglint.tree import Tree
 
 EXIT_OK, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-
-
-def say(text: str, err: bool = False, nl: bool = True) -> None:
-    """Write ``text`` to stdout (``err``: stderr) exactly: as ``tolerant_streams``
-    configured them.  Not ``click.echo``, which drops ANSI sequences in a pipe (a
-    diff must stay exact) and writes UTF-8 to a stream that says it is ASCII."""
-    stream = sys.stderr if err else sys.stdout
-    stream.write(f"{text}\n" if nl else text)
-    if err:
-        stream.flush()
 
 
 def _split(values: tuple[str, ...]) -> list[str]:
@@ -238,7 +226,7 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
         raise NglintError("--fix does not write stdin: use --diff, or name the file")
     # one group per configuration file: each path is linted with the file found for it
     found_groups = config.group(inputs.paths, config_file)
-    shown = _Shown.of(output_format, output, quiet, statistics, style, color)
+    shown = Shown.of(output_format, output, quiet, statistics, style, color)
 
     cache_name = store = None
     # a baseline's (and GitLab's) fingerprints read the tree's statements: not cached
@@ -365,63 +353,17 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
     if output_text is None:
         report(findings, len(counted), output_format, output, quiet, statistics, style, color)
     else:
-        _write(output_text, output)
+        write(output_text, output)
     return EXIT_FINDINGS if failing and not exit_zero else EXIT_OK
 
 
-@dataclass(frozen=True)
-class _Shown:
-    """How the findings are shown: the format and options, resolved for the stream
-    they go to (``--output`` file or stdout).  ``key`` names the plain output in the
-    result cache; None for colour output (rich, on a terminal: rendered each time)."""
-
-    output_format: str
-    output: str | None  # --output: the file, else stdout
-    quiet: bool
-    statistics: bool
-    style: str  # text: full or concise
-    color: str  # --color as given
-    colour: bool  # resolved
-    ascii_only: bool  # json: a stream that cannot encode every character
-
-    @classmethod
-    def of(cls, output_format: str, output: str | None, quiet: bool, statistics: bool,
-           style: str | None, color: str) -> _Shown:
-        # an --output file: UTF-8 (see _stream), never a terminal
-        tty = not output and sys.stdout.isatty()
-        colour = output_format == "text" and colour_wanted(
-            _Terminal(tty), color, to_file=bool(output))
-        return cls(output_format, output, quiet, statistics,
-                   style or ("full" if tty else "concise"), color, colour,
-                   not output and not speaks_unicode(sys.stdout))
-
-    @property
-    def key(self) -> str | None:
-        if self.colour:
-            return None
-        from nglint.cache import render_key
-
-        return render_key([self.output_format, self.quiet, self.statistics, self.style,
-                           self.ascii_only])
-
-
-class _Terminal:
-    """Stands for the output stream where only whether it is a terminal matters."""
-
-    def __init__(self, tty: bool) -> None:
-        self.tty = tty
-
-    def isatty(self) -> bool:
-        return self.tty
-
-
-def _answer(hit: Entry, shown: _Shown, store: Store) -> bool:
+def _answer(hit: Entry, shown: Shown, store: Store) -> bool:
     """Write a cache entry's answer: the stored output, else rendered from its findings
     (then stored too).  False when its findings are not of the right shape (a miss)."""
     from nglint import cache
 
     if hit.output is not None:
-        _write(hit.output, shown.output)
+        write(hit.output, shown.output)
         return True
     findings = hit.findings()
     if findings is None:
@@ -433,7 +375,7 @@ def _answer(hit: Entry, shown: _Shown, store: Store) -> bool:
     text = rendering(findings, hit.files, shown)
     if shown.key is not None:
         cache.add_render(store, hit, shown.key, text)
-    _write(text, shown.output)
+    write(text, shown.output)
     return True
 
 
@@ -459,85 +401,6 @@ def _baseline(findings: list[Finding], baseline_file: str | None, write_baseline
             say(visible(f"fixed since the baseline: {entry['path']}: {entry['code']} "
                         f"{entry.get('message', '')}"), err=True)
     return new
-
-
-def report(findings: list[Finding], files: int, output_format: str, output: str | None,
-           quiet: bool, statistics: bool, style: str | None = None,
-           color: str = "auto") -> None:
-    """Write the findings in ``output_format`` to ``output`` (default: stdout)."""
-    shown = _Shown.of(output_format, output, quiet, statistics, style, color)
-    if not shown.colour:
-        _write(rendering(findings, files, shown), output)
-        return
-    from nglint.report import text
-
-    with _stream(output) as stream:
-        text.render(findings, files, stream, quiet=quiet, statistics=statistics,
-                    style=shown.style, color=color, to_file=bool(output))
-
-
-def rendering(findings: list[Finding], files: int, shown: _Shown) -> list[str]:
-    """The output without colour, as ``[stdout text, stderr text]`` (what the result
-    cache stores): the report, and for machine formats ``--statistics`` on stderr (so
-    that stdout stays one document)."""
-    if shown.output_format == "text":
-        import io
-
-        from nglint.report import text
-
-        buffer = io.StringIO()
-        text.render(findings, files, buffer, quiet=shown.quiet, statistics=shown.statistics,
-                    style=shown.style, color="never")
-        return [buffer.getvalue(), ""]
-    if shown.output_format == "json":
-        from nglint.report import json as json_report
-
-        # a stream that cannot encode everything gets JSON's own escapes instead
-        rendered = json_report.render(findings, files, ascii_only=shown.ascii_only)
-    elif shown.output_format == "sarif":
-        from nglint.report import sarif
-
-        rendered = sarif.render(findings)
-    elif shown.output_format == "gitlab":
-        from nglint.report import gitlab
-
-        rendered = gitlab.render(findings)
-    elif shown.output_format == "junit":
-        from nglint.report import junit
-
-        rendered = junit.render(findings, files)
-    else:
-        from nglint.report import github
-
-        rendered = github.render(findings)
-    counts = ""
-    if shown.statistics:
-        from nglint.report.statistics import lines
-
-        counts = "".join(f"{line}\n" for line in lines(findings))
-    return [rendered, counts]
-
-
-def _write(output_text: list[str], output: str | None) -> None:
-    """Write ``[stdout text, stderr text]``: the first to ``output`` (default: stdout)."""
-    report_text, counts = output_text
-    with _stream(output) as stream:
-        stream.write(report_text)
-    if counts:
-        say(counts, err=True, nl=False)
-
-
-@contextlib.contextmanager
-def _stream(output: str | None) -> Iterator[IO[str]]:
-    if not output:
-        yield sys.stdout
-        return
-    try:
-        handle = open(output, "w", encoding="utf-8", errors="surrogateescape")  # noqa: SIM115
-    except OSError as error:
-        raise NglintError(f"cannot write the report: {error.strerror}", output) from None
-    with handle:
-        yield handle
 
 
 @main.command("rules")
