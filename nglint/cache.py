@@ -45,28 +45,21 @@ run rewrites it.
 
 from __future__ import annotations
 
-import glob
 import hashlib
 import json
 import os
-import stat
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from nglint import __version__
+from nglint import __version__, cachestate
 from nglint.cachedir import Opened, Store, default_directory
-from nglint.reader import read_file
 
 if TYPE_CHECKING:
     from nglint.findings import Finding
     from nglint.tree import Tree
 
 FORMAT = 7
-# a file whose mtime or ctime is this close to the run's start (or later) may have
-# been written in the same timestamp tick as it was read: hashed on every hit
-RACY_NS = 2_000_000_000
 MAX_RENDERS = 8  # outputs stored per entry (formats, styles); the oldest goes first
 SEVERITIES = ("info", "warning", "error")
 
@@ -82,29 +75,6 @@ def private_store() -> Store | None:
     message is the one-line note) when another user owns it or others can write to it."""
     store = Store(directory())
     return store if store.check() else None
-
-
-def digest(path: str | None) -> str | None:
-    """SHA-256 (hex) of a file's bytes (None when there is no file or it cannot be read)."""
-    if path is None:
-        return None
-    try:
-        return hashlib.sha256(read_file(path)).hexdigest()
-    except OSError:
-        return None
-
-
-def _walk(paths: Sequence[str]) -> dict[str, list[str]]:
-    """Files under each directory asked for: a new or removed file changes the answer."""
-    listing: dict[str, list[str]] = {}
-    for path in paths:
-        if os.path.isdir(path):
-            found = []
-            for folder, subfolders, files in os.walk(path):
-                subfolders.sort()
-                found.extend(os.path.join(folder, name) for name in sorted(files))
-            listing[path] = found
-    return listing
 
 
 def key(paths: Sequence[str], settings: Any) -> str | None:
@@ -157,122 +127,6 @@ def _fingerprint(folder: str, prefix: str, found: list[tuple[str, int, int]]) ->
         elif entry.name.endswith((".py", ".json")):
             status = entry.stat()
             found.append((prefix + entry.name, status.st_size, status.st_mtime_ns))
-
-
-def _kind(path: str) -> str:
-    return "dir" if os.path.isdir(path) else "file" if os.path.exists(path) else "missing"
-
-
-def _matches(pattern: str) -> list[str] | str:
-    """A glob's matches (files, sorted, as the loader takes them), else what the one
-    path is."""
-    if glob.has_magic(pattern):
-        return sorted(t for t in glob.glob(pattern) if not os.path.isdir(t))
-    return _kind(pattern)
-
-
-class _RealPaths:
-    """``os.path.realpath`` of many paths in few system calls: a folder is resolved
-    once, and a path whose last part is not a symlink is its folder's real path
-    joined with that part (what realpath itself does, part by part)."""
-
-    def __init__(self) -> None:
-        self.folders: dict[str, str] = {}
-
-    def __call__(self, path: str) -> str:
-        head, tail = os.path.split(path)
-        if tail in ("", ".", "..") or os.sep != "/":
-            return os.path.realpath(path)
-        try:
-            if stat.S_ISLNK(os.lstat(path).st_mode):
-                return os.path.realpath(path)
-        except OSError:
-            pass  # missing: realpath appends the part as it is
-        folder = self.folders.get(head)
-        if folder is None:
-            folder = self.folders[head] = os.path.realpath(head or ".")
-        return os.path.join(folder, tail)
-
-
-def _signature(path: str, before: int) -> list[int] | None:
-    """A file's stat signature, or None when it cannot be trusted to stand for the
-    bytes read: missing, not a regular file, or changed since ``before`` (ns)."""
-    try:
-        status = os.stat(path)
-    except OSError:
-        return None
-    if (not stat.S_ISREG(status.st_mode) or status.st_mtime_ns >= before
-            or status.st_ctime_ns >= before):
-        return None
-    return [status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns,
-            status.st_ctime_ns]
-
-
-def _current(path: str) -> list[int] | None:
-    try:
-        status = os.stat(path)
-    except OSError:
-        return None
-    return [status.st_dev, status.st_ino, status.st_size, status.st_mtime_ns,
-            status.st_ctime_ns]
-
-
-def _state(trees: Sequence[Tree], paths: Sequence[str], started: int) -> dict[str, Any]:
-    """What the result depends on (see the module docstring); ``started``: the run's
-    start (``time.time_ns()``), before any file was read."""
-    walk = _walk(paths)
-    linted = {real: source for tree in trees for real, source in tree.sources.items()}
-    read = set(linted)
-    real = _RealPaths()
-    read.update(real(tree.entry) for tree in trees)
-    named = {*paths, *(tree.entry for tree in trees),
-             *(source.path for source in linted.values()),
-             *(target for tree in trees for target in tree.resolved),
-             *(path for found in walk.values() for path in found)}
-    before = started - RACY_NS
-    files = {}
-    for path in sorted(read):
-        # the bytes the findings were computed from, not a second read of the disk
-        source = linted.get(path)
-        sha = hashlib.sha256(source.raw).hexdigest() if source is not None else digest(path)
-        files[path] = [sha, _signature(path, before) if sha is not None else None]
-    return {
-        "files": files,
-        "links": {path: real(path) for path in sorted(named)},
-        "includes": {p: _matches(p) for tree in trees for p in tree.includes},
-        "walk": walk,
-    }
-
-
-def _still_valid(state: dict[str, Any], paths: Sequence[str],
-                 now: int | None = None) -> dict[str, list[int]] | None:
-    """None when the entry no longer holds; else the stat signatures it can now record
-    (files hashed and found unchanged, untouched for ``RACY_NS`` before ``now``: a
-    checkout's or an edit's files, hashed on one hit, not on the next)."""
-    links = state["links"]
-    if any(path not in links for path in paths):
-        return None  # an entry must name what it answers for
-    real = _RealPaths()
-    if any(real(path) != resolved for path, resolved in links.items()):
-        return None
-    if any(_matches(pattern) != recorded for pattern, recorded in state["includes"].items()):
-        return None
-    if state["walk"] != _walk(paths):
-        return None
-    fresh: dict[str, list[int]] = {}
-    for path, (sha, signature) in state["files"].items():
-        if signature is not None and _current(path) == signature:
-            continue  # the same file, unchanged since it was hashed: no read
-        if sha is None:
-            if digest(path) is not None:
-                return None
-            continue
-        before = _signature(path, (now or time.time_ns()) - RACY_NS)
-        if digest(path) != sha:
-            return None
-        if before is not None and _current(path) == before:  # not changed while hashed
-            fresh[path] = before
-    return fresh
 
 
 # --- the entry's shape -------------------------------------------------------------------
@@ -457,7 +311,7 @@ def load(store: Store, name: str, paths: Sequence[str], render: str | None) -> E
     if found is None:
         return None
     data, header, parts = found
-    fresh = _still_valid(header["state"], paths)
+    fresh = cachestate.still_valid(header["state"], paths)
     if fresh is None:
         return None
     if fresh:
@@ -510,7 +364,7 @@ def store(cache: Store, name: str, paths: Sequence[str], trees: Sequence[Tree],
     [stdout, stderr]); ``started``: the run's start (``time.time_ns()``).  A cache that
     cannot be written is silently skipped."""
     rows = json.dumps([_row(f) for f in findings], separators=(",", ":"))
-    header = {"format": FORMAT, "state": _state(trees, paths, started), "files": files,
+    header = {"format": FORMAT, "state": cachestate.state(trees, paths, started), "files": files,
               "failing": failing}
     _write(cache, name, header, rows, renders)
 

@@ -232,7 +232,7 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
     # a baseline's (and GitLab's) fingerprints read the tree's statements: not cached
     if not (no_cache or apply_fixes or show_diff or inputs.special or baseline_file
             or write_baseline or output_format == "gitlab"):
-        from nglint import cache
+        from nglint import cache, cachestate
         from nglint.cachedir import NotPrivate
 
         try:
@@ -247,7 +247,7 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
             cache_name = cache.key(paths, [
                 context, conf_prefix, within_tree, _split(select), _split(ignore),
                 nginx_version, list(jupyter_prefixes), list(prefix_map), fail_on,
-                [(found.path, cache.digest(found.path)) for found, _ in found_groups],
+                [(found.path, cachestate.digest(found.path)) for found, _ in found_groups],
                 # --within-tree: the tree each file belongs to (an nginx.conf may have
                 # appeared above it since the entry was stored)
                 [main_above(path) for path in paths] if within_tree else None])

@@ -27,7 +27,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nglint import cache
+from nglint import cachestate
 from nglint.errors import NglintError
 from nglint.findings import Severity
 from tests.helpers import findings
@@ -136,7 +136,7 @@ def test_hostile_trees_are_bounded(tree: tuple[list[str], dict[str, bytes], list
                 found, refused = [], True
             sources = [os.path.join(root, "nginx.conf"), *tree[0]]
             for path in sources:  # what the result cache hashes, include targets too
-                cache.digest(path if os.path.isabs(path) else str(root / path))
+                cachestate.digest(path if os.path.isabs(path) else str(root / path))
     # an endless device or FIFO is never read; a file is read a bounded number of times
     assert total[0] <= READS * size + READ_SLACK * len(tree[0]), (total[0], size, tree[0])
     if tree[0]:  # a hostile include target is an error finding (or a syntax error)

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from nglint import cache
+from nglint import cache, cachestate
 from nglint.cli import main
 from tests.helpers import FIXTURES, write
 
@@ -221,14 +221,14 @@ def test_an_old_file_is_checked_by_its_stat_data(tmp_path, monkeypatch):
     and a hit compares that instead of reading and hashing the file."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     conf = write(tmp_path / "tree", SEED)
-    old = conf.stat().st_mtime_ns - 10 * cache.RACY_NS
+    old = conf.stat().st_mtime_ns - 10 * cachestate.RACY_NS
     os.utime(conf, ns=(old, old))
-    monkeypatch.setattr(cache, "RACY_NS", -10**18)  # ctime is now: trust it all the same
+    monkeypatch.setattr(cachestate, "RACY_NS", -10**18)  # ctime is now: trust it all the same
     cold = _check(str(conf))
     [(sha, signature)] = _entry_document()["state"]["files"].values()
     assert sha is not None and signature[3] == old
     # a read would fail the run (no configuration file: its digest is None)
-    monkeypatch.setattr(cache, "digest", lambda path: None if path is None else 1 / 0)
+    monkeypatch.setattr(cachestate, "digest", lambda path: None if path is None else 1 / 0)
     assert _parsed_again(conf, monkeypatch) == (False, cold)
 
 
@@ -242,13 +242,14 @@ def test_a_file_written_as_the_run_starts_is_hashed_until_it_is_old(tmp_path, mo
     [(_, signature)] = _entry_document()["state"]["files"].values()
     assert signature is None
     hashed = []
-    original = cache.digest
-    monkeypatch.setattr(cache, "digest", lambda path: hashed.append(path) or original(path))
+    original = cachestate.digest
+    monkeypatch.setattr(cachestate, "digest",
+                        lambda path: hashed.append(path) or original(path))
     assert _parsed_again(conf, monkeypatch) == (False, cold)
     assert os.path.realpath(conf) in hashed
     [(_, signature)] = _entry_document()["state"]["files"].values()
     assert signature is None  # still too recent to trust
-    monkeypatch.setattr(cache, "RACY_NS", -10**18)  # as if RACY_NS had passed
+    monkeypatch.setattr(cachestate, "RACY_NS", -10**18)  # as if RACY_NS had passed
     assert _parsed_again(conf, monkeypatch) == (False, cold)
     [(_, signature)] = _entry_document()["state"]["files"].values()
     assert signature is not None and signature[2] == conf.stat().st_size
@@ -259,7 +260,7 @@ def test_a_file_written_as_the_run_starts_is_hashed_until_it_is_old(tmp_path, mo
 
 def test_a_touched_file_still_answers_and_a_same_size_edit_does_not(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
-    monkeypatch.setattr(cache, "RACY_NS", -10**18)  # stat signatures recorded at once
+    monkeypatch.setattr(cachestate, "RACY_NS", -10**18)  # stat signatures recorded at once
     conf = write(tmp_path / "tree", SEED)
     cold = _check(str(conf))
     os.utime(conf)  # same bytes, new times: hashed, still the same

@@ -98,7 +98,7 @@ def test_include_dev_zero_with_the_cache_is_bounded(tmp_path: Path) -> None:
     stores the cache entry, then the one that checks it) report it."""
     from unittest import mock
 
-    from nglint import cache
+    from nglint import cachestate
     from tests import helpers
 
     root = tree(tmp_path, "/dev/zero")
@@ -116,7 +116,7 @@ def test_include_dev_zero_with_the_cache_is_bounded(tmp_path: Path) -> None:
     with mock.patch.object(os, "read", counted):
         helpers.findings(root)
         with contextlib.suppress(OSError):
-            cache.digest("/dev/zero")
+            cachestate.digest("/dev/zero")
     assert total <= 3 * on_disk, (total, on_disk)
     env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
     for _ in range(2):
