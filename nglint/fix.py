@@ -5,13 +5,15 @@ in memory, never on disk), takes every fix whose edits are compatible with the
 edits already chosen this round (``_compatible``: apart, the same edit made once,
 or insertions at one point of different statements, each placed where a later
 round would have put it), and applies them.  Rounds repeat until no fix is left:
-a second ``--fix`` then changes nothing.  The first round lints every tree; a
-later one re-parses only the files an edit changed (``Overlay``) and re-checks only
-the servers the last edits can affect (``nglint.scope``).  A file whose edited text no
-longer parses is left as it was.  Each file's original is the bytes the round
-that first edited it parsed (never a second read of the disk), so the writer
-(``nglint.transaction``, one transaction over every file; a symlink is written
-through, at its target) can check the file still holds them.
+a second ``--fix`` then changes nothing; rounds that have not settled after
+``MAX_ROUNDS`` end the run with an error, and nothing is written.  The first round
+lints every tree; a later one re-parses only the files an edit changed
+(``Overlay``) and re-checks only the servers the last edits can affect
+(``nglint.scope``).  A file whose edited text no longer parses is left as it was.
+Each file's original is the bytes the round that first edited it parsed (never a
+second read of the disk), so the writer (``nglint.transaction``, one transaction
+over every file; a symlink is written through, at its target) can check the file
+still holds them.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from nglint.edits import Edit, apply, overlaps, shifter
+from nglint.errors import NglintError
 from nglint.escape import visible
 from nglint.findings import Finding
 from nglint.load import Overlay, parse_file
@@ -147,7 +150,10 @@ def _in_order(edits: Sequence[Edit]) -> list[Edit]:
 def fix_to_fixed_point(lint: Lint, unsafe: bool = False,
                        original: Callable[[str, SourceFile], bytes] | None = None) -> FixResult:
     """``original`` gives a file's bytes before the fixes (default: the bytes the
-    round parsed, ``source.raw``; stdin and ``nginx -T`` dumps give theirs)."""
+    round parsed, ``source.raw``; stdin and ``nginx -T`` dumps give theirs).
+
+    Raises NglintError when ``MAX_ROUNDS`` rounds leave a fix to make: a text half
+    way to a fixed point is never returned, so nothing is written (exit status 2)."""
     result = FixResult()
     original = original or _parsed_bytes
     overlay = Overlay(keep=True)  # every round's parses, for the next
@@ -200,8 +206,12 @@ def fix_to_fixed_point(lint: Lint, unsafe: bool = False,
         if not applied:
             result.trees, result.remaining = trees, findings
             break
-    else:
-        result.trees, result.remaining = lint(overlay)
+    else:  # MAX_ROUNDS edited: the text they left must need no further fix
+        trees, findings = lint(overlay)
+        if _choose(findings, unsafe):
+            raise NglintError(f"the fixes did not settle in {MAX_ROUNDS} rounds (each "
+                              "round's edits called for more): nothing written")
+        result.trees, result.remaining = trees, findings
     result.edited = {real: data for real, data in overlay.items()
                      if data != result.originals.get(real)}
     _final_positions(marks, rounds, overlay)
