@@ -33,6 +33,7 @@ from nglint.edits import (
     replace_args,
     statement_text,
 )
+from nglint.findings import Finding
 from nglint.semantics.inherit import Model, Value
 from nglint.semantics.tokens import nginx_token
 from nglint.tree import Node, Tree
@@ -388,6 +389,16 @@ def fix_notes(fix: Fix | None, why: str) -> list[str]:
         return []
     return [f"fix: {fix.description} (nglint check "
             f"{'--fix --unsafe-fixes' if fix.unsafe else '--fix'})"]
+
+
+def withhold(finding: Finding, reason: str) -> None:
+    """Take its fix from a finding that must not be fixed: its message and notes say
+    why, as a rule's own ``not_fixed`` and ``fix_notes`` would have."""
+    finding.fix = None
+    finding.fixable = finding.unsafe_fixable = False
+    finding.message += not_fixed(reason)
+    finding.notes = [note for note in finding.notes if not note.startswith("fix: ")]
+    finding.notes.append(f"not fixed automatically: {reason}")
 
 
 def make_fix(description: str, build: Callable[..., list[Edit]], *args: Any,
