@@ -260,15 +260,17 @@ def _attempt(lint: Lint, unsafe: bool, original: Callable[[str, SourceFile], byt
 class _Contest:
     """A span of a file that fixes of different users of the file undo each other in.
 
-    A snippet shared by sites (in one tree, ``Tree.sites``, or by several trees: an
-    enabled site and a ``sites-available`` one linted as a fragment) may need other
-    text at one span for each: NG106 wants ``Host $host`` for a server on port 80 and
-    ``Host $host:$server_port`` for one on 8080 (``nglint.apps.origin``).  A fix that
-    sees one site writes its text, the other site's fix writes its own, and so on:
-    no round is the last.  The span is left as written for everyone, as a fix whose
-    builder sees the sites disagree is refused (``fixes.set_proxy_header``: included
-    from several places that inherit different headers).  Offsets are in the file's
-    text before any fix (``_origin``)."""
+    A snippet shared by sites may need other text at one span for each: NG106 wants
+    ``Host $host`` for a server on port 80 and ``Host $host:$server_port`` for one on
+    8080 (``nglint.apps.origin``).  A fix that sees one site writes its text, the
+    other site's fix writes its own, and so on: no round is the last.  Builders look
+    at every include site of their tree (``Tree.sites``) and a file other trees read
+    is edited only where they all ask for it (``fixes.withhold_disputed``); a cycle
+    is what gets past them (a builder blind to a site, a fix writing the text already
+    there).  The span is left as written for everyone, as a fix whose builder sees
+    the sites disagree is refused (``fixes.set_proxy_header``: included from several
+    places that inherit different headers).  Offsets are in the file's text before
+    any fix (``_origin``)."""
 
     real: str
     start: int

@@ -6,10 +6,11 @@ own) is seen by two trees.  When the sites need different text in the snippet
 (NG106: ``Host $host`` on port 80, ``Host $host:$server_port`` on 8080), each tree's
 fix undid the other's, round after round, until ``MAX_ROUNDS`` ended the rounds and
 whichever text the last round wrote was written to disk: a second ``--fix`` changed
-it again.  Now such a span is left as it was and its findings say why they are not
-fixed (``nglint.fix``: a round that brings the files back to an earlier round's text
-is a cycle; its spans are contested), and rounds that do not settle within
-``MAX_ROUNDS`` end the run with an error, writing nothing.
+it again.  Now a file several trees read is edited only where every
+one of them asks for the same edit (``fixes.withhold_disputed``), the findings of the
+others say why they are not fixed; any other cycle (a round bringing the files back
+to an earlier round's text) has its spans left as written (``nglint.fix``); and rounds
+that do not settle within ``MAX_ROUNDS`` end the run with an error, writing nothing.
 """
 
 from __future__ import annotations
@@ -102,17 +103,49 @@ def test_snippet_shared_by_two_trees_needing_different_hosts_is_not_flipped(
 
 
 def test_shared_snippet_finding_says_which_sites_disagree(tmp_path: Path) -> None:
+    """Each tree's finding names the other site and what it asks for; a plain check
+    says so already (no fix is offered that --fix would not make)."""
     _layout(tmp_path, "$proxy_host")
-    result = cli("check", "--fix", "--format", "json", str(tmp_path))
-    findings = [f for f in json.loads(result.stdout)["findings"] if f["code"] == "NG106"]
-    assert findings and all(not f["fixable"] for f in findings)
-    for finding in findings:
-        note = next(n for n in finding["notes"] if n.startswith("not fixed automatically"))
-        assert "snippets/jupyter.conf" in note
-        assert "sites-available/a.conf:4" in note
-        assert re.search(r"sites-available/b\.conf:\d+\b", note)
-        assert "send Host $host" in note and "send Host $host:$server_port" in note
-        assert not any(n.startswith("fix: ") for n in finding["notes"])
+    for flags in ((), ("--fix",)):
+        result = cli("check", *flags, "--format", "json", str(tmp_path))
+        findings = [f for f in json.loads(result.stdout)["findings"] if f["code"] == "NG106"]
+        assert len(findings) == 2 and not any(f["fixable"] for f in findings)
+        notes = sorted(n for f in findings for n in f["notes"]
+                       if n.startswith("not fixed automatically"))
+        assert not any(n.startswith("fix: ") for f in findings for n in f["notes"])
+        assert len(notes) == 2 and all("snippets/jupyter.conf is shared with" in n
+                                       for n in notes)
+        # the enabled site's finding names b.conf and its Host, and the reverse
+        assert any(re.search(r"sites-available/b\.conf:\d+, which asks for another edit "
+                             r"there \(`send Host \$host:\$server_port`\)", n) for n in notes)
+        assert any("sites-available/a.conf:4, which asks for another edit there "
+                   "(`send Host $host`)" in n for n in notes)
+
+
+def test_shared_snippet_right_for_the_enabled_site_is_left(tmp_path: Path) -> None:
+    """Host $host serves the enabled site on port 80; b.conf's fix would break it."""
+    _layout(tmp_path, "$host")
+    result = cli("check", "--format", "json", str(tmp_path))
+    (finding,) = [f for f in json.loads(result.stdout)["findings"] if f["code"] == "NG106"]
+    assert not finding["fixable"]
+    assert "sites-available/a.conf:4, which does not ask for this one" \
+        in finding["message"]
+
+
+def test_headers_of_one_tree_are_not_copied_into_a_shared_snippet(tmp_path: Path) -> None:
+    """The enabled site sets a header at server level; adding Upgrade to the shared
+    location would copy it there, and the other site would send it too (within one
+    tree, ``fixes._check_copy_is_safe`` refuses that copy)."""
+    snippet = _layout(tmp_path, "$http_host")
+    write(tmp_path, SITE.format(port=80, name="a").replace(
+        "    include", "    proxy_set_header X-Real-IP $remote_addr;\n    include"),
+        "sites-available/a.conf")
+    text = "".join(line for line in SNIPPET.format(host="$http_host").splitlines(True)
+                   if "proxy_set_header" not in line)
+    snippet.write_text(text)
+    _fix(tmp_path)
+    assert snippet.read_text() == text
+    _second_fix_changes_nothing(tmp_path)
 
 
 def test_other_fixes_of_the_shared_snippet_are_still_made(tmp_path: Path) -> None:
