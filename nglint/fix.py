@@ -166,10 +166,11 @@ def fix_to_fixed_point(lint: Lint, unsafe: bool = False,
             return result
         new = [contest for contest in cycle if contest not in contests]
         if not new:
-            break
+            raise NglintError("fixes undo each other where nglint cannot tell them "
+                              "apart: nothing written")
         contests.extend(new)
-    raise NglintError(f"the fixes did not settle in {MAX_ROUNDS} rounds (each round's "
-                      "edits called for more): nothing written")
+    raise NglintError(f"fixes kept undoing each other after {MAX_ROUNDS} starts: "
+                      "nothing written")
 
 
 def _attempt(lint: Lint, unsafe: bool, original: Callable[[str, SourceFile], bytes],
