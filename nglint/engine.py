@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from nglint import across, upgrade
 from nglint.edits import Fix
 from nglint.findings import Finding, Related, Severity, split_message
-from nglint.fixes import not_fixed
+from nglint.fixes import not_fixed, withhold_disputed
 from nglint.registry import Rule
 from nglint.runon import unclear_spans
 from nglint.semantics.inherit import Model
@@ -356,7 +356,9 @@ def lint(trees: Sequence[Tree], rules: Iterable[Rule], options: Options,
     ``progress`` is called once per tree.  ``scope`` (a ``--fix`` round after the
     first, ``nglint.scope``) gives per tree the ids of the server blocks to re-check
     (None: the whole tree): the rules see ``Tree.scoped`` and only the findings
-    outside every server or in those servers are returned.
+    outside every server or in those servers are returned.  A fix that edits a file
+    another tree reads too is kept only when that tree asks for the same edit
+    (``fixes.withhold_disputed``).
     """
     rules = list(rules)
     if scope is not None and any(rule.whole_tree for rule in rules):
@@ -368,6 +370,7 @@ def lint(trees: Sequence[Tree], rules: Iterable[Rule], options: Options,
     findings: dict[tuple[str, str, int, int, str], Finding] = {}
     analyses = []
     scopes: list[set[int] | None] = []
+    found_by_tree: list[list[Finding]] = []
     for tree in trees:
         servers = scope(tree) if scope is not None else None
         used = suppressions.collect(tree)
@@ -382,10 +385,13 @@ def lint(trees: Sequence[Tree], rules: Iterable[Rule], options: Options,
                                         None)
         scopes.append(servers)
         analyses.append(analysis)
-        for finding in found:
-            findings.setdefault(finding.key, finding)
+        found_by_tree.append(found)
         if progress is not None:
             progress()
+    withhold_disputed(trees, found_by_tree)  # a file two trees read: edited if both agree
+    for found in found_by_tree:
+        for finding in found:
+            findings.setdefault(finding.key, finding)
     kept = {f.key: f for f in suppressions.filter(findings.values())}
     for tree, analysis, servers in zip(trees, analyses, scopes, strict=True):
         for rule in late:

@@ -33,6 +33,7 @@ from nglint.edits import (
     replace_args,
     statement_text,
 )
+from nglint.findings import Finding
 from nglint.semantics.inherit import Model, Value
 from nglint.semantics.tokens import nginx_token
 from nglint.tree import Node, Tree
@@ -388,6 +389,95 @@ def fix_notes(fix: Fix | None, why: str) -> list[str]:
         return []
     return [f"fix: {fix.description} (nglint check "
             f"{'--fix --unsafe-fixes' if fix.unsafe else '--fix'})"]
+
+
+def withhold(finding: Finding, reason: str) -> None:
+    """Take its fix from a finding that must not be fixed: its message and notes say
+    why, as a rule's own ``not_fixed`` and ``fix_notes`` would have."""
+    finding.fix = None
+    finding.fixable = finding.unsafe_fixable = False
+    finding.message += not_fixed(reason)
+    finding.notes = [note for note in finding.notes if not note.startswith("fix: ")]
+    finding.notes.append(f"not fixed automatically: {reason}")
+
+
+def withhold_disputed(trees: Sequence[Tree], found: Sequence[Sequence[Finding]]) -> None:
+    """No fix for a finding whose fix edits a file another tree reads too, unless that
+    tree asks for the same edits of the file (a finding of the same rule whose fix
+    edits it alike).  ``found``: each tree's findings, before they are deduplicated.
+
+    ``nglint check DIR`` lints a file no include reaches (``sites-available/b.conf``,
+    not enabled) as a tree of its own (``nglint.discover``), so a snippet that it and an
+    enabled site both include is read by two trees, and each tree's fix sees only its
+    own include sites (``Tree.sites``).  As a block included from several places of one
+    tree is changed only when every place inherits the same headers
+    (``_check_copy_is_safe``), a file shared by trees is changed only when every tree
+    asks for that change: a fix made for one tree would change the other's
+    configuration.  NG106 wants ``Host $host`` for a site on port 80 and
+    ``$host:$server_port`` for one on 8080 (``nglint.apps.origin``): each ``--fix``
+    round undid the last one's edit of the shared line.
+    """
+    readers: dict[str, list[int]] = {}
+    for index, tree in enumerate(trees):
+        for real in tree.sources:
+            readers.setdefault(real, []).append(index)
+    shared = {real for real, indexes in readers.items() if len(indexes) > 1}
+    if not shared:
+        return
+    # per tree: (rule, shared file) -> the edits of that file each of its fixes makes
+    asked: list[dict[tuple[str, str], list[tuple[frozenset[Edit], str]]]] = []
+    for findings in found:
+        mine: dict[tuple[str, str], list[tuple[frozenset[Edit], str]]] = {}
+        for finding in findings:
+            if finding.fix is not None:
+                for real in {edit.path for edit in finding.fix.edits} & shared:
+                    mine.setdefault((finding.code, real), []).append(
+                        (_edits_of(finding.fix, real), finding.fix.description))
+        asked.append(mine)
+    for index, findings in enumerate(found):
+        for finding in findings:
+            if finding.fix is not None:
+                reason = _disputed(trees, index, finding.code, finding.fix, readers, asked)
+                if reason:
+                    withhold(finding, reason)
+
+
+def _disputed(trees: Sequence[Tree], index: int, code: str, fix: Fix,
+              readers: dict[str, list[int]],
+              asked: Sequence[dict[tuple[str, str], list[tuple[frozenset[Edit], str]]]]
+              ) -> str:
+    """Why tree ``index``'s fix must not be made: a file it edits is read by another
+    tree that asks for other edits of it, or none (empty: every reader agrees)."""
+    for real in sorted({edit.path for edit in fix.edits}):
+        edits = _edits_of(fix, real)
+        for other in readers.get(real, ()):
+            theirs = asked[other].get((code, real), [])
+            if other != index and edits not in {asks for asks, _ in theirs}:
+                return _dispute(trees, index, other, real, fix, theirs)
+    return ""
+
+
+def _edits_of(fix: Fix, real: str) -> frozenset[Edit]:
+    return frozenset(edit for edit in fix.edits if edit.path == real)
+
+
+def _dispute(trees: Sequence[Tree], index: int, other: int, real: str, fix: Fix,
+             theirs: Sequence[tuple[frozenset[Edit], str]]) -> str:
+    """Why a fix of tree ``index`` is not made in ``real``, which tree ``other`` reads."""
+    source = trees[index].sources[real]
+    reader = trees[other]
+    there = reader.sources.get(real)
+    site = reader.memo(f"include site {real}", lambda: next(
+        (node.via for node in reader.nodes if node.source is there and node.via is not None),
+        None))
+    name = f"{site.path}:{site.line}" if site is not None else reader.entry
+    mine = _edits_of(fix, real)
+    rival = sorted({f"`{description}`" for edits, description in theirs
+                    if any(overlaps(a, b) for a in edits for b in mine)})
+    wants = f"asks for another edit there ({'; '.join(rival)})" if rival \
+        else "does not ask for this one"
+    return (f"{source.path} is shared with {name}, which {wants}: a fix for one site would "
+            "change the other's; change it by hand")
 
 
 def make_fix(description: str, build: Callable[..., list[Edit]], *args: Any,

@@ -42,8 +42,13 @@ def analyse(path: str, overlay: Mapping[str, bytes]) -> list[Finding]:
 def fix_all(path: str, overlay: Mapping[str, bytes]) -> dict[str, tuple[bytes, bytes]]:
     """Every safe fix of the findings in ``path``, to a fixed point as ``--fix`` does:
     {real path: (the bytes linted, the bytes fixed)} of each file that changes (a fix
-    may edit the file that includes ``path``)."""
+    may edit the file that includes ``path``); none when the fixes do not settle
+    (``fix_to_fixed_point`` refuses a text half way to its fixed point)."""
+    from nglint.errors import NglintError
     from nglint.fix import fix_to_fixed_point
 
-    result = fix_to_fixed_point(lambda edited: lint_document(path, {**overlay, **edited}))
+    try:
+        result = fix_to_fixed_point(lambda edited: lint_document(path, {**overlay, **edited}))
+    except NglintError:
+        return {}
     return {real: (result.originals[real], result.edited[real]) for real in result.changed}
