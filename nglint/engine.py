@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from nglint import across, upgrade
 from nglint.edits import Fix
 from nglint.findings import Finding, Related, Severity, split_message
-from nglint.fixes import not_fixed, withhold_disputed
+from nglint.fixes import not_fixed, withhold, withhold_disputed
 from nglint.registry import Rule
 from nglint.runon import unclear_spans
 from nglint.semantics.inherit import Model
@@ -301,13 +301,7 @@ def withhold_broken(trees: Sequence[Tree], findings: Sequence[Finding]) -> None:
             continue
         names = sorted(source.path for real, source in tree.sources.items()
                        if real in tree.broken_files)
-        reason = f"{', '.join(names)} does not parse; fix it first"
-        finding.fix = None
-        finding.fixable = False
-        finding.message += not_fixed(reason)
-        # the readable form too: its "fix:" note no longer holds
-        finding.notes = [note for note in finding.notes if not note.startswith("fix: ")]
-        finding.notes.append(f"not fixed automatically: {reason}")
+        withhold(finding, f"{', '.join(names)} does not parse; fix it first")
 
 
 def _in_scope(node: Node | None, servers: set[int]) -> bool:
