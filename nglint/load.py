@@ -121,7 +121,7 @@ def parse_tokens(parsed: ParsedFile) -> ParsedFile:
         return parsed
     parser: list[object] = []  # crossplane's parse function, once it pulls a token
     stream = tokens.for_crossplane()
-    if len(tokens.values) >= _NOTE_PARSER_FROM:
+    if len(tokens.values) >= _NOTE_PARSER_FROM or gc.get_count()[0] >= _NOTE_PARSER_FROM:
         stream = chain(_note_parser(parser), stream)
     payload = _parse_with_initial_tokens(
         stream, path, os.path.dirname(path), catch_errors=True, single=True, comments=True,
@@ -154,8 +154,9 @@ def parse_tokens(parsed: ParsedFile) -> ParsedFile:
 # token notes the function (from its caller's locals), and once the parse is done the
 # function's own cell is emptied, so reference counting frees it.  Noting it costs a
 # microsecond, more than collecting what a small file made: a small file is collected,
-# as is any file whose function was not found (should crossplane change).
-_NOTE_PARSER_FROM = 2_000  # tokens
+# as is any file whose function was not found (should crossplane change), unless much
+# else is young too (a --fix round's first file: the last round's lint, 36 ms to walk).
+_NOTE_PARSER_FROM = 2_000  # tokens, or young objects
 def _note_parser(found: list[object]) -> Iterator[tuple[str, int, bool]]:
     """Yields nothing: pulled first, it notes crossplane's ``_parse`` in ``found``."""
     caller = sys._getframe(1)  # crossplane's _parse, pulling its first token
