@@ -14,9 +14,10 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from nglint import across, upgrade
+from nglint.disputes import withhold_disputed
 from nglint.edits import Fix
 from nglint.findings import Finding, Related, Severity, split_message
-from nglint.fixes import not_fixed, withhold, withhold_disputed
+from nglint.fixes import not_fixed, withhold
 from nglint.registry import Rule
 from nglint.runon import unclear_spans
 from nglint.semantics.inherit import Model
@@ -352,7 +353,7 @@ def lint(trees: Sequence[Tree], rules: Iterable[Rule], options: Options,
     (None: the whole tree): the rules see ``Tree.scoped`` and only the findings
     outside every server or in those servers are returned.  A fix that edits a file
     another tree reads too is kept only when that tree asks for the same edit
-    (``fixes.withhold_disputed``).
+    (``disputes.withhold_disputed``).
     """
     rules = list(rules)
     if scope is not None and any(rule.whole_tree for rule in rules):

@@ -25,11 +25,11 @@ from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from nglint.disputes import Contest, cycle_contests, withhold_contested
 from nglint.edits import Edit, apply, overlaps, shifter
 from nglint.errors import NglintError
 from nglint.escape import visible
 from nglint.findings import Finding
-from nglint.fixes import withhold
 from nglint.load import Overlay, parse_file
 from nglint.scope import Changes, full_relint
 from nglint.source import SourceFile
@@ -156,10 +156,10 @@ def fix_to_fixed_point(lint: Lint, unsafe: bool = False,
 
     Fixes that undo each other (``_attempt`` finds the cycle) are withheld and the
     rounds start again from the files as they were, so that a contested span is
-    never edited, not even once: its findings stay, saying why (``_Contest``).
+    never edited, not even once: its findings stay, saying why (``disputes.Contest``).
     Raises NglintError when ``MAX_ROUNDS`` rounds leave a fix to make: a text half
     way to a fixed point is never returned, so nothing is written (exit status 2)."""
-    contests: list[_Contest] = []
+    contests: list[Contest] = []
     for _ in range(MAX_ROUNDS):  # each start withholds at least one more fix
         result, cycle = _attempt(lint, unsafe, original or _parsed_bytes, contests)
         if cycle is None:
@@ -174,7 +174,7 @@ def fix_to_fixed_point(lint: Lint, unsafe: bool = False,
 
 
 def _attempt(lint: Lint, unsafe: bool, original: Callable[[str, SourceFile], bytes],
-             contests: Sequence[_Contest]) -> tuple[FixResult, list[_Contest] | None]:
+             contests: Sequence[Contest]) -> tuple[FixResult, list[Contest] | None]:
     """Rounds from the files as they are, the fixes that touch ``contests`` withheld:
     the result and None, or the contests of a cycle (a round that gives every file the
     text an earlier round left: the fixes of the rounds between undo each other, and
@@ -188,7 +188,7 @@ def _attempt(lint: Lint, unsafe: bool, original: Callable[[str, SourceFile], byt
     states = {frozenset(): 0}  # the files' texts -> the number of rounds that left them
     for _ in range(MAX_ROUNDS):
         trees, findings = lint(overlay)
-        _withhold_contested(findings, contests, rounds)
+        withhold_contested(findings, contests, rounds)
         chosen = _choose(findings, unsafe)
         if not chosen:
             result.trees, result.remaining = trees, findings
@@ -242,11 +242,11 @@ def _attempt(lint: Lint, unsafe: bool, original: Callable[[str, SourceFile], byt
         state = frozenset(digests.items())
         if state in states:  # back to an earlier round's text: a cycle
             since = states[state]
-            return result, _contests(rounds, made, since, sources)
+            return result, cycle_contests(rounds, made, since, sources)
         states[state] = len(rounds)
     else:  # MAX_ROUNDS edited: the text they left must need no further fix
         trees, findings = lint(overlay)
-        _withhold_contested(findings, contests, rounds)
+        withhold_contested(findings, contests, rounds)
         if _choose(findings, unsafe):
             raise NglintError(f"the fixes did not settle in {MAX_ROUNDS} rounds (each "
                               "round's edits called for more): nothing written")
@@ -255,116 +255,6 @@ def _attempt(lint: Lint, unsafe: bool, original: Callable[[str, SourceFile], byt
                      if data != result.originals.get(real)}
     _final_positions(marks, rounds, overlay)
     return result, None
-
-
-@dataclass(frozen=True)
-class _Contest:
-    """A span of a file that fixes of different users of the file undo each other in.
-
-    A snippet shared by sites may need other text at one span for each: NG106 wants
-    ``Host $host`` for a server on port 80 and ``Host $host:$server_port`` for one on
-    8080 (``nglint.apps.origin``).  A fix that sees one site writes its text, the
-    other site's fix writes its own, and so on: no round is the last.  Builders look
-    at every include site of their tree (``Tree.sites``) and a file other trees read
-    is edited only where they all ask for it (``fixes.withhold_disputed``); a cycle
-    is what gets past them (a builder blind to a site, a fix writing the text already
-    there).  The span is left as written for everyone, as a fix whose builder sees
-    the sites disagree is refused (``fixes.set_proxy_header``: included from several
-    places that inherit different headers).  Offsets are in the file's text before
-    any fix (``_origin``)."""
-
-    real: str
-    start: int
-    end: int
-    code: str  # the rule whose fix edited it: only its fixes are withheld there
-    description: str  # the fix's
-    site: str  # the include that brought the file in for that fix ("a.conf:4")
-    shown: str  # the file as the trees name it
-
-
-def _contests(rounds: Sequence[dict[str, list[Edit]]], made: Sequence[Sequence[Finding]],
-              since: int, sources: dict[str, SourceFile]) -> list[_Contest]:
-    """The contests of the cycle made by rounds ``since`` to the last: every edit
-    they made, placed in the original text, once per fix that asked for it."""
-    found = []
-    for index in range(since, len(rounds)):
-        for finding in made[index]:
-            site = next((f"{r.path}:{r.line}" for r in finding.related
-                         if r.role == "include"), finding.path)
-            for edit in finding.fix.edits:  # type: ignore[union-attr]
-                if edit not in rounds[index].get(edit.path, ()):
-                    continue  # its file would not have parsed: not made
-                start, end = _origin(edit, rounds[:index])
-                source = sources.get(edit.path)
-                found.append(_Contest(edit.path, start, end, finding.code,
-                                      finding.fix.description,  # type: ignore[union-attr]
-                                      site, source.path if source else edit.path))
-    return found
-
-
-def _origin(edit: Edit, rounds: Sequence[dict[str, list[Edit]]]) -> tuple[int, int]:
-    """Where ``edit``'s span, in the text ``rounds`` left, was before them."""
-    start, end = edit.start, edit.end
-    for earlier in reversed(rounds):
-        edits = earlier.get(edit.path)
-        if edits:
-            start, end = _before(start, edits, False), _before(end, edits, True)
-    return start, end
-
-
-def _before(offset: int, edits: Sequence[Edit], closing: bool) -> int:
-    """Where ``offset`` of the text ``edits`` (by position, as ``apply`` makes them)
-    wrote was before them: inside a text an edit wrote, that edit's start (or end,
-    for the ``closing`` end of a span: a span widens to what the edit replaced)."""
-    delta = 0
-    for edit in edits:
-        start = edit.start + delta
-        end = start + len(edit.text)
-        if offset <= start:
-            return offset - delta
-        if offset < end or (closing and offset == end):
-            return edit.end if closing else edit.start
-        delta += len(edit.text) - (edit.end - edit.start)
-    return offset - delta
-
-
-def _touches(start: int, end: int, other: _Contest) -> bool:
-    """Two spans overlap; an empty one (an insertion point) touches one it is in."""
-    if start == end or other.start == other.end:
-        return start <= other.end and other.start <= end
-    return start < other.end and other.start < end
-
-
-def _withhold_contested(findings: Sequence[Finding], contests: Sequence[_Contest],
-                        rounds: Sequence[dict[str, list[Edit]]]) -> None:
-    """No fix for a finding whose rule's fix edits a contested span: the finding says
-    which fixes undo each other there, for which sites."""
-    if not contests:
-        return
-    for finding in findings:
-        fix = finding.fix
-        if fix is None:
-            continue
-        for edit in fix.edits:
-            mine = [c for c in contests if c.real == edit.path and c.code == finding.code]
-            if not mine:
-                continue
-            start, end = _origin(edit, rounds)
-            hit = next((c for c in mine if _touches(start, end, c)), None)
-            if hit is not None:
-                withhold(finding, _contest_reason(hit, contests))
-                break
-
-
-def _contest_reason(hit: _Contest, contests: Sequence[_Contest]) -> str:
-    """Why a contested span is not fixed: the fixes that undo each other there."""
-    rival = [c for c in contests if c.real == hit.real and _touches(c.start, c.end, hit)]
-    uses = "; ".join(sorted({f"`{c.description}` for {c.site}" for c in rival}))
-    if len({c.site for c in rival}) > 1:
-        return (f"{hit.shown} is shared by sites that need different text here ({uses}): "
-                "each fix would undo another; change it by hand")
-    return (f"fixes of this text bring it back to an earlier text ({uses}): they do not "
-            "settle; change it by hand")
 
 
 @dataclass

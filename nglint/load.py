@@ -157,6 +157,8 @@ def parse_tokens(parsed: ParsedFile) -> ParsedFile:
 # as is any file whose function was not found (should crossplane change), unless much
 # else is young too (a --fix round's first file: the last round's lint, 36 ms to walk).
 _NOTE_PARSER_FROM = 2_000  # tokens, or young objects
+
+
 def _note_parser(found: list[object]) -> Iterator[tuple[str, int, bool]]:
     """Yields nothing: pulled first, it notes crossplane's ``_parse`` in ``found``."""
     caller = sys._getframe(1)  # crossplane's _parse, pulling its first token

@@ -7,7 +7,7 @@ own) is seen by two trees.  When the sites need different text in the snippet
 fix undid the other's, round after round, until ``MAX_ROUNDS`` ended the rounds and
 whichever text the last round wrote was written to disk: a second ``--fix`` changed
 it again.  Now a file several trees read is edited only where every
-one of them asks for the same edit (``fixes.withhold_disputed``), the findings of the
+one of them asks for the same edit (``disputes.withhold_disputed``), the findings of the
 others say why they are not fixed; any other cycle (a round bringing the files back
 to an earlier round's text) has its spans left as written (``nglint.fix``); and rounds
 that do not settle within ``MAX_ROUNDS`` end the run with an error, writing nothing.
@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from nglint import disputes
 from nglint import fix as fixing
 from nglint.edits import Edit
 from tests.fix_helpers import cli, fix_paths
@@ -210,16 +211,16 @@ def test_a_fix_that_changes_nothing_is_withheld(tmp_path: Path,
 
 
 def test_origin_of_a_span_through_rounds() -> None:
-    """``_origin``: a span is moved back through each round's edits; a bound in text a
+    """``origin``: a span is moved back through each round's edits; a bound in text a
     round wrote goes to the bound of what that edit replaced."""
     text = "aaa bbb ccc"
     first = [Edit("f", 0, 0, "xx "), Edit("f", 4, 7, "BBBB")]  # "xx aaa BBBB ccc"
     assert fixing.apply(text, first) == "xx aaa BBBB ccc"
     second = Edit("f", 7, 11, "b")  # "BBBB" -> "b"
-    assert fixing._origin(second, [{"f": first}]) == (4, 7)
-    assert fixing._origin(Edit("f", 12, 15, ""), [{"f": first}]) == (8, 11)  # "ccc"
-    assert fixing._origin(Edit("f", 1, 1, "y"), [{"f": first}]) == (0, 0)  # in "xx "
-    assert fixing._origin(Edit("f", 8, 9, "y"), [{"f": first}, {}]) == (4, 7)
+    assert disputes.origin(second, [{"f": first}]) == (4, 7)
+    assert disputes.origin(Edit("f", 12, 15, ""), [{"f": first}]) == (8, 11)  # "ccc"
+    assert disputes.origin(Edit("f", 1, 1, "y"), [{"f": first}]) == (0, 0)  # in "xx "
+    assert disputes.origin(Edit("f", 8, 9, "y"), [{"f": first}, {}]) == (4, 7)
 
 
 def test_rounds_that_do_not_settle_write_nothing(tmp_path: Path,
