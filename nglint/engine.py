@@ -8,12 +8,13 @@ that writes a directive some version of the target does not know is withheld.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from nglint import across, upgrade
+from nglint import across, paths, upgrade
 from nglint.disputes import withhold_disputed
 from nglint.edits import Fix
 from nglint.findings import Finding, Related, Severity, split_message
@@ -21,6 +22,7 @@ from nglint.fixes import not_fixed, withhold
 from nglint.registry import Rule
 from nglint.runon import unclear_spans
 from nglint.semantics.inherit import Model
+from nglint.semantics.variables import http_variables
 from nglint.suppress import Suppression, Suppressions
 from nglint.tree import Node, Problem, Tree
 from nglint.versions import DEFAULT_RANGE, Tracked, Version, VersionRange, recording, same_cell
@@ -305,6 +307,29 @@ def withhold_broken(trees: Sequence[Tree], findings: Sequence[Finding]) -> None:
         withhold(finding, f"{', '.join(names)} does not parse; fix it first")
 
 
+def _lend_http_variables(trees: Sequence[Tree]) -> None:
+    """Each fragment (a ``sites-available`` file no include reaches) gets the http-level
+    variables of the main tree whose folder holds it: enabled, it is included in that
+    tree's http block, whose ``map``s it then sees.  Without them, a snippet shared by
+    an enabled and a disabled site reported the enabled site's ``$connection_upgrade``
+    as undefined in the disabled site's tree."""
+    mains = [(os.path.dirname(paths.realpath(tree.entry)) + os.sep, tree)
+             for tree in trees if tree.context == "main"]
+    if not mains or len(mains) == len(trees):
+        return
+    lent: dict[int, frozenset[str]] = {}
+    for tree in trees:
+        if tree.context == "main":
+            continue
+        entry = paths.realpath(tree.entry)
+        holders = [(folder, main) for folder, main in mains if entry.startswith(folder)]
+        if holders:
+            _, main = max(holders, key=lambda holder: len(holder[0]))  # the nearest
+            if id(main) not in lent:
+                lent[id(main)] = http_variables(main)
+            tree.joins, tree.http_variables = main.entry, lent[id(main)]
+
+
 def _in_scope(node: Node | None, servers: set[int]) -> bool:
     """Whether a finding on ``node`` is re-checked: outside every server block, or in
     one of ``servers`` (ids)."""
@@ -366,6 +391,7 @@ def lint(trees: Sequence[Tree], rules: Iterable[Rule], options: Options,
     analyses = []
     scopes: list[set[int] | None] = []
     found_by_tree: list[list[Finding]] = []
+    _lend_http_variables(trees)
     for tree in trees:
         servers = scope(tree) if scope is not None else None
         used = suppressions.collect(tree)

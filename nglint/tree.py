@@ -215,6 +215,11 @@ class Tree:
     resolved: dict[str, str] = field(default_factory=dict)
     # realpath -> the path it was reached as, once per place it was included from
     expansions: dict[str, list[str]] = field(default_factory=dict)
+    # a fragment's: the entry of the main tree of the same run whose folder holds it
+    # (``joins``), and the variables that tree defines in its http block (``map``,
+    # ``geo``...), which its http block gives the fragment once included (``engine.lint``)
+    joins: str | None = None
+    http_variables: frozenset[str] = frozenset()
     _index: dict[str, list[Node]] | None = field(default=None, repr=False)
     _nodes: list[Node] | None = field(default=None, repr=False)
     _whole: Tree | None = field(default=None, repr=False)  # the tree a scoped view shows
@@ -308,6 +313,7 @@ class Tree:
         view = Tree(self.entry, self.context, self.root, self.sources, self.problems,
                     self.broken_files, self.includes, self.resolved)
         view._index, view._nodes, view._whole, view._scope = index, nodes, self, servers
+        view.joins, view.http_variables = self.joins, self.http_variables
         return view
 
     @property

@@ -11,7 +11,9 @@ captures) and nginx's built-in ones (`$host`, `$http_*`, `$arg_*`,
 refuses to start or reload.  The classic case: the websocket recipe's
 `proxy_set_header Connection $connection_upgrade;` copied without its `map`.
 In a fragment linted on its own (a `sites-available` file) the definition may
-live in a file nglint was not given: there the finding is a warning.
+live in a file nglint was not given: there the finding is a warning.  A fragment
+under the folder of a main `nginx.conf` checked in the same run counts the variables
+that file's http block defines, since it joins that block once enabled.
 
 ## Example
 ```nginx
@@ -30,7 +32,9 @@ map $http_upgrade $connection_upgrade {
 
 ## Fix
 For `$connection_upgrade`, adds the map to `http`; when a map from `$http_upgrade`
-already defines another variable, `proxy_set_header Connection` uses that one.
+already defines another variable, `proxy_set_header Connection` uses that one.  In a
+fragment that joins a main tree's http block, the map belongs to that block: the
+fragment's own finding is not fixed (the main tree's is, when it uses the variable).
 
 ## Sources
 - https://nginx.org/en/docs/varindex.html
@@ -70,8 +74,13 @@ def check(context: Context) -> Iterator[Report]:
         if use.name == UPGRADE_MAP_VARIABLE:
             message += " (add `map $http_upgrade $connection_upgrade { default upgrade; '' " \
                        "close; }` to http)"
-            fix, why = make_fix("add the $connection_upgrade map", _add_map, context,
-                                use.node)
+            if context.tree.joins is not None:
+                # its http block is the main tree's: the map belongs there, not here
+                # (that tree's own finding adds it when it uses the variable too)
+                why = f"this file joins the http block of {context.tree.joins}: add it there"
+            else:
+                fix, why = make_fix("add the $connection_upgrade map", _add_map, context,
+                                    use.node)
             message += not_fixed(why)
         if any("${" + use.name + "}" in arg for arg in use.node.args):
             message += (f" (${{{use.name}}} looks like an envsubst placeholder: lint the "

@@ -209,11 +209,23 @@ def _looks_like_regex_position(node: Node, text: str) -> bool:
 
 
 def undefined(tree: Tree) -> Iterator[Use]:
-    """Uses of variables that nothing provides (first use of each name per node)."""
+    """Uses of variables that nothing provides (first use of each name per node); a
+    fragment counts the variables of the http block it would be included in
+    (``Tree.http_variables``)."""
     known = defined(tree)
     for use in uses(tree):
-        if not is_builtin(use.name) and use.name not in known:
+        if not is_builtin(use.name) and use.name not in known \
+                and use.name not in tree.http_variables:
             yield use
+
+
+def http_variables(tree: Tree) -> frozenset[str]:
+    """The variables ``tree`` defines in its http block itself, outside every server:
+    what every file included in that block, or in one of its servers, can use
+    (variables are global to nginx's http configuration; a ``set`` in a server or a
+    location is not counted, a fragment would not be in that block)."""
+    return frozenset(name for name, node in defined(tree).items()
+                     if node.enclosing("http") is not None and node.enclosing("server") is None)
 
 
 @dataclass(frozen=True)
