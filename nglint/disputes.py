@@ -78,6 +78,27 @@ def _disputed(trees: Sequence[Tree], index: int, code: str, fix: Fix,
     return ""
 
 
+def merge_fixes(kept: Finding, other: Finding) -> None:
+    """``kept`` stands for ``other`` too (one finding at one place, from two trees):
+    its fix makes both trees' edits.  They agree on the files both trees read
+    (``withhold_disputed``), but each may also edit a file of its own (the ``map``
+    each tree's ``http`` block needs): keeping one tree's fix alone rewrote the shared
+    snippet to use a variable the other tree's http block never got, and nginx -t
+    failed there (review of 2026-11-30).  Two edits of one file that differ and
+    overlap cannot both be made: the finding is not fixed."""
+    if kept.fix is None or other.fix is None or kept.fix.edits == other.fix.edits:
+        return
+    mine = set(kept.fix.edits)
+    added = [edit for edit in other.fix.edits if edit not in mine]
+    clash = next((edit for edit in added for own in kept.fix.edits if overlaps(edit, own)),
+                 None)
+    if clash is not None:
+        withhold(kept, f"the trees that read {clash.path} ask for different edits there")
+        return
+    kept.fix = Fix(kept.fix.description, (*kept.fix.edits, *added),
+                   kept.fix.unsafe or other.fix.unsafe)
+
+
 def _edits_of(fix: Fix, real: str) -> frozenset[Edit]:
     return frozenset(edit for edit in fix.edits if edit.path == real)
 

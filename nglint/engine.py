@@ -15,7 +15,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from nglint import across, paths, upgrade
-from nglint.disputes import withhold_disputed
+from nglint.disputes import merge_fixes, withhold_disputed
 from nglint.edits import Fix
 from nglint.findings import Finding, Related, Severity, split_message
 from nglint.fixes import not_fixed, withhold
@@ -308,26 +308,51 @@ def withhold_broken(trees: Sequence[Tree], findings: Sequence[Finding]) -> None:
 
 
 def _lend_http_variables(trees: Sequence[Tree]) -> None:
-    """Each fragment (a ``sites-available`` file no include reaches) gets the http-level
-    variables of the main tree whose folder holds it: enabled, it is included in that
-    tree's http block, whose ``map``s it then sees.  Without them, a snippet shared by
-    an enabled and a disabled site reported the enabled site's ``$connection_upgrade``
-    as undefined in the disabled site's tree."""
-    mains = [(os.path.dirname(paths.realpath(tree.entry)) + os.sep, tree)
-             for tree in trees if tree.context == "main"]
+    """Each fragment (a ``sites-available`` file no include reaches) in a folder that a
+    main tree's http block includes from gets that tree's http-level variables: enabled,
+    it is included in that http block, whose ``map``s it then sees.  Without them, a
+    snippet shared by an enabled and a disabled site reported the enabled site's
+    ``$connection_upgrade`` as undefined in the disabled site's tree.  A fragment of a
+    folder only a ``stream`` block includes from gets nothing (stream variables are
+    not http's)."""
+    mains = [tree for tree in trees if tree.context == "main"]
     if not mains or len(mains) == len(trees):
         return
+    folders = [(_http_folders(main), main) for main in mains]
     lent: dict[int, frozenset[str]] = {}
     for tree in trees:
         if tree.context == "main":
             continue
-        entry = paths.realpath(tree.entry)
-        holders = [(folder, main) for folder, main in mains if entry.startswith(folder)]
-        if holders:
-            _, main = max(holders, key=lambda holder: len(holder[0]))  # the nearest
+        folder = os.path.dirname(paths.realpath(tree.entry))
+        name = os.path.basename(folder)
+        # Debian's layout: sites-available/x is enabled by a link in sites-enabled/
+        enabled = os.path.join(os.path.dirname(folder), name[:-len("available")] + "enabled") \
+            if name.endswith("-available") else None
+        main = next((main for held, main in folders if folder in held or enabled in held),
+                    None)
+        if main is not None:
             if id(main) not in lent:
                 lent[id(main)] = http_variables(main)
             tree.joins, tree.http_variables = main.entry, lent[id(main)]
+
+
+def _http_folders(main: Tree) -> set[str]:
+    """The real folders ``main``'s http block includes files from: each ``include``
+    pattern's folder, and the folder of each file it reached (a link in
+    ``sites-enabled/`` reaches ``sites-available/``)."""
+    folders: set[str] = set()
+    prefix = os.path.dirname(main.entry)
+    inside: set[int] = set()  # the include directives in the http block
+    for include in main.named("include"):
+        if include.args and include.enclosing("http") is not None:
+            inside.add(id(include))
+            pattern = include.args[0]
+            folders.add(paths.realpath(os.path.dirname(
+                pattern if os.path.isabs(pattern) else os.path.join(prefix, pattern))))
+    for node in main.nodes:
+        if node.via is not None and id(node.via) in inside and node.source is not None:
+            folders.add(os.path.dirname(paths.realpath(node.source.path)))
+    return folders
 
 
 def _in_scope(node: Node | None, servers: set[int]) -> bool:
@@ -412,7 +437,9 @@ def lint(trees: Sequence[Tree], rules: Iterable[Rule], options: Options,
     withhold_disputed(trees, found_by_tree)  # a file two trees read: edited if both agree
     for found in found_by_tree:
         for finding in found:
-            findings.setdefault(finding.key, finding)
+            first = findings.setdefault(finding.key, finding)
+            if first is not finding:  # the same finding in another tree: one fix for both
+                merge_fixes(first, finding)
     kept = {f.key: f for f in suppressions.filter(findings.values())}
     for tree, analysis, servers in zip(trees, analyses, scopes, strict=True):
         for rule in late:

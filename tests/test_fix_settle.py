@@ -244,3 +244,60 @@ def test_rounds_that_do_not_settle_write_nothing(tmp_path: Path,
         assert "nothing written" in lines[0]
         assert path.read_text() == text
         assert sorted(p.name for p in tmp_path.iterdir()) == ["nginx.conf"]
+
+
+def test_two_trees_sharing_a_snippet_each_get_their_own_map(tmp_path: Path) -> None:
+    """One finding in a snippet two main trees include: its fix rewrites the snippet
+    alike for both, and each tree's http block needs its own upgrade map.  Keeping
+    one tree's fix alone gave the other a snippet using a variable its http block never
+    defined, and ``nginx -t`` failed there (review of 2026-11-30)."""
+    import subprocess
+
+    from tests.nginx_harness import NGINX
+
+    shared = tmp_path / "shared" / "loc.conf"
+    shared.parent.mkdir()
+    shared.write_text("location /ws/ {\n    proxy_pass http://127.0.0.1:8888;\n"
+                      "    proxy_http_version 1.1;\n"
+                      '    proxy_set_header Connection "upgrade";\n}\n')
+    mains = []
+    for name, port in (("a", 80), ("b", 81)):
+        (tmp_path / name / "logs").mkdir(parents=True)
+        main = tmp_path / name / "nginx.conf"
+        main.write_text(f"events {{}}\nhttp {{\n    server {{ listen 127.0.0.1:{port}; "
+                        f"include {shared}; }}\n}}\n")
+        mains.append(main)
+    cli("check", "--fix", *map(str, mains))
+    assert "$websocket_connection" in shared.read_text()
+    for main in mains:
+        assert "map $http_upgrade $websocket_connection" in main.read_text(), main
+    after = cli("check", "--format", "json", "--select", "NG004", *map(str, mains))
+    assert json.loads(after.output)["findings"] == []
+    if NGINX is not None:
+        for main in mains:
+            proc = subprocess.run([NGINX, "-t", "-q", "-p", str(main.parent), "-c",
+                                   str(main), "-e", "/dev/stderr"],
+                                  capture_output=True, text=True, timeout=30)
+            assert proc.returncode == 0, proc.stderr
+
+
+def test_merged_fixes_that_clash_are_not_made() -> None:
+    """Two trees' fixes for one finding: edits of their own files are all made; two
+    that differ at one span of one file cannot both be, so neither is."""
+    from nglint.disputes import merge_fixes
+    from nglint.edits import Fix
+    from nglint.findings import Finding, Severity
+
+    def finding(*edits: Edit) -> Finding:
+        return Finding("NG103", "websocket-connection-header", Severity.ERROR, "s.conf", 1,
+                       1, 1, 2, "m", fixable=True, fix=Fix("forward Connection", edits))
+
+    shared = Edit("s.conf", 10, 20, "x")
+    kept = finding(shared, Edit("a.conf", 5, 5, "map a"))
+    merge_fixes(kept, finding(shared, Edit("b.conf", 5, 5, "map b")))
+    assert kept.fix is not None and sorted(e.path for e in kept.fix.edits) == \
+        ["a.conf", "b.conf", "s.conf"]
+    kept = finding(shared)
+    merge_fixes(kept, finding(Edit("s.conf", 15, 25, "y")))
+    assert kept.fix is None and not kept.fixable
+    assert "ask for different edits" in kept.message

@@ -107,3 +107,27 @@ def test_a_fragment_joining_a_main_tree_is_not_given_a_map_of_its_own(
              if "$connection_upgrade" in f["message"]]
     assert len(found) == 1 and not found[0]["fixable"]
     assert f"joins the http block of {root / 'nginx.conf'}" in found[0]["message"]
+
+
+def test_a_stream_fragment_is_not_lent_the_http_variables(tmp_path: Path) -> None:
+    """A folder only the ``stream`` block includes from: its fragments would not join
+    the http block, and nginx -t refuses the http map's variable there (review of
+    2026-11-30)."""
+    root = tmp_path / "nginx"
+    (root / "stream.d").mkdir(parents=True)
+    (root / "stream-available").mkdir()
+    (root / "nginx.conf").write_text(
+        "events {}\nhttp {\n    map $host $foo { default 1; }\n"
+        "    server { listen 80; return 200 $foo; }\n}\n"
+        "stream {\n    include stream.d/*.conf;\n}\n")
+    (root / "stream-available" / "s.conf").write_text(
+        "server {\n    listen 12345;\n    return $foo;\n}\n")
+    assert _undefined(root) == [("stream-available/s.conf", "warning", "$foo")]
+
+
+def test_a_disabled_site_is_lent_when_no_site_is_enabled(tmp_path: Path) -> None:
+    """``include sites-enabled/*`` matching nothing: sites-available/ is still the
+    folder whose files join the http block once linked (Debian's layout)."""
+    root = _layout(tmp_path / "nginx", MAP)
+    (root / "sites-enabled" / "a.conf").unlink()
+    assert _undefined(root) == []
