@@ -69,20 +69,24 @@ def _walk(directory: str) -> Iterator[str]:
     folder that cannot be listed.  Anything that is not a regular file (a FIFO, a
     dangling symlink) is not linted on its own; a symlink loop is yielded, so that
     reading it says so."""
-    try:
-        entries = sorted(os.scandir(directory), key=lambda entry: entry.name)
-    except OSError as error:
-        _unreadable(error)
-        return
-    subfolders = []
-    for entry in entries:  # (scandir's entries know their type: no stat a regular file)
-        if entry.is_dir(follow_symlinks=False):
-            if entry.name not in SKIP_FOLDERS:
-                subfolders.append(entry.path)
-        elif _is_config_file(entry.path) and _regular_or_loop(entry):
-            yield entry.path
-    for subfolder in subfolders:
-        yield from _walk(subfolder)
+    # folders still to list, the next one last: no recursion, so that a folder 1,000
+    # levels deep is listed like any other
+    pending = [directory]
+    while pending:
+        folder = pending.pop()
+        try:
+            entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+        except OSError as error:
+            _unreadable(error)
+            return
+        subfolders = []
+        for entry in entries:  # (scandir's entries know their type: no stat per file)
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name not in SKIP_FOLDERS:
+                    subfolders.append(entry.path)
+            elif _is_config_file(entry.path) and _regular_or_loop(entry):
+                yield entry.path
+        pending.extend(reversed(subfolders))
 
 
 def _regular_or_loop(entry: os.DirEntry[str]) -> bool:

@@ -20,23 +20,36 @@ def realpath(path: str) -> str:
 
     A path whose last component is not a symbolic link is its folder's real path (once
     per folder) joined with its name: one ``lstat``, where ``os.path.realpath`` makes one
-    per component (an include glob of 100,000 files in one folder)."""
+    per component (an include glob of 100,000 files in one folder).  The folders are
+    walked up in a loop, not by recursion: a path 1,000 folders deep is one like any
+    other."""
     found = _known.get(path)
-    if found is None:
-        found = _known[path] = _resolve(path)
+    if found is not None:
+        return found
+    pending: list[str] = []  # paths resolved through their folder, the outermost last
+    current = path
+    while True:
+        found = _known.get(current)
+        if found is not None:
+            break
+        folder, name = os.path.split(current)
+        if not folder or name in ("", ".", "..") or folder == current or _is_link(current):
+            found = _known[current] = os.path.realpath(current)
+            break
+        pending.append(current)
+        current = folder
+    for later in reversed(pending):
+        found = _known[later] = os.path.join(found, os.path.basename(later))
     return found
 
 
-def _resolve(path: str) -> str:
-    folder, name = os.path.split(path)
-    if folder and name not in ("", ".", "..") and folder != path:
-        try:
-            link = stat.S_ISLNK(os.lstat(path).st_mode)
-        except (OSError, ValueError):  # missing, unreadable, a NUL byte: realpath's way
-            link = True
-        if not link:
-            return os.path.join(realpath(folder), name)
-    return os.path.realpath(path)
+def _is_link(path: str) -> bool:
+    """A symbolic link, or a path ``lstat`` cannot read (missing, unreadable, a NUL
+    byte): either way ``os.path.realpath`` resolves it, as it would have."""
+    try:
+        return stat.S_ISLNK(os.lstat(path).st_mode)
+    except (OSError, ValueError):
+        return True
 
 
 def forget() -> None:

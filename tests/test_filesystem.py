@@ -268,3 +268,22 @@ def test_glob_over_an_unreadable_folder_matches_nothing_as_in_nginx(tmp_path: Pa
         assert nginx.returncode == 0, nginx.stderr
     readable = nglint("check", "--no-cache", "t/nginx.conf", cwd=tmp_path)
     assert readable.returncode == 1  # the control: `bogus` is found when readable
+
+
+def test_a_folder_a_thousand_levels_deep_is_read(tmp_path: Path) -> None:
+    """Walking the folder and resolving real paths go folder by folder in loops: 1,100
+    nested folders (well past Python's recursion limit) are read like any other
+    (review of 2026-11-30: an internal RecursionError)."""
+    root = tmp_path / "t"
+    root.mkdir()
+    folder = root
+    for _ in range(1100):
+        folder = folder / "d"
+        folder.mkdir()
+    (folder / "deep.conf").write_text("server {\n    listen 80;\n    location / {\n"
+                                      "        proxy_pass http://127.0.0.1:8888\n"
+                                      "    }\n}\n")  # a missing ';': one finding
+    proc = nglint("check", "--no-cache", "--format", "json", "t", cwd=tmp_path)
+    assert proc.returncode == 1, proc.stderr
+    found = json.loads(proc.stdout)["findings"]
+    assert [f["path"].rsplit("/", 1)[-1] for f in found] == ["deep.conf"], found
