@@ -283,7 +283,15 @@ def test_a_folder_a_thousand_levels_deep_is_read(tmp_path: Path) -> None:
     (folder / "deep.conf").write_text("server {\n    listen 80;\n    location / {\n"
                                       "        proxy_pass http://127.0.0.1:8888\n"
                                       "    }\n}\n")  # a missing ';': one finding
-    proc = nglint("check", "--no-cache", "--format", "json", "t", cwd=tmp_path)
+    try:
+        proc = nglint("check", "--no-cache", "--format", "json", "t", cwd=tmp_path)
+    finally:
+        # removed here, bottom up: pytest's own clean-up of old temporary folders
+        # (shutil.rmtree) recurses, and this one would crash a later session's
+        (folder / "deep.conf").unlink()
+        while folder != root:
+            folder.rmdir()
+            folder = folder.parent
     assert proc.returncode == 1, proc.stderr
     found = json.loads(proc.stdout)["findings"]
     assert [f["path"].rsplit("/", 1)[-1] for f in found] == ["deep.conf"], found
