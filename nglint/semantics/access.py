@@ -98,13 +98,9 @@ def _ip(address: str) -> tuple[int, int, int] | None:
     in one check).  Source: nginx ``src/core/ngx_inet.c`` (ngx_inet_addr,
     ngx_inet6_addr, ngx_ptocidr), ``src/core/ngx_string.c`` (ngx_atoi);
     tests/test_access_address_nginx.py."""
-    if "/" not in address and ":" not in address:  # the usual form first, at once
-        try:
-            value = int.from_bytes(inet_pton(AF_INET, address), "big")
-        except (OSError, ValueError):
-            pass
-        else:
-            return None if value == _INADDR_NONE else (4, value, 32)
+    if "/" not in address and ":" not in address:  # an address alone: IPv4 or nothing
+        value = _ipv4(address)
+        return None if value is None else (4, value, 32)
     head, slash, length = address.partition("/")
     value = _ipv4(head) if "." in head else None
     if value is not None:
