@@ -154,8 +154,7 @@ def cycle_contests(rounds: Sequence[dict[str, list[Edit]]], made: Sequence[Seque
     found = []
     for index in range(since, len(rounds)):
         for finding in made[index]:
-            site = next((f"{r.path}:{r.line}" for r in finding.related
-                         if r.role == "include"), finding.path)
+            site = finding.via or finding.path
             for edit in finding.fix.edits:  # type: ignore[union-attr]
                 if edit not in rounds[index].get(edit.path, ()):
                     continue  # its file would not have parsed: not made
