@@ -175,9 +175,11 @@ def test_statistics(tmp_path: Path) -> None:
     assert "1  NG108  jupyter-body-size" in lines
     counts = [line for line in lines if "  NG" in line and ":" not in line]
     assert counts[0].split()[1] in ("NG102", "NG103")  # most frequent first
-    status, out, err = check("--statistics", "--select", "NG1", "--format", "json", str(SEED))
-    json.loads(out)  # stdout stays one document
-    assert "3  NG103  websocket-connection-header  (3 fixable)" in err.splitlines()
+    for cache in ([], ["--no-cache"]):  # rendered whole and stored, or written as encoded
+        status, out, err = check("--statistics", "--select", "NG1", "--format", "json",
+                                 *cache, str(SEED))
+        json.loads(out)  # stdout stays one document
+        assert "3  NG103  websocket-connection-header  (3 fixable)" in err.splitlines()
 
 
 def test_sarif_of_a_clean_run_is_valid(tmp_path: Path) -> None:
@@ -215,3 +217,43 @@ def test_findings_at_one_place_through_two_includes_print_apart(
     # printed as before, without an include
     (alone,) = [line for line in result.output.splitlines() if "NG103" in line]
     assert "(via" not in alone
+
+
+@pytest.mark.parametrize("ascii_only", [False, True])
+def test_json_is_written_as_json_dumps_indents_it(ascii_only: bool) -> None:
+    """``json.render`` joins pieces of a few thousand encoder strings: the text is the
+    document exactly as ``json.dumps(..., indent=2)`` writes it, for no finding, one,
+    and more findings than fit in one piece (non-ASCII and a lone surrogate from a
+    file name that is not UTF-8 included)."""
+    from nglint.report import json as json_report
+
+    many = [finding(line=n, path=f"conf.d/caf\u00e9-{n}.conf" if n % 7 else "bad\udcff.conf",
+                    message=f"n\u2013{n} \U0001f600", notes=[f"note {n}"] * 3)
+            for n in range(1, 700)]
+    for findings in ([], many[:1], many):
+        text = json.dumps(json_report.document(findings, 9), indent=2,
+                          ensure_ascii=ascii_only) + "\n"
+        expected = text.replace("\udcff", "\\udcff")
+        assert len(list(json_report.pieces(findings, 9, ascii_only))) >= (
+            3 if len(findings) > 100 else 1)
+        assert json_report.render(findings, 9, ascii_only) == expected
+        if not ascii_only:
+            assert json.loads(expected.replace("\\udcff", "?"))["summary"]["findings"] == \
+                len(findings)
+
+
+def test_json_written_as_encoded_equals_the_cached_text(tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch
+                                                        ) -> None:
+    """Without a cache the JSON report is written piece by piece; with one it is
+    rendered whole and stored: the same bytes, to stdout and to ``--output``."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    outputs = []
+    for args in (["--no-cache"], [], []):  # cold, then stored, then a hit
+        _, out, _ = check("--format", "json", *args, str(SEED))
+        outputs.append(out)
+        target = tmp_path / "report.json"
+        check("--format", "json", "--output", str(target), *args, str(SEED))
+        outputs.append(target.read_text(encoding="utf-8"))
+    assert (tmp_path / "cache" / "nglint").is_dir()
+    assert len(set(outputs)) == 1 and json.loads(outputs[0])["findings"]

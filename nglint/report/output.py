@@ -78,6 +78,15 @@ def report(findings: list[Finding], files: int, output_format: str, output: str 
            color: str = "auto") -> None:
     """Write the findings in ``output_format`` to ``output`` (default: stdout)."""
     shown = Shown.of(output_format, output, quiet, statistics, style, color)
+    if shown.output_format == "json":
+        # written as it is encoded: the text is not kept (see ``json.pieces``)
+        from nglint.report import json as json_report
+
+        with opened(output) as stream:
+            for piece in json_report.pieces(findings, files, ascii_only=shown.ascii_only):
+                stream.write(piece)
+        _statistics(findings, shown)
+        return
     if not shown.colour:
         write(rendering(findings, files, shown), output)
         return
@@ -122,12 +131,22 @@ def rendering(findings: list[Finding], files: int, shown: Shown) -> list[str]:
         from nglint.report import github
 
         rendered = github.render(findings)
-    counts = ""
-    if shown.statistics:
-        from nglint.report.statistics import lines
+    return [rendered, _counts(findings, shown)]
 
-        counts = "".join(f"{line}\n" for line in lines(findings))
-    return [rendered, counts]
+
+def _counts(findings: list[Finding], shown: Shown) -> str:
+    """``--statistics`` of a machine format (for stderr), else empty."""
+    if not shown.statistics:
+        return ""
+    from nglint.report.statistics import lines
+
+    return "".join(f"{line}\n" for line in lines(findings))
+
+
+def _statistics(findings: list[Finding], shown: Shown) -> None:
+    counts = _counts(findings, shown)
+    if counts:
+        say(counts, err=True, nl=False)
 
 
 def write(output_text: list[str], output: str | None) -> None:
