@@ -320,6 +320,13 @@ class _TreeMemo:
         return cls
 
 
+def forget_checked(root: Node) -> None:
+    """Drop what ``checked_directives`` worked out for the tree of ``root``
+    (``nglint.engine.Analysis.forget``: the last rule using it has run)."""
+    if _TreeMemo.root is root:
+        _TreeMemo.root, _TreeMemo.checked = None, {}
+
+
 def checked_directives(root: Node, version: Target_, extra: Iterable[str] = (),
                        within: set[int] | None = None) -> Targets:
     """Every directive the validation rules check, with its table entries: the one

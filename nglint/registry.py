@@ -40,7 +40,12 @@ count what every server of the tree does: a ``--fix`` round after the first then
 re-checks whole trees, ``nglint.scope``), ``TRIGGERS`` (directive names: the rule
 cannot report on a tree that holds none of them, so the engine neither imports nor
 runs it there, ``Rule.triggered``; ``tests/test_triggers.py`` checks each name
-against the rule's fixtures and the findings against a run that ignores them).
+against the rule's fixtures and the findings against a run that ignores them), ``USES``
+(the shared analyses the rule reads, of ``nglint.engine.SHARED``: ``apps``, the app
+view, and ``directives``, the validation rules' pass over every directive; the engine
+drops each from a tree's analysis once the last rule that uses it has run there, so
+that what the later rules build reuses its memory; ``tests/test_rule_uses.py`` checks
+the declarations against what each rule reads on its fixtures).
 """
 
 from __future__ import annotations
@@ -86,6 +91,7 @@ class Rule:
     opt_in: bool = False
     whole_tree: bool = False  # WHOLE_TREE (see the module doc)
     triggers: frozenset[str] | None = None  # TRIGGERS (see the module doc); None: any tree
+    uses: frozenset[str] = frozenset()  # USES (see the module doc)
     module: str = ""  # the module's name in the package (``if_is_evil``)
 
     @property
@@ -146,6 +152,7 @@ def metadata(module: Any) -> dict[str, Any]:
         "whole_tree": bool(getattr(module, "WHOLE_TREE", False)),
         "triggers": (sorted(module.TRIGGERS) if getattr(module, "TRIGGERS", None) is not None
                      else None),
+        "uses": sorted(getattr(module, "USES", ())),
     }
 
 
@@ -159,7 +166,8 @@ def _rule(entry: dict[str, Any], module: Any = None) -> Rule:
         sees_suppressions=entry["sees_suppressions"],
         security_severity=entry["security_severity"], opt_in=entry["opt_in"],
         whole_tree=entry.get("whole_tree", False), module=entry["module"],
-        triggers=None if entry.get("triggers") is None else frozenset(entry["triggers"]))
+        triggers=None if entry.get("triggers") is None else frozenset(entry["triggers"]),
+        uses=frozenset(entry.get("uses", ())))
 
 
 def _module(rule: Rule) -> Any:
@@ -178,7 +186,8 @@ def _rule_entry(rule: Rule) -> dict[str, Any]:
             "sees_suppressions": rule.sees_suppressions,
             "security_severity": rule.security_severity, "opt_in": rule.opt_in,
             "whole_tree": rule.whole_tree,
-            "triggers": None if rule.triggers is None else sorted(rule.triggers)}
+            "triggers": None if rule.triggers is None else sorted(rule.triggers),
+            "uses": sorted(rule.uses)}
 
 
 def module_names() -> list[str]:

@@ -45,6 +45,7 @@ CODE = "NG111"
 NAME = "app-base-unknown"
 SEVERITY = "info"
 FIXABLE = False
+USES = ("apps",)
 
 
 def check(context: Context) -> Iterator[Report]:

@@ -66,6 +66,7 @@ CODE = "NG011"
 NAME = "duplicate-directive"
 SEVERITY = "error"
 FIXABLE = False
+USES = ("directives",)
 
 
 def _where(node: Node) -> str:

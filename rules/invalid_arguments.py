@@ -86,6 +86,7 @@ CODE = "NG008"
 NAME = "invalid-arguments"
 SEVERITY = "error"
 FIXABLE = False
+USES = ("directives",)
 
 V = directives.parse_version
 

@@ -61,6 +61,7 @@ CODE = "NG007"
 NAME = "invalid-context"
 SEVERITY = "error"
 FIXABLE = True
+USES = ("directives",)
 
 
 def check(context: Context) -> Iterator[Report]:

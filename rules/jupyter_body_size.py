@@ -46,6 +46,7 @@ CODE = "NG108"
 NAME = "jupyter-body-size"
 SEVERITY = "warning"
 FIXABLE = False
+USES = ("apps",)
 OPTIONS = {"threshold": "2m"}
 OPTION_KINDS = {"threshold": "size"}
 

@@ -82,6 +82,7 @@ CODE = "NG106"
 NAME = "jupyter-host-header"
 SEVERITY = "warning"
 FIXABLE = True
+USES = ("apps",)
 
 
 def _proxy_host_is_the_browsers(target: str, server: Node) -> bool:

@@ -69,6 +69,7 @@ CODE = "NG107"
 NAME = "jupyter-origin-blanked"
 SEVERITY = "warning"
 FIXABLE = True
+USES = ("apps",)
 
 
 def check(context: Context) -> Iterator[Report]:

@@ -55,6 +55,7 @@ CODE = "NG110"
 NAME = "jupyter-proxy-pass-uri"
 SEVERITY = "warning"
 FIXABLE = False
+USES = ("apps",)
 
 
 def _stripping_rewrite(outcome: Outcome, base: str) -> Step | None:

@@ -52,6 +52,7 @@ CODE = "NG109"
 NAME = "jupyter-static-shadowed"
 SEVERITY = "warning"
 FIXABLE = True
+USES = ("apps",)
 
 
 def caret_tilde(location: Node, shadowing: Iterable[Node]) -> list[Edit]:

@@ -58,6 +58,7 @@ CODE = "NG005"
 NAME = "proxy-header-dropped"
 SEVERITY = "warning"
 FIXABLE = False
+USES = ("apps",)
 
 
 def check(context: Context) -> Iterator[Report]:

@@ -73,6 +73,7 @@ CODE = "NG010"
 NAME = "removed-directive"
 SEVERITY = "error"
 FIXABLE = True
+USES = ("directives",)
 
 HTTP2_DIRECTIVE = (1, 25, 1)
 

@@ -60,6 +60,7 @@ CODE = "NG006"
 NAME = "unknown-directive"
 SEVERITY = "error"
 FIXABLE = False
+USES = ("directives",)
 OPTIONS: dict[str, list[str]] = {"extra-directives": []}
 
 

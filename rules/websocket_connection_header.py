@@ -66,6 +66,7 @@ CODE = "NG103"
 NAME = "websocket-connection-header"
 SEVERITY = "error"
 FIXABLE = True
+USES = ("apps",)
 
 
 def check(context: Context) -> Iterator[Report]:

@@ -59,6 +59,7 @@ CODE = "NG101"
 NAME = "websocket-http-version"
 SEVERITY = "error"
 FIXABLE = True
+USES = ("apps",)
 
 
 def check(context: Context) -> Iterator[Report]:

@@ -42,6 +42,7 @@ CODE = "NG105"
 NAME = "websocket-not-proxied"
 SEVERITY = "error"
 FIXABLE = False
+USES = ("apps",)
 
 
 def _what_it_does(location) -> str:  # noqa: ANN001 - a Node

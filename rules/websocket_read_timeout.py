@@ -62,6 +62,7 @@ CODE = "NG104"
 NAME = "websocket-read-timeout"
 SEVERITY = "error"
 FIXABLE = True
+USES = ("apps",)
 OPTIONS = {"threshold": "60s", "fix-value": "1d"}
 DEFAULT_MS = 60_000
 

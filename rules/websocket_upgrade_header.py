@@ -60,6 +60,7 @@ CODE = "NG102"
 NAME = "websocket-upgrade-header"
 SEVERITY = "error"
 FIXABLE = True
+USES = ("apps",)
 
 
 def check(context: Context) -> Iterator[Report]:

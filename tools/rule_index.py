@@ -5,9 +5,10 @@
 result cache's key from this index, so that a run imports a rule's module only
 when the rule runs (a warm run from the cache imports none).  Run it after adding
 a rule or changing a rule's ``CODE``, ``NAME``, ``SEVERITY``, ``FIXABLE``,
-``OPTIONS``, ``OPTION_KINDS``, ``SEES_SUPPRESSIONS``, ``SECURITY_SEVERITY`` or
-``OPT_IN`` or ``WHOLE_TREE``; ``tests/test_rule_index.py`` fails while the index is out of date, and
-a run that imports a rule whose metadata differs from the index stops with an error.
+``OPTIONS``, ``OPTION_KINDS``, ``SEES_SUPPRESSIONS``, ``SECURITY_SEVERITY``,
+``OPT_IN``, ``WHOLE_TREE``, ``TRIGGERS`` or ``USES``; ``tests/test_rule_index.py``
+fails while the index is out of date, and a run that imports a rule whose metadata
+differs from the index stops with an error.
 
 Usage::
 
