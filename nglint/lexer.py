@@ -132,9 +132,8 @@ def _fast_tokens(text: str) -> Tokens | None:
         for index, token in enumerate(written):
             if "\n" in token:
                 breaks[index] -= token.count("\n")
-    # one int object per line, shared by the line's tokens (memory)
-    numbers = list(range(1, text.count("\n") + 2))
-    lines = list(map(numbers.__getitem__, breaks))
+    # a 32-bit machine integer a token (memory: an int object a line cost as much again)
+    lines = array("i", map((1).__add__, breaks))
     # one object per distinct word (memory: a tree repeats its directive names,
     # variables and values thousands of times; crossplane's payload shares them)
     values = list(map(intern, written))

@@ -41,16 +41,15 @@ class Tokens:
 
     A large tree has hundreds of thousands of tokens, and reports and fixes need the
     spans of a few: one tuple and two int objects per token would be half of the
-    memory of a run.  Values are the strings crossplane's payload shares; lines repeat
-    one int object per line; offsets are 32-bit machine integers.  ``tokens[i]`` builds the
-    ``Token`` on demand.
+    memory of a run.  Values are the strings crossplane's payload shares; lines and
+    offsets are 32-bit machine integers.  ``tokens[i]`` builds the ``Token`` on demand.
     """
 
     __slots__ = ("ends", "lines", "quoted", "spans", "starts", "values")
 
     def __init__(self) -> None:
         self.values: list[str] = []
-        self.lines: list[int] = []
+        self.lines = array("i")
         self.quoted = bytearray()  # 1 for a quoted token: a byte each, not a pointer
         # 32-bit offsets: a file is at most MAX_FILE_BYTES (16 MiB) + 1 long (reader)
         self.starts = array("i")
@@ -58,7 +57,7 @@ class Tokens:
         self.spans: Spans | None = None  # the file's statements (``statements``)
 
     @classmethod
-    def of(cls, values: list[str], lines: list[int], quoted: bytearray, starts: array[int],
+    def of(cls, values: list[str], lines: array[int], quoted: bytearray, starts: array[int],
            ends: array[int]) -> Tokens:
         """Tokens from their columns, as built."""
         tokens = cls.__new__(cls)
