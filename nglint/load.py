@@ -242,19 +242,6 @@ class Overlay(dict[str, bytes]):
         self.parsed[real] = parsed
 
 
-# one int object per value, shared by every file's nodes: a node's line and its
-# statement's index are ints of a few thousand, read from machine-integer columns, and
-# an object each (28 bytes, 3.5 times the slot) was 2 MB of 46,000 nodes
-_INTS: list[int] = []
-
-
-def _shared_ints(count: int) -> list[int]:
-    """``_INTS``, holding at least ``count`` ints (``_INTS[n] == n``)."""
-    if len(_INTS) < count:
-        _INTS.extend(range(len(_INTS), count))
-    return _INTS
-
-
 class Loader:
     """Reads files once and expands includes per site, as nginx resolves them."""
 
@@ -273,6 +260,11 @@ class Loader:
         self._budget = MAX_NODES
         # one list per distinct argument list of a load (``_expand``)
         self._args: dict[str | tuple[str, ...], list[str]] = {}
+        # one int object per value for every node of the load: a node's line and its
+        # statement's index, read from machine-integer columns, are ints of a few
+        # thousand, and an object each (28 bytes, 3.5 times the slot) was 2 MB of
+        # 46,000 nodes.  Only the values nodes take are kept, and only while loading
+        self._ints: dict[int, int] = {}
 
     def _realpath(self, path: str) -> str:
         real = self._reals.get(path)
@@ -355,6 +347,7 @@ class Loader:
                 parsed.ast.clear()
         self.cache.clear()
         self._args.clear()
+        self._ints.clear()
 
     def _kept(self, parsed: ParsedFile) -> bool:
         """Whether a ``--fix`` overlay keeps this parse for its next round."""
@@ -381,9 +374,7 @@ class Loader:
         spans = file.statements
         source = file.source
         lines = source.tokens.lines
-        statements = source.tokens.spans
-        ints = _shared_ints(max(max(lines, default=0),
-                                len(statements.first) if statements is not None else 0) + 1)
+        shared_int = self._ints.setdefault
         work: list[tuple[list[dict], list[Statement] | None, Node]] = [(file.ast, spans, parent)]
         known_args = self._args
         # the directive budget, kept in a local (once per node) and handed back to
@@ -411,8 +402,9 @@ class Loader:
                 if shared is None:
                     shared = known_args[key] = list(args)
                 if span is not None:
-                    node = Node(directive, shared, ints[lines[span.first]], source,
-                                ints[span.index], block, None, via)
+                    line, index = lines[span.first], span.index
+                    node = Node(directive, shared, shared_int(line, line), source,
+                                shared_int(index, index), block, None, via)
                 else:
                     node = Node(directive, shared, item["line"], source, None, block, None,
                                 via)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import jsonschema
@@ -257,3 +258,27 @@ def test_json_written_as_encoded_equals_the_cached_text(tmp_path: Path,
         outputs.append(target.read_text(encoding="utf-8"))
     assert (tmp_path / "cache" / "nglint").is_dir()
     assert len(set(outputs)) == 1 and json.loads(outputs[0])["findings"]
+
+
+def test_an_output_file_is_written_once_the_report_is_whole(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """An interrupt while the JSON report is encoded leaves ``--output`` as it was
+    (stdout gets the report as it is encoded; a file only the whole report)."""
+    from nglint.report import json as json_report
+
+    pieces = json_report.pieces
+
+    def interrupted(*args: object, **kwargs: object) -> Iterator[str]:
+        iterator = pieces(*args, **kwargs)  # type: ignore[arg-type]
+        yield next(iterator)
+        raise KeyboardInterrupt
+
+    target = tmp_path / "report.json"
+    target.write_text("the last report\n")
+    monkeypatch.setattr(json_report, "pieces", interrupted)
+    status, out, _ = check("--no-cache", "--format", "json", "--output", str(target),
+                           str(SEED))
+    assert status == 2 and out == ""
+    assert target.read_text() == "the last report\n"
+    status, out, _ = check("--no-cache", "--format", "json", str(SEED))
+    assert status == 2 and out.startswith('{\n  "version"')  # stdout: as encoded

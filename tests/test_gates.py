@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -220,3 +221,24 @@ def test_the_program_leaves_only_after_its_output_is_complete(tmp_path: Path) ->
     error = reader.stderr.read().decode()
     assert reader.wait(timeout=120) in (1, 2)
     assert "Traceback" not in error
+
+
+@pytest.mark.parametrize("cache", [["--no-cache"], []], ids=["streamed", "rendered"])
+def test_a_reader_that_goes_away_keeps_the_status_and_statistics(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cache: list[str]) -> None:
+    """``| head -c 10`` under ``pipefail``: the JSON report written as it is encoded
+    (no cache) or whole (from the cache's rendering) ends the same way, with the
+    findings' status and ``--statistics`` on stderr."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    conf = write(tmp_path, _many_servers(300))
+    program = [sys.executable, "-m", "nglint", "check", *cache, "--format", "json",
+               "--statistics"]
+    for extra, status in (([], 1), (["--exit-zero"], 0)):
+        reader = subprocess.Popen([*program, *extra, str(conf)], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, env=os.environ)
+        assert reader.stdout is not None and reader.stderr is not None
+        assert reader.stdout.read(10) == b'{\n  "versi'
+        reader.stdout.close()
+        error = reader.stderr.read().decode()
+        assert reader.wait(timeout=120) == status, error
+        assert "Traceback" not in error and "  NG" in error  # the statistics table

@@ -7,6 +7,8 @@ from __future__ import annotations
 import gc
 from pathlib import Path
 
+import pytest
+
 from nglint.load import Loader, ParsedFile
 from nglint.source import Statement
 from nglint.tree import Node, Tree
@@ -78,6 +80,27 @@ def test_lines_and_statement_indexes_are_shared_ints(tmp_path: Path) -> None:
     for one, other in zip(first, second, strict=True):
         assert one.line is other.line and one.span is other.span
         assert one.statement is not None and one.statement.directive.line == one.line
+
+
+def test_shared_ints_are_only_the_values_nodes_take(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """200,000 blank lines before two statements: two lines and two indexes are kept,
+    not an int per line (a table sized by the highest line held 16,000,000 ints for a
+    16 MiB file of newlines), and nothing is kept once the load ends."""
+    conf = tmp_path / "nginx.conf"
+    conf.write_text("\n" * 200_000 + "events {}\nhttp {}\n")
+    sizes: list[int] = []
+    release = Loader._release
+
+    def counted(self: Loader) -> None:
+        sizes.append(len(self._ints))
+        release(self)
+        sizes.append(len(self._ints))
+
+    monkeypatch.setattr(Loader, "_release", counted)
+    tree = Loader(str(tmp_path)).load(str(conf))
+    assert [n.line for n in tree.nodes if n.source is not None] == [200_001, 200_002]
+    assert sizes == [4, 0]
 
 
 def test_payload_freed_after_expansion(tmp_path: Path) -> None:

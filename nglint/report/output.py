@@ -5,6 +5,7 @@ text, or colour through rich on a terminal) to stdout or an ``--output`` file, a
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -78,13 +79,17 @@ def report(findings: list[Finding], files: int, output_format: str, output: str 
            color: str = "auto") -> None:
     """Write the findings in ``output_format`` to ``output`` (default: stdout)."""
     shown = Shown.of(output_format, output, quiet, statistics, style, color)
-    if shown.output_format == "json":
-        # written as it is encoded: the text is not kept (see ``json.pieces``)
+    if shown.output_format == "json" and not output:
+        # written to stdout as it is encoded: the text is not kept (``json.pieces``).  An
+        # --output file is written once the report is whole (below): an interrupt while
+        # encoding then leaves the file as it was
         from nglint.report import json as json_report
 
-        with opened(output) as stream:
+        try:
             for piece in json_report.pieces(findings, files, ascii_only=shown.ascii_only):
-                stream.write(piece)
+                sys.stdout.write(piece)
+        except BrokenPipeError:  # the reader stopped reading (| head): the rest is not
+            _discard_stdout()  # wanted, and the run's status and statistics still hold
         _statistics(findings, shown)
         return
     if not shown.colour:
@@ -141,6 +146,15 @@ def _counts(findings: list[Finding], shown: Shown) -> str:
     from nglint.report.statistics import lines
 
     return "".join(f"{line}\n" for line in lines(findings))
+
+
+def _discard_stdout() -> None:
+    """Send what is left for stdout to the null device: its reader has gone, and the
+    buffered rest would fail again at exit (the Python documentation's idiom for
+    SIGPIPE, ``signal`` module notes)."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, sys.stdout.fileno())
+    os.close(null)
 
 
 def _statistics(findings: list[Finding], shown: Shown) -> None:
