@@ -346,10 +346,9 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
     if within_tree:
         counted = {real for real in counted if targets(paths)(real)}
     failing = any(f.severity >= thresholds[id(f)] for f in findings)
-    caching = store is not None and cache_name is not None
-    # without a cache to keep it in, the report is written as it is rendered (``report``)
-    output_text = rendering(findings, len(counted), shown) if caching and shown.key else None
+    output_text = None  # without a cache to keep it in, ``report`` writes it as rendered
     if store is not None and cache_name is not None:
+        output_text = rendering(findings, len(counted), shown) if shown.key else None
         cache.store(store, cache_name, paths, trees, findings, failing, len(counted), started,
                     {shown.key: output_text} if shown.key and output_text else {})
     if output_text is None:
