@@ -17,7 +17,7 @@ import re
 from array import array
 from collections.abc import Iterator
 from itertools import accumulate, compress, repeat
-from operator import sub
+from operator import itemgetter, sub
 from sys import intern
 
 from crossplane.lexer import _balance_braces, _lex_file_object
@@ -98,47 +98,73 @@ def _fast_tokens(text: str) -> Tokens | None:
     lexer must decide (unbalanced braces, a character no token starts with), after
     ``unterminated`` for a quote never closed.
 
-    Built a column at a time (C-level ``map``/``accumulate``/``compress`` and a few
-    comprehensions, no Python statement per token): offsets are running sums of the
-    matches' lengths, lines running sums of their newlines."""
+    Built a column at a time (C-level ``map``/``accumulate`` and a few comprehensions,
+    no Python statement per token): offsets are running sums of the matches' lengths,
+    lines running sums of their newlines."""
     matches = _TOKEN.findall(text)
     written = list(map(str.lstrip, matches))  # each token as written (\s is isspace)
-    lengths = list(map(len, written))
+    firsts = "".join(map(itemgetter(0), written))  # a token's kind is its first character
     ends = list(accumulate(map(len, matches)))
-    # the tokens that open with a quote or a '#' (few): quoted strings, comments, and
-    # words whose quote was never closed (each step below is skipped when the text
-    # cannot need it: a file of one line is read in a few microseconds)
-    marked = list(compress(range(len(written)), map(str.startswith, written,
-                                                    repeat(_MARKS)))) \
-        if "#" in text or "'" in text or '"' in text else []
-    quoted_at = [i for i in marked if written[i][0] != "#"] if marked else marked
-    if quoted_at:
-        unclosed = next((i for i in quoted_at if not _QUOTED_TOKEN.fullmatch(written[i])),
-                        None)
-        if unclosed is not None:
-            _unterminated_first(text, written, unclosed, ends[unclosed] - lengths[unclosed])
-            return None
+    marked = [found.start() for found in _MARK.finditer(firsts)]
+    unclosed = _unclosed(written, marked)
+    if unclosed is not None:
+        _unterminated_first(text, written, unclosed, ends[unclosed] - len(written[unclosed]))
+        return None
     if (ends[-1] if ends else 0) != len(text.rstrip()):
         return None  # a character skipped (every one is consumed but trailing blanks)
-    if "{" in text or "}" in text:
-        depths = list(accumulate(1 if token == "{" else -1 for token in written
-                                 if token == "{" or token == "}"))
-        if depths and (depths[-1] != 0 or min(depths) < 0):
-            return None  # crossplane reports unbalanced braces, with its own message
+    low, net = brace_depths(firsts)
+    if low < 0 or net != 0:
+        return None  # crossplane reports unbalanced braces, with its own message
+    return columns(matches, written, ends, marked, text, 1)
+
+
+# the first character of a quoted string or a comment (``_fast_tokens``'s ``firsts``)
+_MARK = re.compile("[\"'#]")
+_NOT_BRACE = re.compile("[^{}]+")
+_STEP = {"{": 1, "}": -1}
+
+
+def brace_depths(firsts: str) -> tuple[int, int]:
+    """The lowest depth and the last one, counted from 0, of the braces among tokens
+    whose first characters are ``firsts`` (a ``{`` or ``}`` first is that token: a word
+    cannot start with one, a quoted string starts with its quote)."""
+    braces = _NOT_BRACE.sub("", firsts)
+    if not braces:
+        return 0, 0
+    depths = list(accumulate(map(_STEP.__getitem__, braces)))
+    return min(0, min(depths)), depths[-1]
+
+
+def _unclosed(written: list[str], marked: list[int]) -> int | None:
+    """The first token that opens with a quote and is no quoted string (the quote is
+    never closed), among the ``marked`` ones (those opening with a quote or ``#``)."""
+    return next((i for i in marked if written[i][0] != "#"
+                 and not _QUOTED_TOKEN.fullmatch(written[i])), None)
+
+
+def columns(matches: list[str], written: list[str], ends: list[int], marked: list[int],
+            chunk: str, line: int) -> Tokens:
+    """The tokens of consecutive ``_TOKEN`` matches (``written``: each without its
+    leading blanks; ``ends``: where each ends in its file; ``marked``: the indices of
+    those opening with a quote or ``#``), which make up ``chunk`` and start on
+    ``line``.  Every quote in them is closed (``_unclosed``)."""
     # newlines up to each token's start: those of every match up to its own, less those
     # inside the token itself (a quoted string or an escaped newline: rare)
-    breaks = list(accumulate(map(str.count, matches, repeat("\n"))))
-    if (quoted_at or "\\" in text) and "\n" in "".join(written):
+    breaks = list(accumulate(map(str.count, matches, repeat("\n")), initial=line))
+    del breaks[0]
+    quoted_at = any(written[i][0] != "#" for i in marked)
+    if (quoted_at or "\\" in chunk) and "\n" in "".join(written):
         for index, token in enumerate(written):
             if "\n" in token:
                 breaks[index] -= token.count("\n")
     # a 32-bit machine integer a token (memory: an int object a line cost as much again)
-    lines = array("i", map((1).__add__, breaks))
+    lines = array("i", breaks)
     # one object per distinct word (memory: a tree repeats its directive names,
     # variables and values thousands of times; crossplane's payload shares them)
     values = list(map(intern, written))
     tokens = Tokens.of(values, lines, bytearray(len(values)),  # a byte a token
-                       array("i", list(map(sub, ends, lengths))), array("i", ends))
+                       array("i", list(map(sub, ends, map(len, written)))), array("i", ends))
+    tokens.fast = True
     flags = tokens.quoted
     for index in marked:
         token = written[index]
@@ -150,13 +176,13 @@ def _fast_tokens(text: str) -> Tokens | None:
         inner = token[1:-1]
         values[index] = _unescape_quoted(inner, token[0]) if "\\" in inner else inner
         flags[index] = 1
-    if "\\\n" in text:
+    if "\\\n" in chunk:
         # crossplane numbers a token from its first character pair: an escaped newline
         # there already counts
         for index, token in enumerate(written):
             if token.startswith("\\\n"):
                 lines[index] = lines[index] + 1
-    if not text.isascii():  # undecodable bytes: as crossplane sees them (rare)
+    if not chunk.isascii():  # undecodable bytes: as crossplane sees them (rare)
         tokens.values = [_clean(value) for value in values]
     return tokens
 
@@ -172,8 +198,6 @@ def _unterminated_first(text: str, written: list[str], unclosed: int, start: int
             return
     unterminated(text, start, text.count("\n", 0, start) + 1)
 
-
-_MARKS = ("'", '"', "#")
 
 
 def lex(source: SourceFile) -> Iterator[tuple[str, int, bool]]:

@@ -45,7 +45,7 @@ class Tokens:
     offsets are 32-bit machine integers.  ``tokens[i]`` builds the ``Token`` on demand.
     """
 
-    __slots__ = ("ends", "lines", "quoted", "spans", "starts", "values")
+    __slots__ = ("ends", "fast", "lines", "quoted", "spans", "starts", "values")
 
     def __init__(self) -> None:
         self.values: list[str] = []
@@ -55,6 +55,9 @@ class Tokens:
         self.starts = array("i")
         self.ends = array("i")
         self.spans: Spans | None = None  # the file's statements (``statements``)
+        # read by ``nglint.lexer``'s regular expression, not crossplane's lexer: what
+        # ``nglint.relex`` can read again around an edit
+        self.fast = False
 
     @classmethod
     def of(cls, values: list[str], lines: array[int], quoted: bytearray, starts: array[int],
@@ -64,6 +67,7 @@ class Tokens:
         tokens.values, tokens.lines, tokens.quoted = values, lines, quoted
         tokens.starts, tokens.ends = starts, ends
         tokens.spans = None
+        tokens.fast = False
         return tokens
 
     def __len__(self) -> int:
