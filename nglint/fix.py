@@ -206,7 +206,8 @@ def _attempt(lint: Lint, unsafe: bool, original: Callable[[str, SourceFile], byt
             edits = _in_order(edits)
             text = apply(source.text, edits)
             data = text.encode("utf-8", "surrogateescape")
-            parsed = parse_file(SourceFile.from_bytes(source.path, data))
+            parsed = parse_file(SourceFile.from_bytes(source.path, data),
+                                (source, [(e.start, e.end, e.text) for e in edits]))
             if parsed.error is not None:
                 continue  # never leave a file nginx cannot parse
             overlay.put(real, data, parsed)

@@ -25,6 +25,7 @@ from nglint import paths
 from nglint.errors import NginxSyntaxError
 from nglint.lexer import statements, tokenize
 from nglint.reader import MAX_FILE_BYTES
+from nglint.relex import Change, retokenize
 from nglint.source import SourceFile, Statement, Tokens, report_name
 from nglint.tree import COMMENT, Node, Problem, Tree
 
@@ -81,8 +82,13 @@ def _placeholder(tree: list[Statement]) -> tuple[str, int] | None:
     return None
 
 
-def parse_file(source: SourceFile) -> ParsedFile:
-    """Lex and parse one file; syntax errors become a Problem, never an exception."""
+def parse_file(source: SourceFile,
+               edited: tuple[SourceFile, Sequence[Change]] | None = None) -> ParsedFile:
+    """Lex and parse one file; syntax errors become a Problem, never an exception.
+
+    ``edited``: the file ``source`` was made from and the changes that made it
+    (``--fix``): its tokens are read again only around the changes where that gives
+    the same tokens (``nglint.relex``)."""
     parsed = ParsedFile(source)
     path = source.path
     if source.too_large:
@@ -94,8 +100,13 @@ def parse_file(source: SourceFile) -> ParsedFile:
         parsed.error = Problem("syntax", "UTF-8 byte order mark at the start of the file: "
                                "nginx reads it as part of the first directive", path, 1)
         return parsed
+    tokens = None if edited is None else \
+        retokenize(edited[0].tokens, edited[0].text, source.text, edited[1])
     try:
-        tokenize(source)
+        if tokens is None:
+            tokenize(source)
+        else:
+            source.tokens = tokens
     except NginxSyntaxError as error:
         parsed.error = Problem("syntax", error.message + _template_hint(source.text), path,
                                error.line)

@@ -285,10 +285,10 @@ def test_later_rounds_parse_only_the_files_an_edit_changed(monkeypatch, tmp_path
     parsed: list[str] = []
     real_parse = load.parse_file
 
-    def counting(source):  # type: ignore[no-untyped-def]
+    def counting(source, *edited):  # type: ignore[no-untyped-def]
         if source.path != "inserted":  # an insertion read for what it writes
             parsed.append(Path(source.path).name)
-        return real_parse(source)
+        return real_parse(source, *edited)
 
     monkeypatch.setattr(load, "parse_file", counting)
     monkeypatch.setattr(fix, "parse_file", counting)
@@ -310,10 +310,10 @@ from nglint import fix, load
 counts = collections.Counter()
 real_parse = load.parse_file
 released = []
-def counting(source):
+def counting(source, *edited):
     if source.path != "inserted":
         counts[Path(source.path).name] += 1
-    return real_parse(source)
+    return real_parse(source, *edited)
 load.parse_file = counting
 fix.parse_file = counting
 real_release = load.Loader._release
