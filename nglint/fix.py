@@ -25,6 +25,7 @@ from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from nglint import patch
 from nglint.disputes import Contest, cycle_contests, withhold_contested
 from nglint.edits import Edit, apply, overlaps, shifter
 from nglint.errors import NglintError
@@ -338,9 +339,18 @@ def unified_diff(result: FixResult, display: dict[str, str] | None = None) -> st
         name = (display or {}).get(real, real).lstrip("/")
         before = result.originals[real].decode("utf-8", "surrogateescape")
         after = result.edited[real].decode("utf-8", "surrogateescape")
-        chunks.extend(difflib.unified_diff(
-            before.splitlines(keepends=True), after.splitlines(keepends=True),
-            fromfile=visible(f"a/{name}"), tofile=visible(f"b/{name}")))
+        lines_before, lines_after = before.splitlines(keepends=True), \
+            after.splitlines(keepends=True)
+        fromfile, tofile = visible(f"a/{name}"), visible(f"b/{name}")
+        rounds = [edits for path, edits in result.applied if path == real]
+        text = before
+        for edits in rounds:
+            text = apply(text, edits)
+        if text == after:  # the edits made it: what they left is what both share
+            codes = patch.opcodes(lines_before, lines_after, patch.kept(len(before), rounds))
+            chunks.extend(patch.unified(lines_before, lines_after, codes, fromfile, tofile))
+        else:  # not from these edits (never expected): search the texts
+            chunks.extend(difflib.unified_diff(lines_before, lines_after, fromfile, tofile))
         if chunks and not chunks[-1].endswith("\n"):
             chunks.append("\n\\ No newline at end of file\n")
     return "".join(chunks)
