@@ -31,7 +31,7 @@ from nglint.edits import Edit, apply, overlaps, shifter
 from nglint.errors import NglintError
 from nglint.escape import visible
 from nglint.findings import Finding
-from nglint.load import Overlay, parse_file
+from nglint.load import Edited, Overlay, parse_file
 from nglint.scope import Changes, full_relint
 from nglint.source import SourceFile
 from nglint.tree import Tree
@@ -207,8 +207,10 @@ def _attempt(lint: Lint, unsafe: bool, original: Callable[[str, SourceFile], byt
             edits = _in_order(edits)
             text = apply(source.text, edits)
             data = text.encode("utf-8", "surrogateescape")
-            parsed = parse_file(SourceFile.from_bytes(source.path, data),
-                                (source, [(e.start, e.end, e.text) for e in edits]))
+            before = overlay.parsed.get(real)
+            parsed = parse_file(SourceFile.from_bytes(source.path, data), Edited(
+                source, [(e.start, e.end, e.text) for e in edits],
+                before if before is not None and before.source is source else None))
             if parsed.error is not None:
                 continue  # never leave a file nginx cannot parse
             overlay.put(real, data, parsed)

@@ -254,14 +254,27 @@ def statements(source: SourceFile) -> list[Statement]:
     statement's directive and arguments.
     """
     tokens = source.tokens
+    root, made = group(tokens, 0, len(tokens.values), "#" in source.text)
+    tokens.spans = Spans(made)
+    return root
+
+
+def group(tokens: Tokens, begin: int, end: int,
+          comments: bool = True) -> tuple[list[Statement], list[Statement]]:
+    """``statements`` for the tokens ``begin`` to ``end`` (excluded), which must hold
+    whole statements: the top-level ones, and every one in the order of their first
+    tokens.  ``comments``: whether any token may be a comment (else none is looked
+    for).  Raises NginxSyntaxError as ``statements`` does."""
     values, lines, quoted = tokens.values, tokens.lines, tokens.quoted
-    count = len(values)
-    marks = list(compress(range(count), map(_TERMINATORS.__contains__, values)))
-    if "#" in source.text:
-        comments = list(compress(range(count), map(str.startswith, values, repeat("#"))))
-        if comments:
-            marks = sorted(marks + comments)
-    if any(quoted):
+    count = end
+    marks = list(compress(range(begin, end), map(_TERMINATORS.__contains__,
+                                                 values[begin:end])))
+    if comments:
+        notes = list(compress(range(begin, end), map(str.startswith, values[begin:end],
+                                                     repeat("#"))))
+        if notes:
+            marks = sorted(marks + notes)
+    if any(quoted[begin:end]):
         marks = [at for at in marks if not quoted[at]]
     made: list[Statement] = []  # in the order of their first tokens (``Spans``)
 
@@ -274,7 +287,7 @@ def statements(source: SourceFile) -> list[Statement]:
     root: list[Statement] = []
     stack: list[list[Statement]] = [root]
     open_blocks: list[Statement] = []
-    start = 0  # the first token of the statement being read
+    start = begin  # the first token of the statement being read
     current: Statement | None = None  # made early when a comment sits in its arguments
     between: list[Statement] = []  # those comments
     for at in marks:
@@ -321,5 +334,4 @@ def statements(source: SourceFile) -> list[Statement]:
     if open_blocks:
         line = open_blocks[-1].directive.line
         raise NginxSyntaxError('unexpected end of file, expecting "}"', line)
-    tokens.spans = Spans(made)
-    return root
+    return root, made

@@ -23,10 +23,10 @@ from crossplane.parser import _parse_with_initial_tokens
 
 from nglint import paths
 from nglint.errors import NginxSyntaxError
-from nglint.lexer import statements, tokenize
+from nglint.lexer import group, tokenize
 from nglint.reader import MAX_FILE_BYTES
 from nglint.relex import Change, retokenize
-from nglint.source import SourceFile, Statement, Tokens, report_name
+from nglint.source import SourceFile, Spans, Statement, Tokens, report_name
 from nglint.tree import COMMENT, Node, Problem, Tree
 
 CONTEXTS = ("main", "http", "server", "location")
@@ -53,6 +53,9 @@ class ParsedFile:
     # (kept until the load ends: a snippet included by every server)
     spent: bool = False
     shared: bool = False
+    # every statement, in the order of their first tokens (``Spans``): what
+    # ``nglint.reparse`` moves when the file is edited (None with ``statements``)
+    made: list[Statement] | None = None
 
 
 def _template_hint(text: str) -> str:
@@ -82,13 +85,22 @@ def _placeholder(tree: list[Statement]) -> tuple[str, int] | None:
     return None
 
 
-def parse_file(source: SourceFile,
-               edited: tuple[SourceFile, Sequence[Change]] | None = None) -> ParsedFile:
+@dataclass
+class Edited:
+    """What an edited file was made from (``--fix``): the file before the changes,
+    the changes (``nglint.relex.Change``, in that file's text), and its parse."""
+
+    before: SourceFile
+    changes: Sequence[Change]
+    parsed: ParsedFile | None = None
+
+
+def parse_file(source: SourceFile, edited: Edited | None = None) -> ParsedFile:
     """Lex and parse one file; syntax errors become a Problem, never an exception.
 
-    ``edited``: the file ``source`` was made from and the changes that made it
-    (``--fix``): its tokens are read again only around the changes where that gives
-    the same tokens (``nglint.relex``)."""
+    ``edited``: what ``source`` was made from: its tokens are read again only around
+    the changes (``nglint.relex``) and its statements parsed again only there
+    (``nglint.reparse``), wherever that gives what reading it whole gives."""
     parsed = ParsedFile(source)
     path = source.path
     if source.too_large:
@@ -100,13 +112,13 @@ def parse_file(source: SourceFile,
         parsed.error = Problem("syntax", "UTF-8 byte order mark at the start of the file: "
                                "nginx reads it as part of the first directive", path, 1)
         return parsed
-    tokens = None if edited is None else \
-        retokenize(edited[0].tokens, edited[0].text, source.text, edited[1])
+    relexed = None if edited is None else \
+        retokenize(edited.before.tokens, edited.before.text, source.text, edited.changes)
     try:
-        if tokens is None:
+        if relexed is None:
             tokenize(source)
         else:
-            source.tokens = tokens
+            source.tokens = relexed.tokens
     except NginxSyntaxError as error:
         parsed.error = Problem("syntax", error.message + _template_hint(source.text), path,
                                error.line)
@@ -115,6 +127,12 @@ def parse_file(source: SourceFile,
         parsed.error = Problem("syntax", error.strerror + _template_hint(source.text), path,
                                error.lineno)
         return parsed
+    if relexed is not None and edited is not None and edited.parsed is not None:
+        from nglint.reparse import reparse
+
+        again = reparse(source, edited.parsed, relexed.windows)
+        if again is not None:
+            return again
     return parse_tokens(parsed)
 
 
@@ -125,21 +143,14 @@ def parse_tokens(parsed: ParsedFile) -> ParsedFile:
     path = source.path
     tokens = source.tokens
     try:
-        tree = statements(source)
+        tree, made = group(tokens, 0, len(tokens.values), "#" in source.text)
     except NginxSyntaxError as error:
         parsed.error = Problem("syntax", error.message + _template_hint(source.text), path,
                                error.line)
         return parsed
-    parser: list[object] = []  # crossplane's parse function, once it pulls a token
-    stream = tokens.for_crossplane()
-    if len(tokens.values) >= _NOTE_PARSER_FROM or gc.get_count()[0] >= _NOTE_PARSER_FROM:
-        stream = chain(_note_parser(parser), stream)
-    payload = _parse_with_initial_tokens(
-        stream, path, os.path.dirname(path), catch_errors=True, single=True, comments=True,
-        check_ctx=False, check_args=False,
-    )
-    _free_parser(parser)
-    config = payload["config"][0]
+    tokens.spans = Spans(made)
+    config = crossplane_parse(tokens.for_crossplane(), path,
+                              len(tokens.values) >= _NOTE_PARSER_FROM)
     if config["errors"]:
         first = config["errors"][0]
         parsed.error = Problem("syntax", first["error"], path, first["line"])
@@ -151,7 +162,8 @@ def parse_tokens(parsed: ParsedFile) -> ParsedFile:
                                placeholder[1])
         return parsed
     parsed.ast = config["parsed"]
-    parsed.statements = tree if _aligned(parsed.ast, tree, tokens) else None
+    if _aligned(parsed.ast, tree, tokens):
+        parsed.statements, parsed.made = tree, made
     source.drop_raw()
     return parsed
 
@@ -168,6 +180,22 @@ def parse_tokens(parsed: ParsedFile) -> ParsedFile:
 # as is any file whose function was not found (should crossplane change), unless much
 # else is young too (a --fix round's first file: the last round's lint, 36 ms to walk).
 _NOTE_PARSER_FROM = 2_000  # tokens, or young objects
+
+
+def crossplane_parse(stream: Iterator[tuple[str, int, bool]], path: str,
+                     many: bool) -> dict:
+    """crossplane's parse of a token stream (``Tokens.for_crossplane``), as its entry
+    for the file: ``parsed`` and ``errors``.  ``many``: the stream holds many tokens
+    (or is one of many streams): its parser's cycle is broken by hand, not collected."""
+    parser: list[object] = []  # crossplane's parse function, once it pulls a token
+    if many or gc.get_count()[0] >= _NOTE_PARSER_FROM:
+        stream = chain(_note_parser(parser), stream)
+    payload = _parse_with_initial_tokens(
+        stream, path, os.path.dirname(path), catch_errors=True, single=True, comments=True,
+        check_ctx=False, check_args=False,
+    )
+    _free_parser(parser)
+    return payload["config"][0]  # type: ignore[no-any-return]
 
 
 def _note_parser(found: list[object]) -> Iterator[tuple[str, int, bool]]:
@@ -380,6 +408,7 @@ class Loader:
             again = parse_tokens(ParsedFile(cached.source))
             cached.ast, cached.statements, cached.error = again.ast, again.statements, \
                 again.error
+            cached.made = again.made
             cached.spent, cached.shared = False, True
             file = ParsedFile(file.source, cached.ast, cached.statements, cached.error)
         spans = file.statements
@@ -438,7 +467,7 @@ class Loader:
             # ``_release`` does) and parse the tokens again on a second include, so that
             # no more than one file's payload is alive at a time (peak memory)
             cached.ast.clear()
-            cached.statements = None
+            cached.statements = cached.made = None
             cached.spent = True
 
     def _matches(self, pattern: str) -> list[str]:

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from itertools import accumulate
 from operator import itemgetter, sub
 from sys import byteorder
+from typing import NamedTuple
 
 from nglint.lexer import _MARK, _SLOW_PATH, _TOKEN, _unclosed, brace_depths, columns
 from nglint.parameter_limit import NGX_CONF_BUFFER
@@ -35,10 +36,20 @@ from nglint.source import Tokens
 
 # (start, end, text): replace ``old[start:end]`` (character offsets) with ``text``
 Change = tuple[int, int, str]
+# the old tokens ``[old_start, old_stop)`` read again as the new ``[new_start, new_stop)``
+Window = tuple[int, int, int, int]
+
+
+class Relexed(NamedTuple):
+    """The new text's tokens, and the windows read again, in order: every other old
+    token is a new one, moved by what the windows before it added."""
+
+    tokens: Tokens
+    windows: list[Window]
 
 
 def retokenize(before: Tokens, old: str, text: str,
-               changes: Sequence[Change]) -> Tokens | None:
+               changes: Sequence[Change]) -> Relexed | None:
     """The tokens of ``text``, which is ``old`` with ``changes`` made (apart from one
     another, in the order ``nglint.edits.apply`` makes them), from ``before``, the
     tokens of ``old``; None when they must be read whole (``tokenize``): ``before``
@@ -65,6 +76,7 @@ def retokenize(before: Tokens, old: str, text: str,
         new_ends.append(end + shift)
         moved.append((shift, lines))
     out = _Columns(before)
+    windows: list[Window] = []
     copied = 0  # the old tokens before this one are taken or read again
     shift = lines = 0  # how far the old text after the last window has moved
     counted = newlines = 0  # the newlines of ``old`` before offset ``counted``
@@ -104,6 +116,7 @@ def retokenize(before: Tokens, old: str, text: str,
         read = _read(matches, window, 1 + newlines + lines)
         if read is None or not _settles(before, first, last, read, text, window, position):
             return None
+        windows.append((first, last + 1, len(out.values), len(out.values) + len(read)))
         out.add(read)
         copied = last + 1
         shift, lines = moved[k - 1]
@@ -111,7 +124,7 @@ def retokenize(before: Tokens, old: str, text: str,
     tokens = out.tokens()
     if (tokens.ends[-1] if tokens.ends else 0) != len(text.rstrip()):
         return None  # the last token, a comment, takes the blanks that end the file
-    return tokens
+    return Relexed(tokens, windows)
 
 
 def _applied(old: str, made: Sequence[Change]) -> str | None:

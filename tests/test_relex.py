@@ -61,12 +61,22 @@ def _check(old: str, changes: list[tuple[int, int, str]]) -> Tokens | None:
     if before is None:
         return None
     new = _edited(old, changes)
-    again = retokenize(before, old, new, changes)
+    relexed = retokenize(before, old, new, changes)
     whole = _whole(new)
-    if again is not None:
-        assert whole is not None, "read again where the whole text is not read so"
-        assert _columns(again) == _columns(whole)
-        assert again.fast
+    if relexed is None:
+        return None
+    again = relexed.tokens
+    assert whole is not None, "read again where the whole text is not read so"
+    assert _columns(again) == _columns(whole)
+    assert again.fast
+    moved = 0  # every token outside the windows is an old one, moved
+    taken = 0
+    for old_start, old_stop, new_start, new_stop in relexed.windows:
+        assert old_start >= taken and new_start == old_start + moved
+        assert again.values[taken + moved:new_start] == before.values[taken:old_start]
+        moved += (new_stop - new_start) - (old_stop - old_start)
+        taken = old_stop
+    assert again.values[taken + moved:] == before.values[taken:]
     return again
 
 
@@ -171,12 +181,12 @@ def test_every_fix_of_the_fixtures_reads_as_the_whole(monkeypatch):
     real = load.retokenize
 
     def checked(before, old, text, changes):  # type: ignore[no-untyped-def]
-        again = real(before, old, text, changes)
-        if again is not None:
+        relexed = real(before, old, text, changes)
+        if relexed is not None:
             whole = _whole(text)
-            assert whole is not None and _columns(again) == _columns(whole)
+            assert whole is not None and _columns(relexed.tokens) == _columns(whole)
             compared.append(text)
-        return again
+        return relexed
 
     monkeypatch.setattr(load, "retokenize", checked)
     for folder in ("rules", "apps", "layouts"):
