@@ -74,8 +74,12 @@ SECURITY_SEVERITY = 6.0
 def _blocks(context: Context) -> Iterator[Node]:
     seen: set[int] = set()
     for name in ACCESS_DIRECTIVES:
+        last = None  # the rules of a block stand together: most share the last's
         for node in context.tree.named(name):
             block = node.parent
+            if block is last:
+                continue
+            last = block
             if block is not None and id(block) not in seen and block.is_block:
                 seen.add(id(block))
                 yield block

@@ -505,9 +505,8 @@ def check(context: Context) -> Iterator[Report]:
         if name in VALUES_CHECKED:
             if name in ACCESS and where in HTTP_CONTEXTS:
                 # no memo: 1,000,000 allow lines are 1,000,000 different addresses
-                problem = _address_problem(name, args[0])
-                if problem:
-                    yield Report(problem, node=node)
+                if not access.readable(args[0]):
+                    yield Report(_address_problem(name, args[0]), node=node)
                 continue
             value_key = (name, where, tuple(args))
             problems = values.get(value_key)

@@ -67,12 +67,18 @@ OPTIONS: dict[str, list[str]] = {"extra-directives": []}
 def check(context: Context) -> Iterator[Report]:
     target = context.options.nginx_version
     extra = directives.extra_directives(context.options.rule_options)
+    # name -> the versions of the target without it (a tree repeats a few hundred names;
+    # ``refusing``'s own cache hashes the target each time it is asked)
+    refused: dict[str, list[VersionRange]] = {}
     for node, (_where, known, _allowed, stopped) in directives.checked_directives(
             context.tree.root, target, extra, context.tree.scope).rows():
         if stopped:
             continue
         if known:  # some version of the target has it: a warning when some do not
-            missing = directives.refusing(node.directive, target)
+            missing = refused.get(node.directive)
+            if missing is None:
+                missing = refused[node.directive] = directives.refusing(node.directive,
+                                                                        target)
             if missing:
                 yield from _newer(node, target, missing)
             continue

@@ -89,3 +89,17 @@ def test_allow_deny_order_reads_ipv6_as_nginx(tmp_path: Path, first: str, second
     findings = json.loads(result.output)["findings"]
     assert [(f["code"], f["line"]) for f in findings] == [("NG213", 5)], result.output
     assert f"deny {second} never applies" in findings[0]["message"]
+
+
+@pytest.mark.parametrize("address", ADDRESSES)
+def test_the_quick_readings_are_parses(address: str) -> None:
+    """``readable`` and ``rules`` read a usual dotted quad in one step: for every
+    address above they answer as ``parse`` (nginx's reading, pinned above) does."""
+    from nglint.semantics import access
+    from nglint.semantics.inherit import Value
+
+    for directive in ("allow", "deny"):
+        value = Value(directive, (address,), None)
+        parsed = access.parse(value)
+        assert access.rules([value]) == ([] if parsed is None else [parsed])
+        assert access.readable(address) == (parsed is not None)

@@ -259,7 +259,7 @@ class Model:
             own = memo.get(level)
             if own is None:
                 own = memo[level] = [Value(n.directive, tuple(n.args), n)
-                                     for n in level.directives()
+                                     for n in level.children or ()
                                      if n.directive in ACCESS_DIRECTIVES] \
                     if any(level.first(name) is not None for name in ACCESS_DIRECTIVES) else []
             if own:
