@@ -21,7 +21,7 @@ from nglint.escape import (
     tolerant_streams,
     visible,
 )
-from nglint.report.output import Shown, rendering, report, say, write
+from nglint.report.output import Shown, rendering, report, say, say_exact, write
 from nglint.versions import DEFAULT_RANGE
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -314,7 +314,7 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
         names = {real: source.path for tree in result.trees
                  for real, source in tree.sources.items()}
         if show_diff:  # exact lines (it must apply), fenced off from GitHub's runner
-            say(fence_commands(unified_diff(result, names)), nl=False)
+            say_exact(fence_commands(unified_diff(result, names)))
             say(f"{_count(len(result.fixed), 'fix', 'fixes')} in "
                        f"{_count(len(result.changed), 'file', 'files')} would be applied",
                        err=True)

@@ -18,7 +18,6 @@ still holds them.
 
 from __future__ import annotations
 
-import difflib
 import functools
 import hashlib
 from bisect import bisect_right
@@ -331,28 +330,18 @@ def _parsed_bytes(real: str, source: SourceFile) -> bytes:
 
 
 def unified_diff(result: FixResult, display: dict[str, str] | None = None) -> str:
-    """One unified diff over every edited file, as ``diff -u`` would print it.
+    """One unified diff over every edited file, as ``diff -u`` would print it
+    (``nglint.patch.file_diff``, from the edits each file was given).
 
     The ``---``/``+++`` headers name each file as ``nglint.escape.visible`` shows it
     (a newline or tab in a name cannot end or split a header); the lines themselves
     are the files' exact text, so that the diff applies."""
-    chunks = []
+    chunks: list[str] = []
     for real in result.changed:
         name = (display or {}).get(real, real).lstrip("/")
-        before = result.originals[real].decode("utf-8", "surrogateescape")
-        after = result.edited[real].decode("utf-8", "surrogateescape")
-        lines_before, lines_after = before.splitlines(keepends=True), \
-            after.splitlines(keepends=True)
-        fromfile, tofile = visible(f"a/{name}"), visible(f"b/{name}")
-        rounds = [edits for path, edits in result.applied if path == real]
-        text = before
-        for edits in rounds:
-            text = apply(text, edits)
-        if text == after:  # the edits made it: what they left is what both share
-            codes = patch.opcodes(lines_before, lines_after, patch.kept(len(before), rounds))
-            chunks.extend(patch.unified(lines_before, lines_after, codes, fromfile, tofile))
-        else:  # not from these edits (never expected): search the texts
-            chunks.extend(difflib.unified_diff(lines_before, lines_after, fromfile, tofile))
-        if chunks and not chunks[-1].endswith("\n"):
-            chunks.append("\n\\ No newline at end of file\n")
+        chunks.extend(patch.file_diff(
+            result.originals[real].decode("utf-8", "surrogateescape"),
+            result.edited[real].decode("utf-8", "surrogateescape"),
+            [edits for path, edits in result.applied if path == real],
+            visible(f"a/{name}"), visible(f"b/{name}")))
     return "".join(chunks)

@@ -7,10 +7,12 @@ stretches through the rounds' edits; the lines wholly inside one are the lines t
 two texts share, and only the lines between them are compared by ``difflib`` (a
 line an edit changed, next to the lines it inserted).  The hunks are then grouped
 and written as ``difflib.unified_diff`` writes them (``diff -u``'s format: three
-lines of context, ``@@ -start,count +start,count @@``).
+lines of context, ``@@ -start,count +start,count @@``).  Lines end at LF only and a
+last line without one is marked, as ``patch`` and ``git apply`` read a diff.
 
-Source: ``difflib.unified_diff`` and ``SequenceMatcher.get_grouped_opcodes``
-(CPython ``Lib/difflib.py``), whose hunk grouping ``_Known`` reuses.
+Sources: ``difflib.unified_diff`` and ``SequenceMatcher.get_grouped_opcodes``
+(CPython ``Lib/difflib.py``), whose hunk grouping ``_Known`` reuses; GNU diffutils
+manual, "Incomplete Lines" (``\\ No newline at end of file``).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Iterator, Sequence
 from itertools import accumulate
 
-from nglint.edits import Edit
+from nglint.edits import Edit, apply
 
 # (original start, original end, start in the edited text): a stretch no edit touched
 Stretch = tuple[int, int, int]
@@ -67,12 +69,12 @@ def _cut(stretches: list[Stretch], edits: Sequence[Edit]) -> list[Stretch]:
 def opcodes(before: Sequence[str], after: Sequence[str],
             stretches: Sequence[Stretch]) -> list[Opcode]:
     """``SequenceMatcher.get_opcodes`` for the lines ``before`` and ``after`` (each
-    with its line end, as ``str.splitlines(keepends=True)`` gives them), the lines
-    wholly inside one of ``stretches`` being the lines they share.
+    with its line feed, as ``lines`` gives them), the lines wholly inside one of
+    ``stretches`` being the lines they share.
 
     Inside a stretch both texts are the same characters, so they split into the same
     lines: only a stretch's first line (does it start a line in ``before`` too?) and
-    its last (a CR at its end may meet an LF in one text only) are checked."""
+    its last (does it end where the stretch ends, in both?) are checked."""
     starts_before = list(accumulate(map(len, before), initial=0))
     starts_after = list(accumulate(map(len, after), initial=0))
     runs: list[tuple[int, int, int]] = []  # (line before, line after, count) shared
@@ -137,6 +139,40 @@ class _Known(difflib.SequenceMatcher):
 
     def get_opcodes(self) -> list[Opcode]:  # type: ignore[override]
         return list(self._codes)
+
+
+NO_NEWLINE = "\n\\ No newline at end of file\n"
+
+
+def lines(text: str) -> list[str]:
+    """A text's lines as ``patch`` and ``git apply`` count them, each with its line
+    feed: split at LF only (``str.splitlines`` also splits at VT, FF, FS, GS, RS, NEL,
+    U+2028, U+2029 and a CR, which would miscount a hunk)."""
+    parts = text.split("\n")
+    found = [part + "\n" for part in parts[:-1]]
+    if parts[-1]:
+        found.append(parts[-1])
+    return found
+
+
+def file_diff(before: str, after: str, rounds: Sequence[Sequence[Edit]], fromfile: str,
+              tofile: str) -> Iterator[str]:
+    """The unified diff of one file: ``before``, given the edits of ``rounds`` (each
+    round's, in the text the round before left), is ``after``.  Should the edits not
+    make ``after`` (never expected), ``difflib`` searches the two texts instead.  A
+    line without a line feed (the last of a file) is followed by ``\\ No newline at
+    end of file``, as ``diff -u`` writes it and ``patch`` reads it."""
+    old, new = lines(before), lines(after)
+    text = before
+    for edits in rounds:
+        text = apply(text, edits)
+    if text == after:  # the edits made it: what they left is what both share
+        found = unified(old, new, opcodes(old, new, kept(len(before), rounds)), fromfile,
+                        tofile)
+    else:
+        found = difflib.unified_diff(old, new, fromfile, tofile)
+    for line in found:
+        yield line if line.endswith("\n") else line + NO_NEWLINE
 
 
 def unified(before: Sequence[str], after: Sequence[str], codes: list[Opcode],

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import difflib
 import re
+import shutil
+import subprocess
 import sys
 
 import pytest
@@ -15,10 +17,23 @@ from hypothesis import strategies as st
 
 from nglint import fix, patch
 from nglint.edits import Edit, apply
-from tests.fix_helpers import fix_paths
+from tests.fix_helpers import cli, fix_paths
 from tests.helpers import FIXTURES, REPO
 
 HUNK = re.compile(r"@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@\n")
+
+
+def _joined(diff: list[str]) -> list[str]:
+    """A diff's lines, each ``\\ No newline at end of file`` taken off the line before
+    it with that line's line feed (the line is the last of its file, without one)."""
+    out: list[str] = []
+    for line in diff:
+        if line == "\\ No newline at end of file\n":
+            assert out and out[-1].endswith("\n")
+            out[-1] = out[-1][:-1]
+        else:
+            out.append(line)
+    return out
 
 
 def _applied(before: list[str], diff: list[str]) -> list[str]:
@@ -26,7 +41,7 @@ def _applied(before: list[str], diff: list[str]) -> list[str]:
     and removed lines are ``before``'s, its counts are its lines'."""
     out: list[str] = []
     at = 0  # lines of ``before`` taken
-    lines = iter(diff[2:])
+    lines = iter(_joined(diff)[2:])
     for header in lines:
         found = HUNK.fullmatch(header)
         assert found, header
@@ -54,14 +69,14 @@ def _both(before: str, rounds: list[list[Edit]]) -> tuple[list[str], list[str], 
     text = before
     for edits in rounds:
         text = apply(text, edits)
-    old, new = before.splitlines(keepends=True), text.splitlines(keepends=True)
-    codes = patch.opcodes(old, new, patch.kept(len(before), rounds))
-    ours = list(patch.unified(old, new, codes, "a/x", "b/x"))
+    old, new = patch.lines(before), patch.lines(text)
+    ours = patch.lines("".join(patch.file_diff(before, text, rounds, "a/x", "b/x")))
     assert _applied(old, ours) == new if ours else old == new
     return ours, list(difflib.unified_diff(old, new, "a/x", "b/x")), text
 
 
-LINES = st.sampled_from(["a\n", "b\n", "}\n", "    x;\n", "\n", "c", "\r\n", "d\r", "{\n"])
+LINES = st.sampled_from(["a\n", "b\n", "}\n", "    x;\n", "\n", "c", "\r\n", "d\r", "{\n",
+                         "e\x0bf\n", "g\u2028h\n", "\x85\n"])
 
 
 @st.composite
@@ -132,8 +147,8 @@ def _per_file(result: fix.FixResult) -> list[tuple[list[str], list[str], list[st
         one = fix.FixResult(originals={real: result.originals[real]},
                             edited={real: result.edited[real]},
                             applied=[a for a in result.applied if a[0] == real])
-        found.append((before.splitlines(keepends=True), after.splitlines(keepends=True),
-                       fix.unified_diff(one, {real: "x"}).splitlines(keepends=True)))
+        found.append((patch.lines(before), patch.lines(after),
+                       patch.lines(fix.unified_diff(one, {real: "x"}))))
     return found
 
 
@@ -149,8 +164,6 @@ def test_the_fixtures_diffs_apply_and_show_no_more_than_difflib(folder):
     found = _per_file(fix_paths([FIXTURES / folder], unsafe=True))
     assert found
     for before, after, diff in found:
-        if diff[-1] == "\\ No newline at end of file\n":
-            continue  # the marker line: checked in test_fix's --diff tests
         assert _applied(before, diff) == after
         assert _changed_lines(diff) <= _changed_lines(
             list(difflib.unified_diff(before, after, "a/x", "b/x")))
@@ -167,3 +180,37 @@ def test_the_benchmark_trees_diff_is_difflibs(tmp_path):
     assert len(found) > 3
     for before, after, diff in found:
         assert diff == list(difflib.unified_diff(before, after, "a/x", "b/x"))
+
+
+@pytest.mark.skipif(shutil.which("patch") is None or shutil.which("git") is None,
+                    reason="patch(1) and git (CI installs both)")
+@pytest.mark.parametrize("text", [
+    b"listen 80;\nlocation / { proxy_pass http://127.0.0.1:8888; }",  # no final LF
+    b"server {\n  add_header X-A \"a\x0bb\x0cc\";\n  location / {\n"
+    b"    proxy_pass http://127.0.0.1:8888;\n  }\n}\n",  # VT, FF: not line ends to patch
+    b"server {\n  add_header X-A \"\xff\xc3(\";\n  location / {\n"
+    b"    proxy_pass http://127.0.0.1:8888;\n  }\n}\n",  # bytes that are not UTF-8
+    "server {\n  add_header X-A \"\u2028\u0085\";\n  location / {\n"
+    "    proxy_pass http://127.0.0.1:8888;\n  }\n}\n".encode(),  # NEL, U+2028
+])
+def test_the_printed_diff_applies_with_patch_and_git(tmp_path, text):
+    """``check --diff``'s bytes, applied by ``patch`` and by ``git apply``, give what
+    ``check --fix`` writes: every byte of a context line as the file has it, lines
+    split at LF only, and a last line without one marked."""
+    (tmp_path / "a").mkdir()
+    target = tmp_path / "a" / "x.conf"
+    target.write_bytes(text)
+    fixed = tmp_path / "fixed.conf"
+    fixed.write_bytes(text)
+    diff = cli("check", "--no-cache", "--diff", str(target))
+    assert diff.exit_code == 1 and diff.stdout_bytes
+    cli("check", "--no-cache", "--fix", str(fixed))
+    assert fixed.read_bytes() != text
+    (tmp_path / "fix.diff").write_bytes(diff.stdout_bytes)
+    out = tmp_path / "patched.conf"
+    subprocess.run(["patch", "-s", "-o", str(out), str(target), str(tmp_path / "fix.diff")],
+                   check=True, capture_output=True)
+    assert out.read_bytes() == fixed.read_bytes()
+    subprocess.run(["git", "apply", "--check", "-p" + str(len(target.parts) - 1),
+                    str(tmp_path / "fix.diff")], cwd=tmp_path / "a", check=True,
+                   capture_output=True)

@@ -28,6 +28,21 @@ def say(text: str, err: bool = False, nl: bool = True) -> None:
         stream.flush()
 
 
+def say_exact(text: str) -> None:
+    """Write ``text`` to stdout as the bytes it was read from, whatever stdout's
+    encoding: UTF-8, and a file's undecodable bytes as they were (read with
+    ``surrogateescape``).  A diff must apply: ``say`` would write such a byte as the
+    text ``\\udcff``, and a character stdout's encoding lacks as its escape."""
+    stream = sys.stdout
+    buffer = getattr(stream, "buffer", None)
+    if buffer is None:  # a stream of text only
+        stream.write(text)
+        return
+    stream.flush()
+    buffer.write(text.encode("utf-8", "surrogateescape"))
+    buffer.flush()
+
+
 @dataclass(frozen=True)
 class Shown:
     """How the findings are shown: the format and options, resolved for the stream
