@@ -103,18 +103,23 @@ def _fast_tokens(text: str) -> Tokens | None:
     lines running sums of their newlines."""
     matches = _TOKEN.findall(text)
     written = list(map(str.lstrip, matches))  # each token as written (\s is isspace)
-    firsts = "".join(map(itemgetter(0), written))  # a token's kind is its first character
     ends = list(accumulate(map(len, matches)))
-    marked = [found.start() for found in _MARK.finditer(firsts)]
-    unclosed = _unclosed(written, marked)
+    # a token's kind is its first character (each step is skipped when the text cannot
+    # need it: a file of one line is read in a few microseconds)
+    marks = "#" in text or "'" in text or '"' in text
+    braces = "{" in text or "}" in text
+    firsts = "".join(map(itemgetter(0), written)) if marks or braces else ""
+    marked = [found.start() for found in _MARK.finditer(firsts)] if marks else []
+    unclosed = _unclosed(written, marked) if marked else None
     if unclosed is not None:
         _unterminated_first(text, written, unclosed, ends[unclosed] - len(written[unclosed]))
         return None
     if (ends[-1] if ends else 0) != len(text.rstrip()):
         return None  # a character skipped (every one is consumed but trailing blanks)
-    low, net = brace_depths(firsts)
-    if low < 0 or net != 0:
-        return None  # crossplane reports unbalanced braces, with its own message
+    if braces:
+        low, net = brace_depths(firsts)
+        if low < 0 or net != 0:
+            return None  # crossplane reports unbalanced braces, with its own message
     return columns(matches, written, ends, marked, text, 1)
 
 
@@ -152,7 +157,7 @@ def columns(matches: list[str], written: list[str], ends: list[int], marked: lis
     # inside the token itself (a quoted string or an escaped newline: rare)
     breaks = list(accumulate(map(str.count, matches, repeat("\n")), initial=line))
     del breaks[0]
-    quoted_at = any(written[i][0] != "#" for i in marked)
+    quoted_at = bool(marked) and any(written[i][0] != "#" for i in marked)
     if (quoted_at or "\\" in chunk) and "\n" in "".join(written):
         for index, token in enumerate(written):
             if "\n" in token:
@@ -267,14 +272,14 @@ def group(tokens: Tokens, begin: int, end: int,
     for).  Raises NginxSyntaxError as ``statements`` does."""
     values, lines, quoted = tokens.values, tokens.lines, tokens.quoted
     count = end
-    marks = list(compress(range(begin, end), map(_TERMINATORS.__contains__,
-                                                 values[begin:end])))
+    whole = begin == 0 and end == len(values)
+    part = values if whole else values[begin:end]
+    marks = list(compress(range(begin, end), map(_TERMINATORS.__contains__, part)))
     if comments:
-        notes = list(compress(range(begin, end), map(str.startswith, values[begin:end],
-                                                     repeat("#"))))
+        notes = list(compress(range(begin, end), map(str.startswith, part, repeat("#"))))
         if notes:
             marks = sorted(marks + notes)
-    if any(quoted[begin:end]):
+    if any(quoted if whole else quoted[begin:end]):
         marks = [at for at in marks if not quoted[at]]
     made: list[Statement] = []  # in the order of their first tokens (``Spans``)
 
