@@ -17,6 +17,7 @@ from nglint.lexer import _SLOW_PATH, _fast_tokens
 from nglint.parameter_limit import check_parameters
 from nglint.relex import _moved, retokenize
 from nglint.source import Tokens
+from tests.edit_helpers import change_cases, edited
 from tests.fix_helpers import fix_paths
 from tests.helpers import FIXTURES
 
@@ -48,19 +49,11 @@ def _whole(text: str) -> Tokens | None:
     return tokens
 
 
-def _edited(text: str, changes: list[tuple[int, int, str]]) -> str:
-    pieces, position = [], 0
-    for start, end, inserted in sorted(changes, key=lambda c: (c[0], c[1])):
-        pieces += [text[position:start], inserted]
-        position = end
-    return "".join([*pieces, text[position:]])
-
-
 def _check(old: str, changes: list[tuple[int, int, str]]) -> Tokens | None:
     before = _whole(old)
     if before is None:
         return None
-    new = _edited(old, changes)
+    new = edited(old, changes)
     relexed = retokenize(before, old, new, changes)
     whole = _whole(new)
     if relexed is None:
@@ -80,23 +73,11 @@ def _check(old: str, changes: list[tuple[int, int, str]]) -> Tokens | None:
     return again
 
 
-@st.composite
-def _changes(draw: st.DrawFn) -> tuple[str, list[tuple[int, int, str]]]:
-    old = draw(TEXTS)
-    points = sorted(draw(st.lists(st.integers(0, len(old)), max_size=8)))
-    changes = []
-    position = 0
-    for point in points:
-        if point < position:
-            continue
-        end = draw(st.integers(point, min(len(old), point + 6)))
-        changes.append((point, end, draw(TEXTS)))
-        position = end
-    return old, changes
+_changes = change_cases(TEXTS, TEXTS, 6, max_points=8)
 
 
 @settings(max_examples=2500, deadline=None)
-@given(_changes())
+@given(_changes)
 @example(("a b;", [(1, 1, "c")]))  # a word extended where it ends
 @example(("a b;\nc d;", [(4, 4, "#")]))  # a comment swallows the rest of a line
 @example(("a 'b';", [(2, 2, "'")]))  # a quote that closes differently
@@ -117,24 +98,12 @@ STATEMENTS = st.lists(st.sampled_from([
 ]), max_size=25).map("".join)
 
 
-@st.composite
-def _statement_changes(draw: st.DrawFn) -> tuple[str, list[tuple[int, int, str]]]:
-    """Texts that mostly parse, edited with statements and with stray characters."""
-    old = draw(STATEMENTS)
-    points = sorted(draw(st.lists(st.integers(0, len(old)), max_size=6)))
-    changes = []
-    position = 0
-    for point in points:
-        if point < position:
-            continue
-        end = draw(st.integers(point, min(len(old), point + 3)))
-        changes.append((point, end, draw(st.one_of(STATEMENTS, TEXTS))))
-        position = end
-    return old, changes
+# texts that mostly parse, edited with statements and with stray characters
+_statement_changes = change_cases(STATEMENTS, st.one_of(STATEMENTS, TEXTS), 3)
 
 
 @settings(max_examples=2500, deadline=None)
-@given(_statement_changes())
+@given(_statement_changes)
 def test_statements_edited_read_again_as_the_whole(case):
     old, changes = case
     _check(old, changes)
@@ -171,7 +140,7 @@ def test_many_random_edits_of_a_large_file_read_as_the_whole():
                                               "location /y/ { return 204; }\n"]))
                    for p in points]
         assert _check(old, changes) is not None
-        old = _edited(old, changes)
+        old = edited(old, changes)
 
 
 def test_every_fix_of_the_fixtures_reads_as_the_whole(monkeypatch):

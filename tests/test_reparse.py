@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from nglint import load
 from nglint.load import Edited, ParsedFile, parse_file
 from nglint.source import SourceFile, Statement
+from tests.edit_helpers import change_cases, edited
 from tests.fix_helpers import fix_paths
 from tests.helpers import FIXTURES
 
@@ -42,21 +43,13 @@ def _whole(path: str, text: str) -> ParsedFile:
     return parse_file(SourceFile.from_bytes(path, text.encode("utf-8", "surrogateescape")))
 
 
-def _edited(text: str, changes: list[tuple[int, int, str]]) -> str:
-    pieces, position = [], 0
-    for start, end, inserted in sorted(changes, key=lambda c: (c[0], c[1])):
-        pieces += [text[position:start], inserted]
-        position = end
-    return "".join([*pieces, text[position:]])
-
-
 def _check(old: str, changes: list[tuple[int, int, str]]) -> bool:
     """Whether the edited text was parsed again around the edits (it is compared with
     the whole parse either way)."""
     before = _whole("x.conf", old)
     if before.error is not None or before.statements is None:
         return False
-    new = _edited(old, changes)
+    new = edited(old, changes)
     again = parse_file(SourceFile.from_bytes("x.conf", new.encode("utf-8", "surrogateescape")),
                        Edited(before.source, changes, before))
     assert _shape(again) == _shape(_whole("x.conf", new))
@@ -76,23 +69,12 @@ INSERTS = st.sampled_from([
 ])
 
 
-@st.composite
-def _changes(draw: st.DrawFn) -> tuple[str, list[tuple[int, int, str]]]:
-    old = "".join(draw(st.lists(st.sampled_from(UNITS), min_size=1, max_size=12)))
-    points = sorted(draw(st.lists(st.integers(0, len(old)), min_size=1, max_size=6)))
-    changes = []
-    position = 0
-    for point in points:
-        if point < position:
-            continue
-        end = draw(st.integers(point, min(len(old), point + 3)))
-        changes.append((point, end, draw(INSERTS)))
-        position = end
-    return old, changes
+_changes = change_cases(st.lists(st.sampled_from(UNITS), min_size=1, max_size=12).map("".join),
+                   INSERTS, 3, min_points=1)
 
 
 @settings(max_examples=1500, deadline=None)
-@given(_changes())
+@given(_changes)
 @example(("user www;\nevents {}\n", [(10, 10, "    proxy_http_version 1.1;\n")]))
 @example(("events {}\n# note\n", [(18, 18, "user www;\n")]))  # an insertion at the end
 @example(("location /x # why\n { proxy_pass http://u; }\nuser a;\n",
