@@ -75,7 +75,7 @@ def tokenize(source: SourceFile) -> Tokens:
     Raises crossplane's syntax errors (unbalanced braces, unterminated quote), and
     NginxSyntaxError for a token past nginx's length limit (``nglint.parameter_limit``).
     """
-    if _SLOW_PATH.search(source.text) is None:
+    if not _may_need_crossplane(source.text) or _SLOW_PATH.search(source.text) is None:
         tokens = _fast_tokens(source.text)
         if tokens is not None:
             source.tokens = tokens
@@ -86,6 +86,13 @@ def tokenize(source: SourceFile) -> Tokens:
         pass
     check_parameters(source.text, source.tokens)
     return source.tokens
+
+
+def _may_need_crossplane(text: str) -> bool:
+    """Whether ``_SLOW_PATH`` may find something in ``text``: each of its forms holds
+    ``${``, ``_by_lua_block``, or a ``#`` and a backslash.  A text with none is not
+    searched (the comment form scans every comment: 30 ms on 250,000 lines)."""
+    return "${" in text or "_by_lua_block" in text or ("#" in text and "\\" in text)
 
 
 def _unescape_quoted(inner: str, quote: str) -> str:

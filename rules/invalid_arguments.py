@@ -482,18 +482,31 @@ def check(context: Context) -> Iterator[Report]:
     extra = directives.extra_directives(context.options.rule_options)
     # verdicts depend only on what is written and where, and a tree repeats the same
     # directives thousands of times: each is worked out once per shape and per value
-    shapes: dict[tuple[str, str, int, bool], tuple[str, bool]] = {}
+    shapes: dict[tuple[int, int, bool], tuple[str, bool]] = {}
     values: dict[tuple[str, str, tuple[str, ...]], list[tuple[str, Severity | None]]] = {}
-    for node, (where, _known, found, stopped) in directives.checked_directives(
-            context.tree.root, version, extra, context.tree.scope).rows():
-        name = node.directive
-        if not found or stopped or name.endswith("_by_lua_block"):
+    targets = directives.checked_directives(context.tree.root, version, extra,
+                                            context.tree.scope)
+    # what a directive's kind (its name, context and whether nginx stopped above it:
+    # ``Targets.kinds``) says, worked out once per kind, not once per directive
+    kinds: dict[int, tuple[str, str, tuple[directives.Variant, ...], bool, bool] | None] = {}
+    for node, kind in zip(targets.nodes, targets.kinds, strict=True):
+        if kind in kinds:
+            known = kinds[kind]
+        else:
+            where, _known, found, stopped = targets.shapes[kind]
+            name = node.directive
+            known = kinds[kind] = None if not found or stopped or \
+                name.endswith("_by_lua_block") else \
+                (name, where, found, name in VALUES_CHECKED,
+                 name in ACCESS and where in HTTP_CONTEXTS)
+        if known is None:
             continue
+        name, where, found, checked, address = known
         args = node.args
-        shape_key = (name, where, len(args), node.children is not None)
+        shape_key = (kind, len(args), node.children is not None)
         shape = shapes.get(shape_key)
         if shape is None:
-            shape = shapes[shape_key] = _shape(name, len(args), shape_key[3], found)
+            shape = shapes[shape_key] = _shape(name, len(args), shape_key[2], found)
         message, flag = shape
         if message:
             yield Report(message, node=node)
@@ -502,8 +515,8 @@ def check(context: Context) -> Iterator[Report]:
             yield Report(f'invalid value "{args[0]}" in "{name}" directive, '
                          'it must be "on" or "off"', node=node)
             continue
-        if name in VALUES_CHECKED:
-            if name in ACCESS and where in HTTP_CONTEXTS:
+        if checked:
+            if address:
                 # no memo: 1,000,000 allow lines are 1,000,000 different addresses
                 if not access.readable(args[0]):
                     yield Report(_address_problem(name, args[0]), node=node)

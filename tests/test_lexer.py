@@ -9,7 +9,15 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from nglint.errors import NginxSyntaxError
-from nglint.lexer import _SLOW_PATH, MAX_DEPTH, _fast_tokens, lex, statements, tokenize
+from nglint.lexer import (
+    _SLOW_PATH,
+    MAX_DEPTH,
+    _fast_tokens,
+    _may_need_crossplane,
+    lex,
+    statements,
+    tokenize,
+)
 from nglint.source import SourceFile, Statement
 from tests.helpers import FIXTURES, SHARED
 
@@ -62,6 +70,8 @@ PIECES = st.sampled_from([
 @example("}{ \"x")  # a brace closes too many before the open quote
 def test_generated_text(text):
     _compare(text)
+    # tokenize searches _SLOW_PATH only where it may find something
+    assert _SLOW_PATH.search(text) is None or _may_need_crossplane(text)
 
 
 @settings(max_examples=300, deadline=None)
