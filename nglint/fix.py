@@ -208,8 +208,8 @@ def _attempt(lint: Lint, unsafe: bool, original: Callable[[str, SourceFile], byt
             data = text.encode("utf-8", "surrogateescape")
             before = overlay.parsed.get(real)
             parsed = parse_file(SourceFile.from_bytes(source.path, data), Edited(
-                source, [(e.start, e.end, e.text) for e in edits],
-                before if before is not None and before.source is source else None))
+                source, edits, before if before is not None and before.source is source
+                else None))
             if parsed.error is not None:
                 continue  # never leave a file nginx cannot parse
             overlay.put(real, data, parsed)

@@ -22,10 +22,11 @@ from crossplane.errors import NgxParserBaseException
 from crossplane.parser import _parse_with_initial_tokens
 
 from nglint import paths
+from nglint.edits import Edit
 from nglint.errors import NginxSyntaxError
 from nglint.lexer import group, tokenize
 from nglint.reader import MAX_FILE_BYTES
-from nglint.relex import Change, retokenize
+from nglint.relex import retokenize
 from nglint.source import SourceFile, Spans, Statement, Tokens, report_name
 from nglint.tree import COMMENT, Node, Problem, Tree
 
@@ -87,11 +88,11 @@ def _placeholder(tree: list[Statement]) -> tuple[str, int] | None:
 
 @dataclass
 class Edited:
-    """What an edited file was made from (``--fix``): the file before the changes,
-    the changes (``nglint.relex.Change``, in that file's text), and its parse."""
+    """What an edited file was made from (``--fix``): the file before the edits, the
+    edits (in that file's text, as ``nglint.edits.apply`` makes them), and its parse."""
 
     before: SourceFile
-    changes: Sequence[Change]
+    edits: Sequence[Edit]
     parsed: ParsedFile | None = None
 
 
@@ -99,7 +100,7 @@ def parse_file(source: SourceFile, edited: Edited | None = None) -> ParsedFile:
     """Lex and parse one file; syntax errors become a Problem, never an exception.
 
     ``edited``: what ``source`` was made from: its tokens are read again only around
-    the changes (``nglint.relex``) and its statements parsed again only there
+    the edits (``nglint.relex``) and its statements parsed again only there
     (``nglint.reparse``), wherever that gives what reading it whole gives."""
     parsed = ParsedFile(source)
     path = source.path
@@ -113,7 +114,7 @@ def parse_file(source: SourceFile, edited: Edited | None = None) -> ParsedFile:
                                "nginx reads it as part of the first directive", path, 1)
         return parsed
     relexed = None if edited is None else \
-        retokenize(edited.before.tokens, edited.before.text, source.text, edited.changes)
+        retokenize(edited.before.tokens, edited.before.text, source.text, edited.edits)
     try:
         if relexed is None:
             tokenize(source)

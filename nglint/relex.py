@@ -25,17 +25,16 @@ from __future__ import annotations
 from array import array
 from bisect import bisect_left
 from collections.abc import Sequence
-from itertools import accumulate
-from operator import itemgetter, sub
+from itertools import accumulate, pairwise
+from operator import attrgetter, itemgetter, sub
 from sys import byteorder
 from typing import NamedTuple
 
+from nglint.edits import Edit, apply
 from nglint.lexer import _MARK, _SLOW_PATH, _TOKEN, _unclosed, brace_depths, columns
 from nglint.parameter_limit import NGX_CONF_BUFFER
 from nglint.source import Tokens
 
-# (start, end, text): replace ``old[start:end]`` (character offsets) with ``text``
-Change = tuple[int, int, str]
 # the old tokens ``[old_start, old_stop)`` read again as the new ``[new_start, new_stop)``
 Window = tuple[int, int, int, int]
 
@@ -49,15 +48,17 @@ class Relexed(NamedTuple):
 
 
 def retokenize(before: Tokens, old: str, text: str,
-               changes: Sequence[Change]) -> Relexed | None:
-    """The tokens of ``text``, which is ``old`` with ``changes`` made (apart from one
-    another, in the order ``nglint.edits.apply`` makes them), from ``before``, the
-    tokens of ``old``; None when they must be read whole (``tokenize``): ``before``
-    came from crossplane's lexer, a text holds a CR, ``text`` is not ``old`` so
-    edited, or a window does not settle (see the module doc)."""
-    made = sorted((c for c in changes if c[0] != c[1] or c[2]), key=itemgetter(0, 1))
+               edits: Sequence[Edit]) -> Relexed | None:
+    """The tokens of ``text``, which is ``old`` with ``edits`` made (apart from one
+    another: ``nglint.edits.apply``), from ``before``, the tokens of ``old``; None
+    when they must be read whole (``tokenize``): ``before`` came from crossplane's
+    lexer, a text holds a CR, two edits overlap, ``text`` is not ``old`` so edited,
+    or a window does not settle (see the module doc)."""
+    made = sorted((e for e in edits if e.start != e.end or e.text),
+                  key=attrgetter("start", "end"))
     if not made or not before.fast or not before.values or "\r" in old \
-            or _applied(old, made) != text:
+            or any(later.start < earlier.end for earlier, later in pairwise(made)) \
+            or apply(old, made) != text:
         return None
     ends = before.ends
     count = len(ends)
@@ -67,7 +68,8 @@ def retokenize(before: Tokens, old: str, text: str,
     new_ends: list[int] = []
     moved: list[tuple[int, int]] = []
     shift = lines = 0
-    for start, end, inserted in made:
+    for edit in made:
+        start, end, inserted = edit.start, edit.end, edit.text
         if "\r" in inserted:
             return None
         new_starts.append(start + shift)
@@ -82,7 +84,7 @@ def retokenize(before: Tokens, old: str, text: str,
     counted = newlines = 0  # the newlines of ``old`` before offset ``counted``
     k = 0  # the changes before this one are read
     while k < len(made):
-        first = bisect_left(ends, made[k][0], copied)  # the first token it may touch
+        first = bisect_left(ends, made[k].start, copied)  # the first token it may touch
         boundary = ends[first - 1] if first > 0 else 0
         out.take(copied, first, shift, lines)
         newlines += old.count("\n", counted, boundary)
@@ -102,7 +104,7 @@ def retokenize(before: Tokens, old: str, text: str,
             if k == opened or new_ends[k - 1] > position:
                 continue  # inside a change's text, or before it
             at = position - moved[k - 1][0]  # the same place in ``old``
-            if k < len(made) and made[k][0] <= at:
+            if k < len(made) and made[k].start <= at:
                 continue  # the next change touches the token that ends here
             candidate = bisect_left(ends, at, first)
             if candidate < count and ends[candidate] == at:
@@ -125,20 +127,6 @@ def retokenize(before: Tokens, old: str, text: str,
     if (tokens.ends[-1] if tokens.ends else 0) != len(text.rstrip()):
         return None  # the last token, a comment, takes the blanks that end the file
     return Relexed(tokens, windows)
-
-
-def _applied(old: str, made: Sequence[Change]) -> str | None:
-    """``old`` with the changes made, or None when two of them overlap."""
-    pieces: list[str] = []
-    position = 0
-    for start, end, inserted in made:
-        if start < position or end > len(old):
-            return None
-        pieces.append(old[position:start])
-        pieces.append(inserted)
-        position = end
-    pieces.append(old[position:])
-    return "".join(pieces)
 
 
 def _read(matches: list[str], offset: int, line: int) -> Tokens | None:

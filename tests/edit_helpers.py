@@ -5,17 +5,20 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-# (start, end, text): replace ``old[start:end]`` with ``text`` (``nglint.relex.Change``)
+from nglint.edits import Edit, apply
+
+# (start, end, text): replace ``old[start:end]`` with ``text``, as a test writes it
 Change = tuple[int, int, str]
 
 
+def as_edits(changes: list[Change]) -> list[Edit]:
+    """The ``Edit``s of ``changes``, in a file named ``x.conf``."""
+    return [Edit("x.conf", start, end, text) for start, end, text in changes]
+
+
 def edited(text: str, changes: list[Change]) -> str:
-    """``text`` with ``changes`` made, in the order ``nglint.edits.apply`` makes them."""
-    pieces, position = [], 0
-    for start, end, inserted in sorted(changes, key=lambda c: (c[0], c[1])):
-        pieces += [text[position:start], inserted]
-        position = end
-    return "".join([*pieces, text[position:]])
+    """``text`` with ``changes`` made (``nglint.edits.apply``)."""
+    return apply(text, as_edits(changes))
 
 
 def change_cases(texts: st.SearchStrategy[str], inserts: st.SearchStrategy[str], reach: int,

@@ -17,7 +17,7 @@ from nglint.lexer import _SLOW_PATH, _fast_tokens
 from nglint.parameter_limit import check_parameters
 from nglint.relex import _moved, retokenize
 from nglint.source import Tokens
-from tests.edit_helpers import change_cases, edited
+from tests.edit_helpers import as_edits, change_cases, edited
 from tests.fix_helpers import fix_paths
 from tests.helpers import FIXTURES
 
@@ -54,7 +54,7 @@ def _check(old: str, changes: list[tuple[int, int, str]]) -> Tokens | None:
     if before is None:
         return None
     new = edited(old, changes)
-    relexed = retokenize(before, old, new, changes)
+    relexed = retokenize(before, old, new, as_edits(changes))
     whole = _whole(new)
     if relexed is None:
         return None
@@ -125,6 +125,15 @@ def test_declines_what_crossplane_lexer_reads():
     assert _check(old, [(5, 5, "content_by_lua_block { }\n")]) is None
     assert _check("a b;\r\n", [(0, 0, "c;")]) is None
     assert _check(old, [(5, 5, "x '")]) is None  # a quote never closed
+
+
+def test_declines_edits_that_overlap_or_do_not_make_the_text():
+    old = "a b;\nc d;\n"
+    before = _fast_tokens(old)
+    assert before is not None
+    overlapping = as_edits([(0, 3, "x"), (2, 4, "y")])
+    assert retokenize(before, old, "xy\nc d;\n", overlapping) is None
+    assert retokenize(before, old, "a z;\nc d;\n", as_edits([(2, 3, "b")])) is None
 
 
 def test_many_random_edits_of_a_large_file_read_as_the_whole():

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from nglint import load
 from nglint.load import Edited, ParsedFile, parse_file
 from nglint.source import SourceFile, Statement
-from tests.edit_helpers import change_cases, edited
+from tests.edit_helpers import as_edits, change_cases, edited
 from tests.fix_helpers import fix_paths
 from tests.helpers import FIXTURES
 
@@ -51,7 +51,7 @@ def _check(old: str, changes: list[tuple[int, int, str]]) -> bool:
         return False
     new = edited(old, changes)
     again = parse_file(SourceFile.from_bytes("x.conf", new.encode("utf-8", "surrogateescape")),
-                       Edited(before.source, changes, before))
+                       Edited(before.source, as_edits(changes), before))
     assert _shape(again) == _shape(_whole("x.conf", new))
     return before.statements is None  # taken over: it was parsed around the edits
 
@@ -95,7 +95,7 @@ def test_a_parse_that_is_not_aligned_is_parsed_whole():
     before = _whole("x.conf", "user www;\n")
     before.statements = before.made = None
     again = parse_file(SourceFile.from_bytes("x.conf", b"user www;\nuser b;\n"),
-                       Edited(before.source, [(10, 10, "user b;\n")], before))
+                       Edited(before.source, as_edits([(10, 10, "user b;\n")]), before))
     assert _shape(again) == _shape(_whole("x.conf", "user www;\nuser b;\n"))
 
 
