@@ -55,8 +55,8 @@ def reparse(source: SourceFile, before: ParsedFile,
     may_hold = _MAY_HOLD_PLACEHOLDER.search(source.text) is not None
     parsed_again = []
     for first_unit, last_unit in dirty:
-        again = _parse_again(source, _moved(units[first_unit][0], windows),
-                             _moved(units[last_unit][1] + 1, windows), may_hold)
+        again = _parse_again(source, _new_index(units[first_unit][0], windows),
+                             _new_index(units[last_unit][1] + 1, windows), may_hold)
         if again is None:
             return None
         parsed_again.append(again)
@@ -96,7 +96,7 @@ class _Taken:
     def move(self, unit: _Unit) -> None:
         """A unit no window touched: its statements and payload, moved in place."""
         first, _, top, last_top = unit
-        moved = _moved(first, self.windows) - first
+        moved = _new_index(first, self.windows) - first
         lines = self.tokens.lines[first + moved] - self.old_lines[first]
         # its statements are the old ones numbered from its first top-level one's to
         # the next unit's (numbers follow first tokens; a unit's tokens are contiguous)
@@ -168,7 +168,7 @@ def _dirty(units: list[_Unit], windows: Sequence[Window], count: int) -> list[tu
     return runs
 
 
-def _moved(index: int, windows: Sequence[Window]) -> int:
+def _new_index(index: int, windows: Sequence[Window]) -> int:
     """Where old token ``index``, outside every window (or the end of one), is now."""
     shift = 0
     for old_start, old_stop, new_start, new_stop in windows:
