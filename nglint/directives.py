@@ -20,7 +20,6 @@ import json
 import os
 from array import array
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
 from functools import cache, lru_cache
 from typing import TYPE_CHECKING, ClassVar, NamedTuple
 
@@ -56,8 +55,7 @@ def format_version(version: Version) -> str:
     return ".".join(str(p) for p in version)
 
 
-@dataclass(frozen=True)
-class Variant:
+class Variant(NamedTuple):
     """One ``ngx_command_t`` entry of a directive (a name can have several)."""
 
     name: str

@@ -13,7 +13,7 @@ keeps the fixes of the spans it edited from being made again (``Contest``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from nglint.edits import Edit, overlaps
 from nglint.findings import Finding
@@ -122,8 +122,7 @@ def _dispute(trees: Sequence[Tree], index: int, other: int, real: str, fix: Fix,
             "change the other's; change it by hand")
 
 
-@dataclass(frozen=True)
-class Contest:
+class Contest(NamedTuple):
     """A span of a file that fixes of different users of the file undo each other in.
 
     A snippet shared by sites may need other text at one span for each: NG106 wants

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import pairwise
+from typing import NamedTuple
 
 import crossplane
 
@@ -51,8 +52,7 @@ class Edit:
     joins: bool = field(default=False, compare=False)
 
 
-@dataclass(frozen=True)
-class Fix:
+class Fix(NamedTuple):
     """The edits that resolve one finding."""
 
     description: str

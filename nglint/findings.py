@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from nglint.edits import Fix
     from nglint.tree import Node
 
 
-@dataclass(frozen=True)
-class Related:
+class Related(NamedTuple):
     """Another place a finding is about: where the value in force was set, or the
     block that serves the request when the finding points at a directive in it.
 

@@ -43,7 +43,7 @@ https://nginx.org/en/docs/http/ngx_http_map_module.html, RFC 6455 section 4.1
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from nglint.semantics.inherit import UPSTREAM_KEEPALIVE_DEFAULT
 from nglint.semantics.upstream import split_target
@@ -55,8 +55,7 @@ DEFAULT_STYLE = "strict"
 WEBSOCKET = "~*^websocket$"
 
 
-@dataclass(frozen=True)
-class UpgradeMap:
+class UpgradeMap(NamedTuple):
     """One ``map $http_upgrade $variable { body }`` nglint may add (body: lines)."""
 
     variable: str  # with its "$"
@@ -67,8 +66,7 @@ class UpgradeMap:
         return f"map $http_upgrade {self.variable}"
 
 
-@dataclass(frozen=True)
-class Idiom:
+class Idiom(NamedTuple):
     """What a location sends: the ``Upgrade`` and ``Connection`` values, and the maps
     they need (None: the value needs no map)."""
 

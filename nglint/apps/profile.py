@@ -16,8 +16,9 @@ strong sign, or two weak ones of different kinds.  Each sign counts once.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
+from typing import NamedTuple
 
 __all__ = ["STRONG", "THRESHOLD", "WEAK", "Endpoint", "Profile", "Sign"]
 
@@ -48,8 +49,7 @@ class Sign:
         return re.compile(self.pattern, re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class Endpoint:
+class Endpoint(NamedTuple):
     """A websocket endpoint, below the app's base URL.
 
     ``template`` is the path as the app's docs write it (``api/kernels/<id>/channels``);
@@ -68,8 +68,7 @@ class Endpoint:
     only: str = ""  # the app versions that have it ("Gradio 3.x"); "" for every version
 
 
-@dataclass(frozen=True)
-class Profile:
+class Profile(NamedTuple):
     """One application behind nginx.
 
     - ``name``: what ``# nglint: app=NAME`` says (``aliases`` too);
@@ -98,8 +97,7 @@ class Profile:
     aliases: tuple[str, ...] = ()
     ui_paths: tuple[str, ...] = ()
     mounts: tuple[tuple[str, str], ...] = (("", ""),)
-    needs: frozenset[str] = field(
-        default_factory=lambda: frozenset({"http11", "upgrade", "connection", "timeout"}))
+    needs: frozenset[str] = frozenset({"http11", "upgrade", "connection", "timeout"})
     jupyter: bool = False  # Jupyter's own rules (NG106-NG110) apply
 
     def names(self) -> tuple[str, ...]:

@@ -8,8 +8,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, NamedTuple
 
 from nglint.errors import NglintError
 from nglint.escape import colour_wanted, speaks_unicode
@@ -43,8 +42,7 @@ def say_exact(text: str) -> None:
     buffer.flush()
 
 
-@dataclass(frozen=True)
-class Shown:
+class Shown(NamedTuple):
     """How the findings are shown: the format and options, resolved for the stream
     they go to (``--output`` file or stdout).  ``key`` names the plain output in the
     result cache; None for colour output (rich, on a terminal: rendered each time)."""

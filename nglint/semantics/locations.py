@@ -45,6 +45,7 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 from nglint.semantics.pcre import RegexTooCostly, translate_pcre
 from nglint.semantics.pcre import search as regex_search
@@ -178,8 +179,7 @@ def _location_parts(written: tuple[str, ...]) -> _Parts:
     return modifier, path, None, True, ""
 
 
-@dataclass(frozen=True)
-class Match:
+class Match(NamedTuple):
     """The location serving a URI in one server."""
 
     location: Node | None  # None: no location matches (the server's own config serves)

@@ -28,6 +28,7 @@ import threading
 import warnings
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 from nglint.semantics.linear import captures_repeated, linear, usable
 from nglint.semantics.uri import to_bytes
@@ -60,8 +61,7 @@ class _Unsupported(Exception):
     pass
 
 
-@dataclass(frozen=True)
-class _Options:
+class _Options(NamedTuple):
     """The PCRE2 options this translation follows: caseless, dotall, multiline."""
 
     i: bool = False

@@ -51,7 +51,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, NamedTuple
 
 from nglint.semantics.evaluate import Evaluator
 from nglint.semantics.inherit import DEFAULT_NGINX_VERSION, Model, Version
@@ -79,8 +79,7 @@ _URL = re.compile(r"(?P<scheme>https?)://(?P<host>\[[^\]]*\]|[^/:?#]*)(?::(?P<po
                   r"(?P<rest>[/?#].*)?\Z", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class Request:
+class Request(NamedTuple):
     """A request as a client sends it.
 
     ``uri`` is the request target (``/a/b?x=1``); ``host`` the Host header
@@ -202,8 +201,7 @@ def requests_for(targets: Sequence[str], host: str | None, address: str | None,
     return found
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(NamedTuple):
     """One internal redirect or rewrite on the way: ``kind`` is ``try_files``,
     ``error_page``, ``rewrite`` or ``if``; ``target`` an ``@name`` or URI."""
 

@@ -21,8 +21,7 @@ generator: https://github.com/yandex/gixy/blob/master/gixy/core/regexp.py.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from nglint.semantics.locations import location_info, router_for
 from nglint.semantics.pcre import RegexTooCostly, search
@@ -44,8 +43,7 @@ class CannotSample(Exception):
     """No string could be built for a part of the pattern (an empty class...)."""
 
 
-@dataclass(frozen=True)
-class Sample:
+class Sample(NamedTuple):
     """A string the regex matches; ``kinds[i]`` says where ``text[i]`` came from."""
 
     text: str

@@ -39,6 +39,7 @@ import re
 import weakref
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 from nglint.semantics.pcre import RegexTooCostly, search, translate_pcre
 from nglint.semantics.tokens import nginx_token
@@ -52,8 +53,7 @@ def http_servers(tree: Tree) -> list[Node]:
             if node.parent is not None and node.parent.directive == "http"]
 
 
-@dataclass(frozen=True)
-class Listen:
+class Listen(NamedTuple):
     """A ``listen`` address as nginx reads it."""
 
     address: str  # "*", "127.0.0.1", "[::]", "unix:/path", a host name
@@ -131,8 +131,7 @@ def _server_names(server: Node) -> list[str]:
     return names or [""]  # ngx_http_core_merge_srv_conf: the default server_name is ""
 
 
-@dataclass(frozen=True)
-class Selection:
+class Selection(NamedTuple):
     """The server that takes a request arriving on one address:port group."""
 
     server: Node  # the server block that takes the request

@@ -40,8 +40,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from nglint.semantics.locations import location_info
 from nglint.semantics.pcre import translate_pcre
@@ -77,8 +76,7 @@ _PREFIXES = {"arg_": "query argument", "http_": "request header",
              "cookie_": "cookie"}
 
 
-@dataclass(frozen=True)
-class Source:
+class Source(NamedTuple):
     """Why a variable is client-controlled: the built-in it comes from, and how."""
 
     variable: str  # the built-in the client writes: "$arg_url", "$uri", "$1 of ~ ^/p/(.*)"

@@ -22,9 +22,9 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import NamedTuple
 
 from nglint.tree import Node, Tree
 
@@ -99,8 +99,7 @@ REGEX_ARGS = {"location": None, "server_name": None, "if": None, "rewrite": 0, "
 CODE_DIRECTIVES = ("_by_lua_block", "_by_lua", "js_")
 
 
-@dataclass(frozen=True)
-class Use:
+class Use(NamedTuple):
     """One use of variable ``name`` (without ``$``) by a directive."""
 
     name: str
@@ -228,8 +227,7 @@ def http_variables(tree: Tree) -> frozenset[str]:
                      if node.enclosing("http") is not None and node.enclosing("server") is None)
 
 
-@dataclass(frozen=True)
-class MapRegex:
+class MapRegex(NamedTuple):
     """One regex key of a ``map`` block: ``~pattern`` or ``~*pattern`` (caseless)."""
 
     map: Node  # the map block
