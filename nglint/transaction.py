@@ -49,8 +49,8 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from types import FrameType
+from typing import NamedTuple
 
 from nglint import filemeta
 from nglint.errors import NglintError
@@ -76,8 +76,7 @@ NO_LINK = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EMLINK, errno.ENO
            errno.EXDEV}
 
 
-@dataclass(frozen=True)
-class Change:
+class Change(NamedTuple):
     """One file ``commit`` writes: where, the bytes it must still hold, the new bytes."""
 
     target: str  # resolved path of the file to write
