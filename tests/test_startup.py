@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -32,29 +33,10 @@ sys.stderr.write("\\n" + json.dumps(built))
 """
 
 
-# a configuration that imports most of nglint: Jupyter behind nginx, a security rule's
-# trigger (allow/deny), a regex location, an if block
-CONF = """\
-events {}
-http {
-    map $http_upgrade $connection_upgrade { default upgrade; '' close; }
-    server {
-        listen 80;
-        server_name lab.example.com;
-        location / {
-            proxy_pass http://127.0.0.1:8888;
-            proxy_set_header Upgrade $http_upgrade;
-            proxy_set_header Connection $connection_upgrade;
-        }
-        location ~ ^/api/kernels/ {
-            allow 10.0.0.0/8;
-            deny all;
-            proxy_pass http://127.0.0.1:8888;
-        }
-        location /old { if ($arg_x) { return 404; } add_header X-A b; }
-    }
-}
-"""
+# the README's example and the reference configuration: Jupyter behind nginx, broken
+# and fixed (findings, fixes, the app view, the request model)
+EXAMPLES = Path(__file__).parent.parent / "fixtures" / "examples"
+CONFS = [str(EXAMPLES / "jupyter-seed.conf"), str(EXAMPLES / "jupyter-reference.conf")]
 
 # frozen dataclasses a check may build, each with what a NamedTuple would not give
 NEEDS_A_DATACLASS = {
@@ -70,18 +52,16 @@ NEEDS_A_DATACLASS = {
 }
 
 
-def _frozen_built(tmp_path, *options: str) -> tuple[list[str], list[str]]:
-    conf = tmp_path / "nginx.conf"
-    conf.write_text(CONF)
-    done = subprocess.run([sys.executable, "-c", RECORD, *options, str(conf)],
+def _frozen_built(*options: str) -> tuple[list[str], list[str]]:
+    done = subprocess.run([sys.executable, "-c", RECORD, *options, *CONFS],
                           capture_output=True, text=True, check=True)
     seen = json.loads(done.stderr.rsplit("\n", 1)[-1])
     return [name for name, frozen in seen if frozen], [name for name, _ in seen]
 
 
 @pytest.mark.parametrize("options", [[], ["--format", "json"], ["--diff"]])
-def test_a_check_builds_no_other_frozen_dataclass(tmp_path, options):
-    frozen, every = _frozen_built(tmp_path, *options)
+def test_a_check_builds_no_other_frozen_dataclass(options):
+    frozen, every = _frozen_built(*options)
     assert "nglint.findings.Finding" in every  # the control: the recording sees a check
     assert set(frozen) <= NEEDS_A_DATACLASS, sorted(set(frozen) - NEEDS_A_DATACLASS)
 
