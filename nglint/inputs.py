@@ -121,7 +121,6 @@ class Inputs:
                  **options: Any) -> list[Tree]:
         """``nglint.discover.discover`` for plain paths, stdin read from the overlay,
         dumps loaded as the trees they dumped."""
-        from nglint import dump as nginx_t
         from nglint.discover import discover
         from nglint.load import Overlay
 
@@ -135,8 +134,11 @@ class Inputs:
         if kept is not None:  # --fix: the parses its rounds keep (the first one's too)
             merged.parsed = kept.parsed
         trees = discover(plain, overlay=merged, **options) if plain else []
-        trees.extend(nginx_t.load(self.dumps[path], overlay) for path in paths
-                     if path in self.dumps)
+        if self.dumps:  # (the dump module, with its parser, only for a dump)
+            from nglint import dump as nginx_t
+
+            trees.extend(nginx_t.load(self.dumps[path], overlay) for path in paths
+                         if path in self.dumps)
         return trees
 
     def _dumped(self, real: str) -> nginx_t.DumpedFile | None:

@@ -80,3 +80,27 @@ def test_the_records_that_were_frozen_dataclasses_are_immutable_tuples():
     related = Related("a.conf", 1, 1, "set here")
     assert related.role == "provenance" and related._replace(line=2).line == 2
     assert Request().uri == "/" and Request(uri="/x").uri == "/x"
+
+
+MODULES = """\
+import contextlib, io, sys
+from nglint.cli import main
+with contextlib.redirect_stdout(io.StringIO()):
+    try:
+        main(["check", "--no-cache", *sys.argv[1:]], standalone_mode=False)
+    except SystemExit:
+        pass
+sys.stderr.write("\\nmodules: " + " ".join(sorted(sys.modules)))
+"""
+
+
+def _imported(*paths: str) -> set[str]:
+    done = subprocess.run([sys.executable, "-c", MODULES, *paths], capture_output=True,
+                          text=True, check=True)
+    return set(done.stderr.rsplit("\nmodules: ", 1)[-1].split())
+
+
+def test_the_dump_reader_is_imported_for_a_dump_only():
+    """``nglint.dump`` (an ``nginx -T`` dump's reader) is no part of a plain check."""
+    assert "nglint.dump" not in _imported(*CONFS)
+    assert "nglint.dump" in _imported(str(EXAMPLES / "nginx-T.txt"))  # the control
