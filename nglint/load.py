@@ -191,8 +191,10 @@ def crossplane_parse(stream: Iterator[tuple[str, int, bool]], path: str,
     parser: list[object] = []  # crossplane's parse function, once it pulls a token
     if many or gc.get_count()[0] >= _NOTE_PARSER_FROM:
         stream = chain(_note_parser(parser), stream)
+    # the third argument, the folder includes resolve against, is read only to follow
+    # includes, which ``single`` stops (crossplane/parser.py): none is worked out
     payload = _parse_with_initial_tokens(
-        stream, path, os.path.dirname(path), catch_errors=True, single=True, comments=True,
+        stream, path, "", catch_errors=True, single=True, comments=True,
         check_ctx=False, check_args=False,
     )
     _free_parser(parser)

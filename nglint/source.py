@@ -257,7 +257,7 @@ def report_name(path: str) -> str:
     when it lies below it (else absolute).  A path with no symlink on the way is kept
     as it was given."""
     real = paths.realpath(path)
-    if real == os.path.normpath(os.path.abspath(path)):
+    if real == path or real == os.path.abspath(path):  # (abspath normalises)
         return path
     if os.path.isabs(path):  # as the other files of a tree given by an absolute path
         return real
