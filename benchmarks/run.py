@@ -316,7 +316,7 @@ def small(report: Report, work: Path, runs: int, env: dict[str, str]) -> None:
                  [PYTHON, "-c", "import click, crossplane"]),
          # leaving as nglint does (os._exit: no teardown of the modules)
          Subject(f"import the {len(imported)} modules a check imports, nothing run",
-                 [PYTHON, "-c", f"import {', '.join(imported)}; os._exit(0)"]),
+                 [PYTHON, "-c", f"import os, {', '.join(imported)}; os._exit(0)"]),
          Subject(f"nglint check, {lines}-line file", nglint("check", "--no-cache", str(conf))),
          Subject(f"nglint check, {lines}-line file, warm", warm_argv, prepare=warm_argv)],
         runs * 2, env)

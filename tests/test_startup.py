@@ -17,20 +17,29 @@ from pathlib import Path
 
 import pytest
 
-RECORD = """\
-import dataclasses, json, sys
+AFTER_A_CHECK = """\
+import contextlib, dataclasses, io, json, sys
 from nglint.cli import main
-try:
-    main(["check", "--no-cache", *sys.argv[1:]], standalone_mode=False)
-except SystemExit:
-    pass
+with contextlib.redirect_stdout(io.StringIO()):
+    try:
+        main(["check", "--no-cache", *sys.argv[1:]], standalone_mode=False)
+    except SystemExit:
+        pass
 built = sorted({f"{cls.__module__}.{cls.__qualname__}": cls.__dataclass_params__.frozen
                 for name, module in list(sys.modules.items()) if name.startswith("nglint")
                 for cls in vars(module).values()
                 if isinstance(cls, type) and dataclasses.is_dataclass(cls)
                 and cls.__module__ == name}.items())
-sys.stderr.write("\\n" + json.dumps(built))
+sys.stderr.write("\\n" + json.dumps({"modules": sorted(sys.modules), "dataclasses": built}))
 """
+
+
+def _after_a_check(*arguments: str) -> dict:
+    """What a check of ``arguments`` left loaded: ``modules`` (names) and ``dataclasses``
+    ([qualified name, frozen] of each in nglint's modules)."""
+    done = subprocess.run([sys.executable, "-c", AFTER_A_CHECK, *arguments],
+                          capture_output=True, text=True, check=True)
+    return json.loads(done.stderr.rsplit("\n", 1)[-1])  # type: ignore[no-any-return]
 
 
 # the README's example and the reference configuration: Jupyter behind nginx, broken
@@ -53,9 +62,7 @@ NEEDS_A_DATACLASS = {
 
 
 def _frozen_built(*options: str) -> tuple[list[str], list[str]]:
-    done = subprocess.run([sys.executable, "-c", RECORD, *options, *CONFS],
-                          capture_output=True, text=True, check=True)
-    seen = json.loads(done.stderr.rsplit("\n", 1)[-1])
+    seen = _after_a_check(*options, *CONFS)["dataclasses"]
     return [name for name, frozen in seen if frozen], [name for name, _ in seen]
 
 
@@ -82,22 +89,8 @@ def test_the_records_that_were_frozen_dataclasses_are_immutable_tuples():
     assert Request().uri == "/" and Request(uri="/x").uri == "/x"
 
 
-MODULES = """\
-import contextlib, io, sys
-from nglint.cli import main
-with contextlib.redirect_stdout(io.StringIO()):
-    try:
-        main(["check", "--no-cache", *sys.argv[1:]], standalone_mode=False)
-    except SystemExit:
-        pass
-sys.stderr.write("\\nmodules: " + " ".join(sorted(sys.modules)))
-"""
-
-
 def _imported(*paths: str) -> set[str]:
-    done = subprocess.run([sys.executable, "-c", MODULES, *paths], capture_output=True,
-                          text=True, check=True)
-    return set(done.stderr.rsplit("\nmodules: ", 1)[-1].split())
+    return set(_after_a_check(*paths)["modules"])
 
 
 def test_the_dump_reader_is_imported_for_a_dump_only():
