@@ -281,7 +281,9 @@ def _read(entry: Opened, render: str | None) -> tuple[bytes, dict[str, Any], Any
         return None
     length = int(head[:10])
     data = entry.read(LENGTH, length)
-    header = _header(data) if data is not None else None
+    if data is None:
+        return None
+    header = _header(data)
     if header is None:
         return None
     start = LENGTH + length
@@ -289,7 +291,8 @@ def _read(entry: Opened, render: str | None) -> tuple[bytes, dict[str, Any], Any
     if render is not None and render in renders:
         output = [_part(entry, start, span) for span in renders[render]]
         return (data, header, output) if None not in output else None
-    stored = {"findings": _part(entry, start, header["findings"]), "renders": {}}
+    stored: dict[str, Any] = {"findings": _part(entry, start, header["findings"]),
+                              "renders": {}}
     for name, spans in renders.items():
         output = [_part(entry, start, span) for span in spans]
         if None in output:

@@ -43,7 +43,7 @@ def _walk(paths: Sequence[str]) -> dict[str, list[str]]:
     listing: dict[str, list[str]] = {}
     for path in paths:
         if os.path.isdir(path):
-            found = []
+            found: list[str] = []
             for folder, subfolders, files in os.walk(path):
                 subfolders.sort()
                 found.extend(os.path.join(folder, name) for name in sorted(files))

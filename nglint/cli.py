@@ -253,7 +253,7 @@ def check(paths: tuple[str, ...], output_format: str, output: str | None,
                 [main_above(path) for path in paths] if within_tree else None])
         hit = (cache.load(store, cache_name, paths, shown.key)
                if store is not None and cache_name is not None else None)
-        if hit is not None and _answer(hit, shown, store):
+        if hit is not None and store is not None and _answer(hit, shown, store):
             return EXIT_FINDINGS if hit.failing and not exit_zero else EXIT_OK
 
     check_crossplane()

@@ -145,6 +145,7 @@ class DumpedSource(SourceFile):
     """A dumped file: its key stands for the real path (nothing on disk is read)."""
 
     __slots__ = ("key",)
+    key: str  # set as soon as it is made (``DumpLoader``)
 
     def realpath(self) -> str:
         return self.key

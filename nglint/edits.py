@@ -135,7 +135,7 @@ def _own(block: Node) -> Iterator[Node]:
 def opens_line(node: Node) -> bool:
     """Nothing but blanks before the statement on its line."""
     return node.spanned and node.source is not None and _starts_line(
-        node.source.text, node.statement.start)
+        node.source.text, node.written().start)
 
 
 def indent_unit(block: Node) -> str:
@@ -195,7 +195,7 @@ def _insertion_point(block: Node, after: Node | None, first: bool) -> tuple[Sour
     if anchor is not None:
         if anchor.source is not source or not anchor.spanned:
             raise EditError("the anchor statement is in another file")
-        offset, new_line = _after(source, anchor.statement.end)
+        offset, new_line = _after(source, anchor.written().end)
     else:
         opener = block.statement.terminator  # type: ignore[union-attr]
         offset, new_line = _after(source, opener.end)  # type: ignore[union-attr]
@@ -305,7 +305,7 @@ def insert_arg(node: Node, index: int, value: str) -> Edit:
 def statement_text(node: Node) -> str:
     """A statement as its author wrote it, when it is on one line; else rendered."""
     if node.source is not None and node.spanned:
-        span = node.statement
+        span = node.written()
         end = (span.terminator or (span.args[-1] if span.args else span.directive)).end
         written = node.source.text[span.start:end]
         if "\n" not in written and "\r" not in written:

@@ -141,11 +141,11 @@ class Analysis:
         if known is not None:
             self.consulted |= known[1]  # what building it depended on, noted again
             return known[0]
-        for built, (view, consulted) in list(self._apps.items()):
-            if same_cell(built, self.version, consulted):  # built at a version like this
-                self.consulted |= consulted
+        for built, (view, depends) in list(self._apps.items()):
+            if same_cell(built, self.version, depends):  # built at a version like this
+                self.consulted |= depends
                 found = view.at(self.model)
-                self._apps[self.version] = (found, consulted)
+                self._apps[self.version] = (found, depends)
                 return found
         from nglint.apps.view import AppView
 
@@ -469,14 +469,14 @@ def lint(trees: Sequence[Tree], rules: Iterable[Rule], options: Options,
             first = findings.setdefault(finding.key, finding)
             if first is not finding:  # the same finding in another tree: one fix for both
                 merge_fixes(first, finding)
-    kept = {f.key: f for f in suppressions.filter(findings.values())}
+    passed = {f.key: f for f in suppressions.filter(findings.values())}
     for tree, analysis, servers in zip(trees, analyses, scopes, strict=True):
         for rule in late:
             if not rule.triggered(tree):
                 continue
             for finding in _run(rule, analysis):
                 if servers is None or _in_scope(finding.node, servers):
-                    kept.setdefault(finding.key, finding)
+                    passed.setdefault(finding.key, finding)
         analysis.release()
-    withhold_broken(trees, list(kept.values()))
-    return sorted(kept.values(), key=Finding.sort_key)
+    withhold_broken(trees, list(passed.values()))
+    return sorted(passed.values(), key=Finding.sort_key)

@@ -21,7 +21,7 @@ import os
 import re
 import sys
 from collections.abc import Iterator
-from typing import IO
+from typing import IO, Protocol
 
 # C0 (tab included: it ends a diff header's name), DEL, C1 (U+009B is CSI on some
 # terminals), the Unicode bidirectional controls (U+061C, U+200E/F, U+202A-U+202E,
@@ -94,7 +94,13 @@ def fence_commands(text: str) -> str:
     return f"::stop-commands::{token}\n{text}{ending}::{token}::\n"
 
 
-def colour_wanted(stream: IO[str], mode: str = "auto", to_file: bool = False) -> bool:
+class Interactive(Protocol):
+    """What ``colour_wanted`` asks of a stream: whether it is a terminal."""
+
+    def isatty(self) -> bool: ...
+
+
+def colour_wanted(stream: Interactive, mode: str = "auto", to_file: bool = False) -> bool:
     """``--color``: ``always``, ``never``, or ``auto``: ``NO_COLOR`` (no-color.org) turns
     colour off, ``FORCE_COLOR`` (force-color.org) on even in a pipe (not in an
     ``--output`` file), and otherwise only a terminal gets colour.  Both count only

@@ -185,7 +185,8 @@ def _attempt(lint: Lint, unsafe: bool, original: Callable[[str, SourceFile], byt
     rounds: list[dict[str, list[Edit]]] = []  # each round's edits, by file
     made: list[list[Finding]] = []  # each round's chosen findings
     digests: dict[str, bytes] = {}  # real path -> digest of its text, where edited
-    states = {frozenset(): 0}  # the files' texts -> the number of rounds that left them
+    # the files' texts -> the number of rounds that left them
+    states: dict[frozenset[tuple[str, bytes]], int] = {frozenset(): 0}
     for _ in range(MAX_ROUNDS):
         trees, findings = lint(overlay)
         withhold_contested(findings, contests, rounds)

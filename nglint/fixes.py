@@ -48,8 +48,8 @@ def _commented_out(block: Node, directive: str) -> Node | None:
     pattern = re.compile(r"#\s*" + re.escape(directive) + r"\s")
     return next((child for child in block.children or () if child.is_comment
                  and child.source is block.source and child.via is block.via
-                 and child.spanned and child.statement.args == []
-                 and pattern.match(child.statement.directive.value)
+                 and child.spanned and child.written().args == []
+                 and pattern.match(child.written().directive.value)
                  and opens_line(child)), None)
 
 
@@ -170,7 +170,8 @@ def _copied_lines(model: Model, block: Node, inherited: Sequence[Value]
     copied: list[Value] = []
     included: list[str] = []
     for site, values in runs:
-        if site is not None and site.parent is values[0].node.parent and \
+        first = values[0].node  # set wherever ``site`` is (its ``via``)
+        if site is not None and first is not None and site.parent is first.parent and \
                 _whole_snippet(site, values):
             lines.append(statement_text(site))
             included.append(" ".join(site.args))

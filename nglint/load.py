@@ -233,7 +233,7 @@ def _free_parser(found: list[object]) -> None:
 def _aligned(ast: list[dict], tree: list[Statement], tokens: Tokens) -> bool:
     """True when crossplane's statements and the span statements correspond 1:1."""
     values, lines = tokens.values, tokens.lines
-    pairs = [(ast, tree)]
+    pairs: list[tuple[list[dict], Sequence[Statement]]] = [(ast, tree)]
     while pairs:
         items, spans = pairs.pop()
         if len(items) != len(spans):
@@ -418,7 +418,8 @@ class Loader:
         source = file.source
         lines = source.tokens.lines
         shared_int = self._ints.setdefault
-        work: list[tuple[list[dict], list[Statement] | None, Node]] = [(file.ast, spans, parent)]
+        work: list[tuple[list[dict], Sequence[Statement] | None, Node]] = [
+            (file.ast, spans, parent)]
         known_args = self._args
         # the directive budget, kept in a local (once per node) and handed back to
         # ``self`` around what also spends it (``_spend``, an include's files)

@@ -71,7 +71,8 @@ def check_parameters(text: str, tokens: Tokens) -> None:
         else:
             counted = _bytes(text[start:end])
         if counted >= NGX_CONF_BUFFER:
-            raise NginxSyntaxError(_message(text, start, quoted[index]), tokens.lines[index])
+            raise NginxSyntaxError(_message(text, start, quoted[index] == 1),
+                                   tokens.lines[index])
 
 
 def unterminated(text: str, start: int, line: int) -> None:

@@ -194,7 +194,7 @@ def module_names() -> list[str]:
     """The rule modules in the package folder(s), sorted (one listdir each)."""
     import nglint.rules as package
 
-    found = set()
+    found: set[str] = set()
     for folder in package.__path__:
         try:
             names = os.listdir(folder)

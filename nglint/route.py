@@ -35,10 +35,10 @@ def effective(model: Model, block: Node) -> dict[str, Any]:
     """Standard values in force at ``block`` and its ``proxy_set_header`` list, in order."""
     result: dict[str, Any] = {name: _value(model.effective(block, name)) for name in REPORTED}
     upstream = upstream_for(model, block)
+    headers: list[Header] = []
     if upstream is not None:
         headers = [*upstream.host_lines, *upstream.headers]
     else:  # not proxied: the lines in force, as written
-        headers: list[Header] = []
         for value in model.array(block, "proxy_set_header"):
             if len(value.args) == 2:
                 headers.append(Header(value.args[0], value.args[1], value.node))
@@ -88,7 +88,7 @@ def _outcome(model: Model, outcome: Outcome) -> dict[str, Any]:
 def _first_location(outcome: Outcome) -> Node | None:
     """The location the URI selected before any internal redirect."""
     if outcome.steps:
-        node = outcome.steps[0].node
+        node: Node | None = outcome.steps[0].node
         while node is not None and node.directive not in ("location", "server"):
             node = node.parent
         return node if node is not None and node.directive == "location" else None

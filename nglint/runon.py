@@ -85,8 +85,8 @@ def unclear_spans(tree: Tree) -> dict[str, list[tuple[int, int]]]:
             continue
         block = node.parent
         if block is not None and block.spanned and block.source is source:
-            spans.setdefault(source.realpath(), []).append(
-                (block.statement.start, block.statement.end))
+            written = block.written()
+            spans.setdefault(source.realpath(), []).append((written.start, written.end))
         else:
             spans.setdefault(source.realpath(), []).append((0, len(source.text)))
     return spans

@@ -188,7 +188,7 @@ class Changes:
                 self.whole = True
                 continue
             real = reals.get(id(server.source)) or server.source.realpath()
-            self.flagged.add((real, shifted(server.statement.start, edits.get(real, ()))))
+            self.flagged.add((real, shifted(server.written().start, edits.get(real, ()))))
 
     def servers(self, tree: Tree) -> set[int] | None:
         """The ids of the server blocks of ``tree`` to re-check, or None: all of it."""

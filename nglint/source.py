@@ -20,7 +20,7 @@ from bisect import bisect_right
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from itertools import accumulate
-from typing import NamedTuple
+from typing import NamedTuple, TypeVar
 
 from nglint import paths
 from nglint.reader import MAX_FILE_BYTES, read_file
@@ -182,6 +182,9 @@ class Statement:
         return self.tokens.ends[last]
 
 
+_Source = TypeVar("_Source", bound="SourceFile")  # SourceFile or a subclass (DumpedSource)
+
+
 @dataclass(slots=True)
 class SourceFile:
     """One configuration file as read: its text (decoded as UTF-8 with surrogate
@@ -196,7 +199,8 @@ class SourceFile:
     _newlines: array | None = field(default=None, repr=False, compare=False)
 
     @classmethod
-    def read(cls, path: str, overlay: Mapping[str, bytes] | None = None) -> SourceFile:
+    def read(cls: type[_Source], path: str, overlay: Mapping[str, bytes] | None = None
+             ) -> _Source:
         """Read a file; ``overlay`` (real path -> bytes) holds edited, unwritten content.
 
         Reads through ``nglint.reader.read_file``: a regular file only, at most
@@ -209,7 +213,7 @@ class SourceFile:
         return cls.from_bytes(path, read_file(path))
 
     @classmethod
-    def from_bytes(cls, path: str, raw: bytes) -> SourceFile:
+    def from_bytes(cls: type[_Source], path: str, raw: bytes) -> _Source:
         text = raw.decode("utf-8", "surrogateescape")
         newline = "\r\n" if "\r\n" in text[:65536] else "\n"
         return cls(path=path, _raw=raw, text=text, newline=newline)

@@ -87,6 +87,14 @@ class Node:
         """Whether ``statement`` is not None, without building it."""
         return self.span is not None and self.source is not None
 
+    def written(self) -> Statement:
+        """``statement`` of a node that is ``spanned``.  Raises ValueError for one that
+        is not (a synthetic node, or spans that could not be aligned): callers check
+        ``spanned`` first."""
+        if self.span is None or self.source is None:
+            raise ValueError(f"{self!r} has no statement as written")
+        return self.source.tokens.statement(self.span)
+
     @property
     def path(self) -> str | None:
         return self.source.path if self.source else None
@@ -244,7 +252,8 @@ class Tree:
             return [node]  # its file is included once (the usual case: nothing indexed)
         index = self.memo("sites", lambda: _by_statement(
             [n for n in self.nodes if n.source is not None and n.source.path in repeated]))
-        return index.get(node.statement, [node])
+        statement = node.statement
+        return index.get(statement, [node]) if statement is not None else [node]
 
     @property
     def nodes(self) -> list[Node]:

@@ -162,6 +162,11 @@ def describe(parts: Iterable[VersionRange]) -> str:
 DEFAULT_RANGE = VersionRange(OLDEST_SUPPORTED, NEWEST_KNOWN)
 
 
+def plain(version: Version) -> Version:
+    """``version`` as a plain tuple: comparing it notes nothing (``Tracked``)."""
+    return (version[0], version[1], version[2])
+
+
 def same_cell(built: Version, now: Version, consulted: Iterable[Version]) -> bool:
     """Whether an answer worked out at ``built`` holds at ``now`` too: the two fall on
     the same side of every version the answer was compared with (``Tracked``), so every

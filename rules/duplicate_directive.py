@@ -137,24 +137,24 @@ def _value_duplicates(context: Context) -> Iterator[Report]:
             continue
         name = node.args[0]
         if name in formats:
-            first = formats[name]
-            where = f"already at {_where(first)}" if first else "nginx predefines it"
+            earlier = formats[name]
+            where = f"already at {_where(earlier)}" if earlier else "nginx predefines it"
             yield Report(f'duplicate "log_format" name "{name}" ({where})', node=node)
         else:
             formats[name] = node
     zones: dict[str, Node] = {}
     for directive in ("limit_req_zone", "limit_conn_zone"):
         for node in tree.named(directive):
-            name = _zone(node)
-            if not name or "$" in name or node.parent is None \
+            zone = _zone(node)
+            if not zone or "$" in zone or node.parent is None \
                     or node.parent.directive != "http":
                 continue
-            first = zones.setdefault(name, node)
+            first = zones.setdefault(zone, node)
             if first is node:
                 continue
             if first.directive == directive:
-                yield Report(f'{directive} "{name}" is already declared at {_where(first)}: '
+                yield Report(f'{directive} "{zone}" is already declared at {_where(first)}: '
                              "nginx refuses a zone bound twice", node=node)
             else:
-                yield Report(f'the shared memory zone "{name}" is already declared for a '
+                yield Report(f'the shared memory zone "{zone}" is already declared for a '
                              f"different use ({first.directive} at {_where(first)})", node=node)

@@ -122,12 +122,12 @@ def _rate(text: str) -> None:
                                   "(r/s) or per minute (r/m)")
 
 
-CACHE_PATH = {"keys_zone": _zone, "inactive": _time_s, "max_size": values.parse_offset,
-              "min_free": values.parse_offset, "manager_files": _number,
-              "manager_sleep": _time_ms, "manager_threshold": _time_ms,
-              "loader_files": _number, "loader_sleep": _time_ms, "loader_threshold": _time_ms,
-              "purger_files": _number, "purger_sleep": _time_ms,
-              "purger_threshold": _time_ms, "use_temp_path": _flag}
+CACHE_PATH: dict[str, Callable[[str], object]] = {
+    "keys_zone": _zone, "inactive": _time_s, "max_size": values.parse_offset,
+    "min_free": values.parse_offset, "manager_files": _number, "manager_sleep": _time_ms,
+    "manager_threshold": _time_ms, "loader_files": _number, "loader_sleep": _time_ms,
+    "loader_threshold": _time_ms, "purger_files": _number, "purger_sleep": _time_ms,
+    "purger_threshold": _time_ms, "use_temp_path": _flag}
 # directive -> {parameter name: parser} for its key=value parameters
 PARAMETERS: dict[str, dict[str, Callable[[str], object]]] = {
     "proxy_cache_path": CACHE_PATH, "fastcgi_cache_path": CACHE_PATH,
@@ -170,6 +170,11 @@ def _has_variable(text: str) -> bool:
     return "$" in text
 
 
+def _before(target: VersionRange, since: Version) -> list[VersionRange]:
+    """The sub-ranges of ``target`` older than ``since``."""
+    return target.where(lambda version: version < since, [since])
+
+
 def _listen_problems(node: Node, where: str, target: VersionRange
                      ) -> Iterator[tuple[str, Severity | None]]:
     known = LISTEN.get(where)
@@ -188,8 +193,9 @@ def _listen_problems(node: Node, where: str, target: VersionRange
             yield f'invalid parameter "{arg}" of "listen"', None
             continue
         parser, since = spec
-        older = target.where(lambda v, since=since: v < since, [since]) if since else []
-        if older:  # an error when every version of the target refuses it, else a warning
+        older = _before(target, since) if since else []
+        # an error when every version of the target refuses it, else a warning
+        if since and older:
             every = older == [target]
             yield (("" if every else f"on {versions.describe(older)}: ")
                    + f'the "{name}" parameter of "listen" appeared in nginx '

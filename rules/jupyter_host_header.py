@@ -104,7 +104,7 @@ def _proxy_host_is_the_browsers(target: str, server: Node) -> bool:
 
 def check(context: Context) -> Iterator[Report]:
     for group in context.apps.proxied_groups(need="origin"):
-        upstream = upstream_for(context.model, group.location)
+        upstream = upstream_for(context.model, group.proxying)
         if upstream is None:
             continue  # not proxy_pass: nglint does not model what it sends
         origins = upstream.named("Origin")
@@ -138,7 +138,7 @@ def check(context: Context) -> Iterator[Report]:
         else:
             problem = f"Host is {value!r} ({where}), not the host the browser sees"
             short = f"Host is {value!r}, not the host the browser sees"
-        location = group.location
+        location = group.proxying
         node = group.at(host.node)
         servers = servers_of(location, context.tree)
         wanted = host_for_origin(*servers)

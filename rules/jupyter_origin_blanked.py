@@ -74,14 +74,14 @@ USES = ("apps",)
 
 def check(context: Context) -> Iterator[Report]:
     for group in context.apps.proxied_groups(need="origin"):
-        upstream = upstream_for(context.model, group.location)
+        upstream = upstream_for(context.model, group.proxying)
         origins = upstream.named("Origin") if upstream is not None else []
         if not origins or not all(header.blank for header in origins):
             continue  # Origin passes through (or is set): Jupyter checks it
         origin = origins[-1]
         node = group.at(origin.node)
         fix, why = make_fix("stop blanking Origin, send the browser's Host", unblank,
-                            context.model, group.location, origin.node, context.tree,
+                            context.model, group.proxying, origin.node, context.tree,
                             unsafe=True)
         yield Report(
             f"Origin is blanked ({origin.where()}): Jupyter's cross-origin check is off for "

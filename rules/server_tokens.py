@@ -87,9 +87,9 @@ def check(context: Context) -> Iterator[Report]:
             if block is None or block.directive == "server" or block.directive == "http":
                 continue
             if node.args and node.args[0] in DISCLOSING and http in node.ancestors():
-                server = block.enclosing("server")
-                if server is not None and not any(s is server and w is node
-                                                  for s, _, w in exposed):
+                enclosing = block.enclosing("server")
+                if enclosing is not None and not any(s is enclosing and w is node
+                                                     for s, _, w in exposed):
                     exposed.append((block, node.args[0], node))
         if not exposed:
             continue
@@ -104,15 +104,15 @@ def check(context: Context) -> Iterator[Report]:
             else f"location {' '.join(block.args)}" for block, _, _ in exposed))
         shown = ", ".join(labels[:4]) + (f" and {len(labels) - 4} more" if len(labels) > 4
                                          else "")
-        value = exposed[0][1]
+        disclosed = exposed[0][1]
         origin = "nginx default" if not explicit else f"set at {explicit[0].path}:" \
             f"{explicit[0].line}"
         yield Report(
-            f"server_tokens is {value} ({origin}) for {shown}: every response's Server "
+            f"server_tokens is {disclosed} ({origin}) for {shown}: every response's Server "
             "header and every error page name the nginx version"
-            + (" and build" if value == "build" else "") + "; "
+            + (" and build" if disclosed == "build" else "") + "; "
             + ("set server_tokens off in http" if not explicit else "set it to off there"),
             node=anchor,
-            headline=f"server_tokens {value}: the nginx version is disclosed",
+            headline=f"server_tokens {disclosed}: the nginx version is disclosed",
             notes=[f"{len(exposed)} of {len(servers)} server(s) or location(s) disclose it",
                    "server_tokens off; in the http block"])

@@ -132,8 +132,8 @@ def _terminates_tls(server: Node) -> Node | None:
 
 
 def _name(server: Node, listen: Node) -> str:
-    names = [nginx_token(a) for a in (server.first("server_name").args
-                                      if server.first("server_name") else [])]
+    named = server.first("server_name")
+    names = [nginx_token(a) for a in (named.args if named else [])]
     host = next((n for n in names if n and not n.startswith(("~", "*", "."))), "")
     address = nginx_token(listen.args[0]) if listen.args else ""
     port = address.rpartition(":")[2] if ":" in address else address

@@ -71,7 +71,7 @@ USES = ("apps",)
 
 def check(context: Context) -> Iterator[Report]:
     for group in context.apps.proxied_groups(need="connection"):
-        location = group.location
+        location = group.proxying
         upstream = upstream_for(context.model, location)
         if upstream is None:
             continue  # not proxy_pass: nglint does not model what it sends
@@ -107,7 +107,7 @@ def check(context: Context) -> Iterator[Report]:
                 if header.node is not None and header.node is not node else [],
             )
             continue
-        last = (sent or entries or [None])[-1]
+        last = (sent or entries)[-1] if sent or entries else None
         shown = f"'{sent[-1].value}'" if sent else "nothing"
         origin = "nginx default" if last is None or last.is_default else last.where()
         node = group.at(last.node if last is not None else None)

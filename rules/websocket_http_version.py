@@ -64,11 +64,11 @@ USES = ("apps",)
 
 def check(context: Context) -> Iterator[Report]:
     for group in context.apps.proxied_groups(need="http11"):
-        version = context.model.effective(group.location, "proxy_http_version")
+        version = context.model.effective(group.proxying, "proxy_http_version")
         if version is None or version.value == "1.1":
             continue
         origin = "the nginx default" if version.is_default else f"set at {version.where()}"
-        location = group.location
+        location = group.proxying
         fix, why = make_fix("set proxy_http_version 1.1", set_directive, location,
                             "proxy_http_version", ["1.1"], context.model.handler(location))
         node = group.at(version.node)

@@ -71,7 +71,7 @@ def check(context: Context) -> Iterator[Report]:
     threshold = parse_time(str(context.option("threshold")))
     fix_value = str(context.option("fix-value"))
     for group in context.apps.proxied_groups(need="timeout"):
-        value = context.model.effective(group.location, "proxy_read_timeout")
+        value = context.model.effective(group.proxying, "proxy_read_timeout")
         if value is None:
             continue
         try:
@@ -79,7 +79,7 @@ def check(context: Context) -> Iterator[Report]:
         except InvalidValue:
             continue  # NG003 reports it
         origin = "the nginx default" if value.is_default else f"set at {value.where()}"
-        location = group.location
+        location = group.proxying
         fix, why = make_fix(f"set proxy_read_timeout {fix_value}", set_directive, location,
                             "proxy_read_timeout", [fix_value])
         node = group.at(value.node)

@@ -65,7 +65,7 @@ USES = ("apps",)
 
 def check(context: Context) -> Iterator[Report]:
     for group in context.apps.proxied_groups(need="upgrade"):
-        location = group.location
+        location = group.proxying
         upstream = upstream_for(context.model, location)
         if upstream is None:
             continue  # not proxy_pass: nglint does not model what it sends

@@ -35,8 +35,8 @@ from nglint.registry import all_rules, lookup
 REPO = Path(__file__).resolve().parent.parent
 SEED = REPO / "fixtures" / "examples" / "jupyter-seed.conf"
 IGNORED = shutil.ignore_patterns(".git", "build", "dist", "*.egg-info", ".venv", "__pycache__",
-                                 ".hypothesis", ".ruff_cache", ".pytest_cache", ".tox",
-                                 ".benchmarks")
+                                 ".hypothesis", ".ruff_cache", ".mypy_cache", ".pytest_cache",
+                                 ".tox", ".benchmarks")
 RULE_MODULES = sorted(p.stem for p in (REPO / "rules").glob("*.py") if not p.stem.startswith("_"))
 CODES = {rule.code for rule in all_rules()}
 MARKER = "HOSTILE-RULES-PACKAGE-IMPORTED"

@@ -61,7 +61,7 @@ from nglint.semantics.tokens import nginx_token
 from nglint.semantics.upstream import split_target, upstream_for
 from nglint.tree import COMMENT as COMMENT_NODE
 from nglint.tree import Node, Tree
-from nglint.versions import Version, recording, same_cell
+from nglint.versions import Version, plain, recording, same_cell
 
 __all__ = ["AppView", "Attribution", "Deployment", "Landing", "ServingGroup", "display"]
 
@@ -151,6 +151,14 @@ class ServingGroup:
     def anchor(self) -> Node:
         """Where a finding about this group points: the block, else the server."""
         return self.location or self.server
+
+    @property
+    def proxying(self) -> Node:
+        """``location`` of a group ``AppView.proxied_groups`` gave, which is never None
+        there.  Raises ValueError for a group no block serves."""
+        if self.location is None:
+            raise ValueError("a group served by no block proxies nothing")
+        return self.location
 
     @property
     def endpoints(self) -> list[Endpoint]:
@@ -406,8 +414,8 @@ class AppView:
                 self.unresolved.append(Unresolved(server, profile, attributed))
                 continue
             merged: dict[str, list[str]] = {}
-            for base, why in found_bases:
-                merged.setdefault(base, []).append(why)
+            for base, said in found_bases:
+                merged.setdefault(base, []).append(said)
             kept = [b for b in merged if not any(o != b and b.startswith(o) for o in merged)]
             for base in kept:
                 why = [w for b, ws in merged.items() if b.startswith(base) for w in ws]
@@ -419,21 +427,21 @@ class AppView:
         model), ``if`` branches with a content handler included."""
         entries = self._outcomes.setdefault((id(server), uri), [])
         now = self.model.version
-        for found, consulted, built in entries:
-            if same_cell(built, now, consulted):
-                self.model.consulted |= consulted  # the versions it depends on, noted again
-                if built != tuple(now):
+        for found, depends, built in entries:
+            if same_cell(built, now, depends):
+                self.model.consulted |= depends  # the versions it depends on, noted again
+                if built != plain(now):
                     # what a rule asks of them next (the headers sent) is of this version
                     found = [outcome.replace(version=now, upstream=upstream_for(
                         self.model, outcome.upstream.block) if outcome.upstream else None)
                         for outcome in found]
-                    entries.append((found, consulted, tuple(now)))
+                    entries.append((found, depends, plain(now)))
                 return found
         sample = request.Request(uri=uri, headers=WEBSOCKET_HEADERS)
         with recording(self.model.consulted) as consulted:
             found = request.serving(request.on_server(self.tree, server, sample, self.model),
                                     self.model)
-        entries.append((found, frozenset(consulted), tuple(now)))
+        entries.append((found, frozenset(consulted), plain(now)))
         return found
 
     def route(self, server: Node, uri: str) -> tuple[Node | None, bool, Node | None]:

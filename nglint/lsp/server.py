@@ -4,7 +4,7 @@ hovers.  Start it with ``nglint lsp`` (stdio)."""
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -109,7 +109,7 @@ def actions(server: NglintServer, uri: str, wanted: types.Range
             is_preferred=not fix.unsafe, edit=types.WorkspaceEdit(changes=changes))
 
 
-def _asked(only: list[str] | None, kind: str) -> bool:
+def _asked(only: Sequence[str] | None, kind: str) -> bool:
     """Whether a code action request's ``only`` covers ``kind`` (a kind covers its
     sub-kinds: ``source`` covers ``source.fixAll.nglint``)."""
     if only is None:

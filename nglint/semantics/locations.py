@@ -358,7 +358,10 @@ def router_for(tree: Tree, server: Node) -> ServerRouter:
     key = id(tree)
     entry = _ROUTERS.get(key)
     if entry is None or entry[0]() is not tree:
-        entry = (weakref.ref(tree, lambda _ref, key=key: _ROUTERS.pop(key, None)), {})
+        def forget(_ref: weakref.ref[Tree]) -> None:  # the tree is gone: so is its entry
+            _ROUTERS.pop(key, None)
+
+        entry = (weakref.ref(tree, forget), {})
         _ROUTERS[key] = entry
     routers = entry[1]
     router = routers.get(id(server))

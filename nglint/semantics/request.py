@@ -51,7 +51,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field, fields
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypedDict
 
 from nglint.semantics.evaluate import Evaluator
 from nglint.semantics.inherit import DEFAULT_NGINX_VERSION, Model, Version
@@ -114,7 +114,17 @@ def _port(text: str) -> int | None:
     return number if 0 < number < 65536 else None
 
 
-def parse_target(text: str) -> dict[str, object]:
+class TargetFields(TypedDict, total=False):
+    """The ``Request`` fields a target gives (``parse_target``): ``uri`` always, the
+    rest for a full URL."""
+
+    uri: str
+    host: str
+    scheme: str
+    port: int
+
+
+def parse_target(text: str) -> TargetFields:
     """``/path?q`` or ``http://host:port/path?q`` as ``Request`` fields.
 
     Raises ValueError (with the reason) for anything else: a target nginx
@@ -193,11 +203,10 @@ def requests_for(targets: Sequence[str], host: str | None, address: str | None,
         fields = parse_target(target)
         if "host" in fields and host is not None:
             raise ValueError(f"{target!r} names its host: give --host only with paths")
-        url_port = fields.pop("port", None)
-        url_host = fields.pop("host", host)
-        found.append(Request(**fields, host=url_host,  # type: ignore[arg-type]
+        url_port = fields.get("port")
+        found.append(Request(uri=fields["uri"], host=fields.get("host", host),
                              address=address, port=port if port is not None else url_port,
-                             headers=tuple(client)))
+                             headers=tuple(client), scheme=fields.get("scheme", "http")))
     return found
 
 

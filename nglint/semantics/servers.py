@@ -289,7 +289,11 @@ def _groups(tree: Tree) -> list[_Group]:
                 group.default = server
                 group.listen = Listen(listen.address, listen.port, True)
     groups = list(by_key.values())
-    _GROUPS[key] = (weakref.ref(tree, lambda _ref, key=key: _GROUPS.pop(key, None)), groups)
+
+    def forget(_ref: weakref.ref[Tree]) -> None:  # the tree is gone: so is its entry
+        _GROUPS.pop(key, None)
+
+    _GROUPS[key] = (weakref.ref(tree, forget), groups)
     return groups
 
 
