@@ -151,10 +151,10 @@ def indent_unit(block: Node) -> str:
     for node in block.walk():
         if node.source is not source or not node.is_block or not opens_line(node):
             continue
-        outer = _indent_at(source.text, node.statement.start)  # type: ignore[union-attr]
+        outer = _indent_at(source.text, node.written().start)
         child = next((c for c in _own(node) if opens_line(c)), None)
         if child is not None:
-            inner = _indent_at(source.text, child.statement.start)  # type: ignore[union-attr]
+            inner = _indent_at(source.text, child.written().start)
             if inner.startswith(outer) and len(inner) > len(outer):
                 return inner[len(outer):]
     return "\t" if "\n\t" in source.text else "    "
@@ -164,9 +164,10 @@ def child_indent(block: Node) -> str:
     source = _source(block)
     text = source.text
     for child in _own(block):
-        if _starts_line(text, child.statement.start):  # type: ignore[union-attr]
-            return _indent_at(text, child.statement.start)  # type: ignore[union-attr]
-    return _indent_at(text, block.statement.start) + indent_unit(block)  # type: ignore
+        start = child.written().start
+        if _starts_line(text, start):
+            return _indent_at(text, start)
+    return _indent_at(text, block.written().start) + indent_unit(block)
 
 
 def _after(source: SourceFile, offset: int) -> tuple[int, bool]:
@@ -249,7 +250,7 @@ def insert_before(node: Node, lines: Sequence[str]) -> Edit:
     string is an empty line)."""
     source = _source(node)
     text = source.text
-    start = node.statement.start  # type: ignore[union-attr]
+    start = node.written().start
     if not _starts_line(text, start):
         raise EditError("the statement does not start its own line")
     indent = _indent_at(text, start)
@@ -261,7 +262,7 @@ def insert_before(node: Node, lines: Sequence[str]) -> Edit:
 def follows_blank_line(node: Node) -> bool:
     """The statement starts the file or comes after an empty line."""
     text = _source(node).text
-    start = _line_start(text, node.statement.start)  # type: ignore[union-attr]
+    start = _line_start(text, node.written().start)
     if start == 0:
         return True
     previous = _line_start(text, start - 1)

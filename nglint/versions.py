@@ -162,9 +162,18 @@ def describe(parts: Iterable[VersionRange]) -> str:
 DEFAULT_RANGE = VersionRange(OLDEST_SUPPORTED, NEWEST_KNOWN)
 
 
+_PLAIN: dict[tuple[int, ...], Version] = {}
+
+
 def plain(version: Version) -> Version:
-    """``version`` as a plain tuple: comparing it notes nothing (``Tracked``)."""
-    return (version[0], version[1], version[2])
+    """``version`` as a plain tuple, not ``Tracked`` (comparing it notes nothing): one
+    object per version, as the answers stored with the version they were built at keep
+    one each."""
+    key = tuple(version)
+    found = _PLAIN.get(key)
+    if found is None:
+        found = _PLAIN[key] = (key[0], key[1], key[2])
+    return found
 
 
 def same_cell(built: Version, now: Version, consulted: Iterable[Version]) -> bool:

@@ -47,7 +47,7 @@ from nglint.semantics.inherit import (
 )
 from nglint.semantics.tokens import nginx_token
 from nglint.tree import Node
-from nglint.versions import recording, same_cell
+from nglint.versions import plain, recording, same_cell
 
 __all__ = ["HOST_SEPARATE", "Header", "Upstream", "proxy_headers", "split_target",
            "upstream_for"]
@@ -196,7 +196,7 @@ class Upstream:
             self._answers[name] = value
         else:
             entries = known if type(known) is _ByVersion else _ByVersion()
-            entries.append((value, frozenset(consulted), _plain(now)))
+            entries.append((value, frozenset(consulted), plain(now)))
             self._answers[name] = entries
         return value
 
@@ -378,16 +378,6 @@ class _ByVersion(list):  # type: ignore[type-arg]
 
 
 _MISSING = object()
-_VERSIONS: dict[tuple[int, ...], Version] = {}
-
-
-def _plain(version: Version) -> Version:
-    """A plain tuple of ``version`` (not ``Tracked``), one object per version."""
-    key = tuple(version)
-    found = _VERSIONS.get(key)
-    if found is None:
-        found = _VERSIONS[key] = (key[0], key[1], key[2])
-    return found
 
 
 def _upstream_for(model: Model, block: Node, handler: Node) -> Upstream:
